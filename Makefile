@@ -1,0 +1,43 @@
+# Quick start: `make run` (set-up + default workflow) and `make test` (set-up + tests).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+TORCH := torch==2.13.0
+
+# Rules run their scripts with the interpreter found first on PATH.
+export PATH := $(BIN):$(PATH)
+export GIT_PYTHON_REFRESH := quiet
+
+.PHONY: setup run report test lint bench clean
+
+setup: $(STAMP)
+
+# torch first, from the CPU build on disk where there is one; any other torch pulls
+# gigabytes of CUDA packages. The last line fails if anything replaced it.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -c "import torch, sys; v = torch.__version__.split('+')[0]; sys.exit(0 if v == '2.13.0' else f'torch {v} replaced 2.13.0')"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+
+report: setup
+	$(BIN)/snakemake --report results/report.html
+
+test: setup
+	$(BIN)/python -m pytest -ra
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+bench: setup
+	$(BIN)/python bench/bench_timeseries.py
+
+clean:
+	rm -rf results logs benchmarks .snakemake

@@ -1,0 +1,33 @@
+# Adversarial robustness of signal classifiers: raw data -> models -> attacks -> tables.
+# Read the DAG from workflow/rules/*.smk; the code lives in the signal_robustness package.
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: Path(workflow.basedir) / "config" / "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z][A-Za-z0-9_]*",
+    method="|".join(TS_METHODS),
+    regulariser="|".join(TS_REGULARISERS),
+    seed=r"\d+",
+
+
+include: "workflow/rules/timeseries.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

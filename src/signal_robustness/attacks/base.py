@@ -1,0 +1,50 @@
+"""The attack call shape, the registry and batched execution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from signal_robustness.attacks import gradient
+from signal_robustness.attacks.types import Attack, AttackOutput
+
+ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
+    "fgsm": gradient.fgsm,
+    "bim": gradient.bim,
+}
+
+
+def build_attack(name: str, **params: float) -> Attack:
+    try:
+        builder = ATTACK_BUILDERS[name]
+    except KeyError:
+        raise ValueError(f"unknown attack {name!r}; known: {sorted(ATTACK_BUILDERS)}") from None
+    return builder(**params)
+
+
+def run_attack(
+    attack: Attack,
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+) -> AttackOutput:
+    """Attack ``inputs`` in batches on ``device``; results come back on the CPU."""
+    model.eval().to(device)
+    adversarial, success, queries = [], [], []
+    for start in range(0, len(inputs), batch_size):
+        x = inputs[start : start + batch_size].to(device)
+        y = labels[start : start + batch_size].to(device)
+        out = attack(model, x, y)
+        adversarial.append(out.adversarial.detach().cpu())
+        success.append(out.success.detach().cpu())
+        if out.queries is not None:
+            queries.append(out.queries.detach().cpu())
+    return AttackOutput(
+        adversarial=torch.cat(adversarial),
+        success=torch.cat(success),
+        queries=torch.cat(queries) if queries else None,
+    )

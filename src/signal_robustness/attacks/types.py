@@ -1,0 +1,19 @@
+"""The one call shape every attack has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class AttackOutput:
+    adversarial: torch.Tensor  # same shape as the inputs
+    success: torch.Tensor  # bool per sample: the model's label differs from the true one
+    queries: torch.Tensor | None = None  # model queries per sample, for black-box attacks
+
+
+Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutput]

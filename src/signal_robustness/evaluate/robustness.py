@@ -1,0 +1,56 @@
+"""Clean and adversarial accuracy of a classifier on a test set."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from signal_robustness.attacks import build_attack, run_attack
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
+    """Predicted labels (CPU tensor), in eval mode, batched."""
+    model.eval().to(device)
+    labels = [model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)]
+    return torch.cat(labels)
+
+
+def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 512) -> float:
+    """Accuracy in percent, from integer counts (no float32 rounding)."""
+    correct = int((predict(model, inputs, device, batch_size) == labels.cpu()).sum())
+    return 100.0 * correct / len(labels)
+
+
+def evaluate_attacks(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    attacks: Mapping[str, Mapping[str, Any]],
+    device: torch.device,
+    batch_size: int = 256,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Attack every test sample with each configured attack.
+
+    Returns the metrics (``clean_acc`` and ``<attack>_acc`` in percent, the mean
+    and max L-inf perturbation, seconds per sample) and the adversarial inputs.
+    """
+    metrics: dict[str, Any] = {"n_test": len(inputs), "clean_acc": accuracy(model, inputs, labels, device, batch_size)}
+    adversarials: dict[str, torch.Tensor] = {}
+    for name, params in attacks.items():
+        attack = build_attack(name, **params)
+        started = time.perf_counter()
+        out = run_attack(attack, model, inputs, labels, batch_size, device)
+        elapsed = time.perf_counter() - started
+        linf = (out.adversarial - inputs.cpu()).flatten(1).abs().amax(dim=1)
+        metrics[f"{name}_acc"] = accuracy(model, out.adversarial, labels, device, batch_size)
+        metrics[f"{name}_linf_mean"] = float(linf.mean())
+        metrics[f"{name}_linf_max"] = float(linf.max())
+        metrics[f"{name}_seconds_per_sample"] = elapsed / max(1, len(inputs))
+        metrics[f"{name}_params"] = dict(params)
+        adversarials[name] = out.adversarial
+    return metrics, adversarials

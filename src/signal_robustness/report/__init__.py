@@ -1,0 +1,1 @@
+"""Reporting: tidy tables, paper layouts, figures."""

@@ -1,0 +1,109 @@
+"""Tidy result tables and their paper-style layouts (Markdown, LaTeX, HTML).
+
+Tidy CSVs have one row per observation and are the stable interface; the
+layouts are for reading and are rebuilt from the tidy frames.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from signal_robustness.io import load_json
+
+SUMMARY_COLUMNS = ["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"]
+METRIC_LABELS = {"clean": "Clean", "fgsm": "FGSM", "bim": "BIM"}
+FAWAZ_SOURCE = "fawaz2019_attacks_resnet_ucr2015"
+
+
+def collect_runs(metrics_paths: Iterable[str | os.PathLike], columns: Sequence[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
+    """One row per run's ``metrics.json``, sorted by the identifying columns."""
+    rows = [load_json(path) for path in metrics_paths]
+    if not rows:
+        raise ValueError("no metrics files to summarise")
+    frame = pd.DataFrame(rows)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"metrics files lack the columns {missing}")
+    keys = [c for c in ("dataset", "method", "feat_sim", "seed") if c in columns]
+    return frame[list(columns)].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def mean_std(frame: pd.DataFrame, by: Sequence[str], value: str) -> pd.DataFrame:
+    """Mean, sample standard deviation (0 for one seed) and count of ``value`` per group."""
+    grouped = frame.groupby(list(by), sort=False)[value]
+    out = grouped.agg(ours_mean="mean", ours_std="std", n_seeds="count").reset_index()
+    out["ours_std"] = out["ours_std"].fillna(0.0)
+    return out
+
+
+def load_published(path: str | os.PathLike, source: str) -> pd.DataFrame:
+    published = pd.read_csv(path)
+    rows = published[published["source"] == source]
+    if rows.empty:
+        raise ValueError(f"{path} has no rows of source {source!r}")
+    return rows
+
+
+def fawaz_comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Tidy: dataset, metric, ours_mean, ours_std, n_seeds, published, published_source, difference.
+
+    ``published`` holds Fawaz et al. 2019's rows (columns dataset, source, clean, fgsm, bim);
+    datasets the paper does not report get an empty published value.
+    """
+    baseline = summary[(summary["method"] == "baseline") & (~summary["feat_sim"].astype(bool))]
+    parts = []
+    for metric in METRIC_LABELS:
+        ours = mean_std(baseline, ["dataset"], f"{metric}_acc")
+        ours.insert(1, "metric", metric)
+        reference = published[["dataset", metric]].rename(columns={metric: "published"})
+        parts.append(ours.merge(reference, on="dataset", how="left"))
+    table = pd.concat(parts, ignore_index=True)
+    table["published_source"] = np.where(table["published"].notna(), published["source"].iloc[0], "")
+    table["difference"] = table["ours_mean"] - table["published"]
+    order = {name: i for i, name in enumerate(dict.fromkeys(summary["dataset"]))}
+    table["_order"] = table["dataset"].map(order)
+    table["_metric"] = table["metric"].map({m: i for i, m in enumerate(METRIC_LABELS)})
+    return table.sort_values(["_order", "_metric"]).drop(columns=["_order", "_metric"]).reset_index(drop=True)
+
+
+def format_mean_std(mean: float, std: float, n: int, digits: int = 1) -> str:
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if n > 1 else f"{mean:.{digits}f}"
+
+
+def format_number(value: float, digits: int = 1, signed: bool = False) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def comparison_layout(table: pd.DataFrame, published_label: str = "Fawaz 2019") -> pd.DataFrame:
+    """Wide layout: one row per dataset, (ours, published, Δ) under each metric."""
+    rows = {}
+    for dataset, group in table.groupby("dataset", sort=False):
+        cells = {}
+        for _, row in group.iterrows():
+            label = METRIC_LABELS[row["metric"]]
+            cells[(label, "ours")] = format_mean_std(row["ours_mean"], row["ours_std"], int(row["n_seeds"]))
+            cells[(label, published_label)] = format_number(row["published"])
+            cells[(label, "Δ")] = format_number(row["difference"], signed=True)
+        rows[dataset] = cells
+    layout = pd.DataFrame.from_dict(rows, orient="index")
+    layout.columns = pd.MultiIndex.from_tuples(layout.columns)
+    layout.index.name = "Dataset"
+    return layout
+
+
+def render_layout(layout: pd.DataFrame, caption: str) -> dict[str, str]:
+    """The layout as Markdown, LaTeX and HTML, each with the caption."""
+    flat = layout.copy()
+    flat.columns = [f"{metric} {column}" for metric, column in layout.columns]
+    markdown = f"{caption}\n\n{flat.to_markdown()}\n"
+    latex = layout.to_latex(caption=caption, multicolumn=True, multicolumn_format="c", escape=True)
+    html = f"<p>{caption}</p>\n" + layout.to_html(border=0, justify="center")
+    return {"markdown": markdown, "latex": latex, "html": html}

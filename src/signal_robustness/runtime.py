@@ -1,0 +1,69 @@
+"""Process-level set-up shared by every step: device, seeds, threads, logging."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+LOGGER = logging.getLogger("signal_robustness")
+
+
+def select_device(preference: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else CPU; ``cpu``/``cuda`` force one."""
+    if preference == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config key 'device' is 'cuda' but no CUDA device is available")
+    return torch.device(preference)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a CPU generator for data order."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(max(1, int(threads)))
+
+
+@contextlib.contextmanager
+def log_to_file(path: str | os.PathLike | None) -> Iterator[logging.Logger]:
+    """Send this process's logging, stdout and stderr (tqdm) to ``path``.
+
+    An exception is written to the log with its traceback before it propagates,
+    so a failed job's log says why it failed.
+    """
+    if path is None:
+        yield LOGGER
+        return
+    log_path = Path(path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(log_path, "w", buffering=1)
+    handler = logging.StreamHandler(handle)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = handle
+    try:
+        yield LOGGER
+    except BaseException:
+        handle.write(traceback.format_exc())
+        raise
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+        root.removeHandler(handler)
+        handle.close()

@@ -1,0 +1,69 @@
+"""Shared fixtures. Data under ../shared exists beside the project in development and CI,
+not in a user's clone: tests that need it skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_UCR = SHARED_DATA / "ucr" / "UCRArchive_2018"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_ucr() -> Path:
+    if not (SHARED_UCR / "TwoLeadECG").is_dir():
+        pytest.skip("../shared/data/ucr is not present (a user's clone has none)")
+    return SHARED_UCR
+
+
+@pytest.fixture(scope="session")
+def schema() -> dict:
+    from signal_robustness.config import load_schema
+
+    return load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+@pytest.fixture()
+def default_config() -> dict:
+    return copy.deepcopy(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # CI has 2 cores; one thread keeps timings stable and runs reproducible.
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def cpu() -> torch.device:
+    return torch.device("cpu")
+
+
+@pytest.fixture(scope="session")
+def gunpoint():
+    from signal_robustness.data import load_ucr
+
+    return load_ucr("GunPoint")
+
+
+@pytest.fixture(scope="session")
+def trained_gunpoint(gunpoint, cpu):
+    """A ResNet trained briefly on GunPoint: accurate enough that attacks have work to do."""
+    from signal_robustness.train import TrainingSettings, fit_timeseries_classifier
+
+    model, result = fit_timeseries_classifier(gunpoint, TrainingSettings(epochs=15), seed=0, device=cpu, progress=False)
+    return model, result

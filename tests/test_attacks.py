@@ -1,0 +1,97 @@
+"""FGSM and BIM through foolbox: budgets, directions, and their effect on a trained ResNet."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from signal_robustness.attacks import build_attack, run_attack
+from signal_robustness.evaluate import accuracy, evaluate_attacks
+
+EPS = 0.1
+BIM = {"eps": EPS, "step_size": 0.05, "steps": 10}
+
+
+@pytest.fixture(scope="module")
+def test_set(gunpoint):
+    # 60 of the 150 test series keep the file fast; both classes are present.
+    x, y = torch.from_numpy(gunpoint.x_test[:60]), torch.from_numpy(gunpoint.y_test[:60])
+    assert len(torch.unique(y)) == 2
+    return x, y
+
+
+def test_fgsm_moves_every_point_by_exactly_eps_along_the_loss_gradient(trained_gunpoint, test_set, cpu):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    out = run_attack(build_attack("fgsm", eps=EPS), model, x, y, batch_size=64, device=cpu)
+    delta = out.adversarial - x
+    # Independent gradient of the cross-entropy with respect to the input.
+    x_grad = x.clone().requires_grad_(True)
+    F.cross_entropy(model.eval()(x_grad), y, reduction="sum").backward()
+    expected = EPS * torch.sign(x_grad.grad)
+    torch.testing.assert_close(delta, expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(delta.flatten(1).abs().amax(dim=1), torch.full((len(x),), EPS), atol=1e-6, rtol=0)
+
+
+def test_bim_stays_in_the_eps_ball_and_is_stronger_than_fgsm(trained_gunpoint, test_set, cpu):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    fgsm = run_attack(build_attack("fgsm", eps=EPS), model, x, y, batch_size=64, device=cpu)
+    bim = run_attack(build_attack("bim", **BIM), model, x, y, batch_size=64, device=cpu)
+    assert (bim.adversarial - x).abs().max() <= EPS + 1e-6
+    assert not torch.allclose(bim.adversarial, fgsm.adversarial)
+    clean = accuracy(model, x, y, cpu)
+    fgsm_acc, bim_acc = accuracy(model, fgsm.adversarial, y, cpu), accuracy(model, bim.adversarial, y, cpu)
+    assert clean > 70.0
+    assert fgsm_acc < clean and bim_acc <= fgsm_acc
+    # foolbox's success flag agrees with our own count of misclassified adversarials.
+    assert 100.0 * (1 - bim.success.float().mean()) == pytest.approx(bim_acc, abs=1e-4)
+
+
+def test_zero_budget_changes_nothing(trained_gunpoint, test_set, cpu):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    metrics, adversarial = evaluate_attacks(
+        model, x, y, {"fgsm": {"eps": 0.0}, "bim": {"eps": 0.0, "step_size": 0.05, "steps": 3}}, cpu, batch_size=50
+    )
+    assert metrics["fgsm_acc"] == metrics["clean_acc"] == metrics["bim_acc"]
+    torch.testing.assert_close(adversarial["bim"], x)
+
+
+def test_batching_keeps_sample_order(trained_gunpoint, test_set, cpu):
+    """Batches of 7 and one batch of 60 give the same adversarials, up to the sign of
+    gradients so close to zero that float summation order flips them."""
+    model, _ = trained_gunpoint
+    x, y = test_set
+    attack = build_attack("fgsm", eps=EPS)
+    small = run_attack(attack, model, x, y, batch_size=7, device=cpu)
+    large = run_attack(attack, model, x, y, batch_size=len(x), device=cpu)
+    same = torch.isclose(small.adversarial, large.adversarial, atol=1e-5, rtol=0)
+    assert same.float().mean() > 0.99
+    assert same.flatten(1).float().mean(dim=1).min() > 0.9  # no sample swapped with another
+
+
+def test_metrics_cover_every_configured_attack(trained_gunpoint, test_set, cpu):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    metrics, adversarial = evaluate_attacks(model, x, y, {"fgsm": {"eps": EPS}, "bim": BIM}, cpu)
+    assert set(adversarial) == {"fgsm", "bim"}
+    assert metrics["n_test"] == len(x)
+    for name in ("fgsm", "bim"):
+        assert 0.0 <= metrics[f"{name}_acc"] <= 100.0
+        assert metrics[f"{name}_linf_max"] == pytest.approx(EPS, abs=1e-6)
+        assert metrics[f"{name}_seconds_per_sample"] > 0
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("pgd99", {"eps": 0.1}, "unknown attack"),
+        ("fgsm", {"eps": -0.1}, "eps"),
+        ("bim", {"eps": 0.1, "step_size": 0.05, "steps": 0}, "steps"),
+    ],
+)
+def test_bad_attack_settings_are_refused(name, params, message):
+    with pytest.raises(ValueError, match=message):
+        build_attack(name, **params)

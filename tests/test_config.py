@@ -1,0 +1,98 @@
+"""Config validation: the defaults pass; every bad key or value is named before any job."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from signal_robustness.config import ConfigError, timeseries_training_settings, validate_config
+
+
+def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        keys.append(key)
+        keys.extend(_schema_keys(sub, key + "."))
+    return keys
+
+
+def test_default_config_is_valid(default_config, schema):
+    validate_config(default_config, schema)
+    settings = timeseries_training_settings(default_config["timeseries"])
+    assert settings.epochs == default_config["timeseries"]["epochs"]
+
+
+def test_every_schema_key_is_documented(schema, repo):
+    readme = (repo / "config" / "README.md").read_text()
+    documented = set(re.findall(r"`([a-z_][a-z0-9_.]*)`", readme))
+    missing = [key for key in _schema_keys(schema) if key not in documented]
+    assert not missing, f"config/README.md does not document {missing}"
+
+
+def _problems(config, schema) -> str:
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, schema)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        (("timeseries", "attacks", "fgsm", "eps"), -0.1, "timeseries.attacks.fgsm.eps': -0.1"),
+        (("timeseries", "attacks", "bim", "eps"), -1, "timeseries.attacks.bim.eps': -1"),
+        (("timeseries", "epochs"), -5, "timeseries.epochs': -5"),
+        (("timeseries", "epochs"), 2.5, "timeseries.epochs': 2.5"),
+        (("seeds",), [], "seeds"),
+        (("device",), "gpu", "device': 'gpu'"),
+        (("timeseries", "lr_plateau", "factor"), 1.5, "timeseries.lr_plateau.factor': 1.5"),
+    ],
+)
+def test_bad_values_are_named(default_config, schema, path, value, expected):
+    section = default_config
+    for key in path[:-1]:
+        section = section[key]
+    section[path[-1]] = value
+    assert expected in _problems(default_config, schema)
+
+
+def test_unknown_keys_are_named_at_every_level(default_config, schema):
+    default_config["epochs"] = 10
+    default_config["timeseries"]["attacks"]["fgsm"]["epsilon"] = 0.1
+    message = _problems(default_config, schema)
+    assert "'epochs' is not a known key" in message
+    assert "'timeseries.attacks.fgsm.epsilon' is not a known key" in message
+
+
+def test_all_problems_are_reported_at_once(default_config, schema):
+    default_config["timeseries"]["epochs"] = 0
+    default_config["device"] = "tpu"
+    message = _problems(default_config, schema)
+    assert "timeseries.epochs" in message and "device" in message
+
+
+def test_unknown_dataset_is_named(default_config, schema):
+    default_config["timeseries"]["datasets"] = ["GunPoint", "GunPointt"]
+    assert "GunPointt" in _problems(default_config, schema)
+
+
+def test_missing_archive_dir_is_named(default_config, schema, tmp_path):
+    default_config["ucr_archive_dir"] = str(tmp_path / "nowhere")
+    assert "ucr_archive_dir" in _problems(default_config, schema) and "nowhere" in _problems(default_config, schema)
+
+
+def test_malformed_archive_file_is_named(default_config, schema, tmp_path):
+    (tmp_path / "Broken").mkdir()
+    (tmp_path / "Broken" / "Broken_TRAIN.tsv").write_text("1\t0.5\tx\n2\t0.1\t0.2\n")
+    (tmp_path / "Broken" / "Broken_TEST.tsv").write_text("1\t0.5\t0.3\n")
+    default_config["ucr_archive_dir"] = str(tmp_path)
+    default_config["timeseries"]["datasets"] = ["Broken"]
+    message = _problems(default_config, schema)
+    assert "Broken" in message and "non-numeric" in message
+
+
+def test_local_archive_config_is_valid(default_config, schema, shared_ucr):
+    default_config["ucr_archive_dir"] = str(shared_ucr)
+    default_config["timeseries"]["datasets"] = ["TwoLeadECG", "Coffee", "GunPoint"]
+    validate_config(default_config, schema)

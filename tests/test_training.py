@@ -1,0 +1,80 @@
+"""Training loop: Fawaz's batch size, loss goes down on real data, determinism, checkpoints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from signal_robustness.io import load_state_dict, save_state_dict
+from signal_robustness.models import build_model
+from signal_robustness.runtime import seed_everything
+from signal_robustness.train import TrainingSettings, fawaz_batch_size, fit_timeseries_classifier, train_classifier
+from signal_robustness.evaluate import accuracy
+
+
+@pytest.mark.parametrize("n_train, expected", [(50, 5), (390, 16), (1000, 16), (36, 3), (5, 1)])
+def test_fawaz_batch_size(n_train, expected):
+    assert fawaz_batch_size(n_train, 16) == expected
+
+
+def test_training_reduces_loss_and_learns_gunpoint(trained_gunpoint, gunpoint, cpu):
+    model, result = trained_gunpoint
+    losses = [row["loss"] for row in result.history]
+    assert len(losses) == 15
+    assert min(losses) < 0.5 * losses[0]
+    assert result.best_loss == min(losses) and losses[result.best_epoch] == result.best_loss
+    x_train, y_train = torch.from_numpy(gunpoint.x_train), torch.from_numpy(gunpoint.y_train)
+    assert accuracy(model, x_train, y_train, cpu) > 80.0
+
+
+def test_same_seed_same_weights_other_seed_other_weights(cpu):
+    from signal_robustness.data import load_ucr
+
+    data = load_ucr("ItalyPowerDemand")
+    settings = TrainingSettings(epochs=2)
+    weights = []
+    for seed in (3, 3, 4):
+        model, result = fit_timeseries_classifier(data, settings, seed=seed, device=cpu, progress=False)
+        weights.append((model.state_dict(), result.history))
+    (a, history_a), (b, history_b), (c, _) = weights
+    assert all(torch.equal(a[k], b[k]) for k in a) and history_a == history_b
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_learning_rate_plateau_halves_and_respects_floor(cpu):
+    """A constant loss never improves: the rate halves after `patience` epochs, down to min_lr."""
+    model = build_model("resnet1d", 1, 2)
+    x, y = torch.randn(20, 1, 16), torch.randint(0, 2, (20,))
+    settings = TrainingSettings(epochs=8, plateau_patience=2, learning_rate=4e-4, min_learning_rate=1e-4)
+    constant = lambda m, batch: (m(batch[0]) * 0).sum() + 1.0  # noqa: E731
+    result = train_classifier(model, (x, y), settings, seed_everything(0), cpu, loss_fn=constant, progress=False)
+    rates = [row["learning_rate"] for row in result.history]
+    assert rates[0] == pytest.approx(4e-4)
+    assert rates[-1] == pytest.approx(1e-4)
+    assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
+
+
+def test_non_finite_loss_stops_training(cpu):
+    model = build_model("resnet1d", 1, 2)
+    x, y = torch.randn(10, 1, 16), torch.randint(0, 2, (10,))
+    nan_loss = lambda m, batch: m(batch[0]).sum() * math.nan  # noqa: E731
+    with pytest.raises(FloatingPointError, match="loss"):
+        train_classifier(model, (x, y), TrainingSettings(epochs=2), seed_everything(0), cpu, loss_fn=nan_loss, progress=False)
+
+
+def test_weights_round_trip_with_weights_only(tmp_path, trained_gunpoint, gunpoint, cpu):
+    model, _ = trained_gunpoint
+    path = tmp_path / "model.pt"
+    save_state_dict(path, model)
+    clone = load_state_dict(path, build_model("resnet1d", 1, gunpoint.n_classes)).eval()
+    x = torch.from_numpy(gunpoint.x_test[:8])
+    with torch.no_grad():
+        torch.testing.assert_close(clone(x), model.eval()(x))
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size_cap", 0), ("learning_rate", 0.0)])
+def test_invalid_settings_are_refused(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainingSettings(**{"epochs": 1, field: value})

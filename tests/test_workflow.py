@@ -1,0 +1,169 @@
+"""The real Snakemake DAG, run in a temporary folder: end to end, caching, bad input,
+lint, the SLURM profile (dry-run only: its executor waits for a cluster) and the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from signal_robustness.report.tables import SUMMARY_COLUMNS
+
+pytestmark = pytest.mark.workflow
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TINY = {
+    "seeds": [0, 1],
+    "timeseries": {
+        "datasets": ["GunPoint"],
+        "epochs": 2,
+        "attacks": {"fgsm": {"eps": 0.1}, "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3}},
+    },
+}
+
+
+def snakemake(repo: Path, workdir: Path, *args: str, config: dict | None = None, timeout: int = 600):
+    """Run the repository's workflow in ``workdir``; return the completed process."""
+    command = [SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(workdir), *args]
+    if config is not None:
+        config_path = workdir / "test_config.yaml"
+        config_path.write_text(yaml.safe_dump(config))
+        command += ["--configfile", str(config_path)]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(repo, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    done = snakemake(repo, workdir, "--cores", "2", config=TINY)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return workdir
+
+
+def test_summary_has_one_row_per_seed_with_the_documented_columns(tiny_run):
+    summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert sorted(summary["seed"]) == [0, 1]
+    assert set(summary["dataset"]) == {"GunPoint"} and set(summary["method"]) == {"baseline"}
+    assert not summary["feat_sim"].any()
+    for column in ("clean_acc", "fgsm_acc", "bim_acc"):
+        assert summary[column].between(0, 100).all()
+    # Accuracies are whole test-set counts: k/150 of GunPoint's 150 series.
+    assert ((summary["clean_acc"] * 150 / 100).round(6) % 1 == 0).all()
+
+
+def test_run_folder_holds_weights_metrics_and_adversarials(tiny_run):
+    run = tiny_run / "results" / "timeseries" / "GunPoint" / "baseline" / "none" / "seed1"
+    state = torch.load(run / "model.pt", weights_only=True)
+    assert "head.weight" in state and state["head.weight"].shape == (2, 128)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["seed"] == 1 and metrics["n_test"] == 150
+    assert metrics["bim_params"] == TINY["timeseries"]["attacks"]["bim"]
+    history = pd.read_csv(run / "history.csv")
+    assert list(history["epoch"]) == [0, 1]
+    with np.load(run / "adversarial.npz", allow_pickle=False) as adversarial:
+        assert adversarial["fgsm"].shape == adversarial["bim"].shape == (150, 1, 150)
+
+
+def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
+    tables = tiny_run / "results" / "timeseries" / "tables"
+    table = pd.read_csv(tables / "fawaz_comparison.csv")
+    published = pd.read_csv(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv")
+    fawaz = published[(published["source"] == "fawaz2019_attacks_resnet_ucr2015") & (published["dataset"] == "GunPoint")]
+    summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
+    for metric in ("clean", "fgsm", "bim"):
+        row = table[(table["dataset"] == "GunPoint") & (table["metric"] == metric)].iloc[0]
+        assert row["published"] == pytest.approx(float(fawaz[metric].iloc[0]))
+        assert row["ours_mean"] == pytest.approx(summary[f"{metric}_acc"].mean())
+        assert row["difference"] == pytest.approx(row["ours_mean"] - row["published"])
+        assert row["n_seeds"] == 2
+    markdown = (tables / "fawaz_comparison.md").read_text()
+    assert "GunPoint" in markdown and "Fawaz 2019" in markdown and "±" in markdown
+    assert "\\begin{tabular}" in (tables / "fawaz_comparison.tex").read_text()
+    png = (tiny_run / "results" / "timeseries" / "figures" / "clean_vs_adversarial.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+
+
+def test_second_run_has_nothing_to_do(tiny_run, repo):
+    again = snakemake(repo, tiny_run, "--cores", "2", config=TINY)
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_changed_attack_setting_reruns_attacks_but_not_training(tiny_run, repo):
+    changed = yaml.safe_load(yaml.safe_dump(TINY))
+    changed["timeseries"]["attacks"]["fgsm"]["eps"] = 0.05
+    dry = snakemake(repo, tiny_run, "-n", config=changed)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    out = dry.stdout + dry.stderr
+    assert "attack_timeseries" in out
+    assert "rule train_timeseries" not in out
+
+
+def test_report_shows_the_tables_and_figure(tiny_run, repo):
+    report = tiny_run / "report.html"
+    done = snakemake(repo, tiny_run, "--report", str(report), config=TINY)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = report.read_text(errors="ignore")
+    assert "fawaz_comparison" in html and "clean_vs_adversarial" in html
+
+
+def _broken_archive(root: Path) -> Path:
+    folder = root / "archive" / "Broken"
+    folder.mkdir(parents=True)
+    (folder / "Broken_TRAIN.tsv").write_text("1\t0.1\t0.2\n2\t0.3\tnot-a-number\n")
+    (folder / "Broken_TEST.tsv").write_text("1\t0.1\t0.2\n")
+    return root / "archive"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"timeseries": {"attacks": {"fgsm": {"eps": -0.1}, "bim": TINY["timeseries"]["attacks"]["bim"]}}}, "timeseries.attacks.fgsm.eps': -0.1"),
+        ({"timeseries": {"epochs": -1}}, "timeseries.epochs': -1"),
+        ({"timeseries": {"epoch": 3}}, "'timeseries.epoch' is not a known key"),
+        ({"timeseries": {"datasets": ["GunPoint", "NoSuchSet"]}}, "NoSuchSet"),
+        ({"ucr_archive_dir": "missing/archive"}, "'missing/archive' is not a folder"),
+        ("broken-archive", "Broken_TRAIN.tsv"),
+    ],
+    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file"],
+)
+def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
+    if change == "broken-archive":
+        change = {"ucr_archive_dir": str(_broken_archive(tmp_path)), "timeseries": {"datasets": ["Broken"]}}
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    for key, value in change.items():
+        if isinstance(value, dict):
+            config.setdefault(key, {}).update(value)
+        else:
+            config[key] = value
+    done = snakemake(repo, tmp_path, "--cores", "1", config=config)
+    assert done.returncode != 0
+    assert expected in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean(repo, tmp_path):
+    done = snakemake(repo, tmp_path, "--lint")
+    assert done.returncode == 0
+    assert "Lints for" not in done.stdout + done.stderr
+
+
+def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
+    done = snakemake(repo, tmp_path, "-n", "--profile", str(repo / "profiles" / "slurm"), config=TINY, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-2000:]
+    assert "This was a dry-run" in out
+    train_jobs = [block for block in out.split("rule ")[1:] if block.startswith("train_timeseries")]
+    assert len(train_jobs) == 2
+    assert all("gpu=1" in block and "slurm_partition=gpu" in block for block in train_jobs)
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,60 @@
+# Helpers shared by the rule files (config validation, target lists, input functions).
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from signal_robustness.config import ConfigError, load_schema, validate_config
+
+REPO = Path(workflow.basedir)
+
+# Stop before any job, naming every wrong key or value; nothing is written under results/.
+try:
+    validate_config(
+        config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+    )
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+TS = config["timeseries"]
+
+# Published numbers the tables compare against (see config/published/README.md).
+PUBLISHED = {
+    "fawaz2019": str(REPO / "config" / "published" / "fawaz2019_resnet_attacks.csv"),
+}
+
+# Training methods and regularisers; augmentations and Feat-Sim join these lists later.
+TS_METHODS = ["baseline"]
+TS_REGULARISERS = ["none"]
+
+
+def timeseries_runs():
+    """(dataset, method, regulariser, seed) of every configured classifier."""
+    return [
+        dict(dataset=d, method=m, regulariser=r, seed=s)
+        for d in TS["datasets"]
+        for m in TS_METHODS
+        for r in TS_REGULARISERS
+        for s in config["seeds"]
+    ]
+
+
+def timeseries_metrics(wildcards=None):
+    return expand(
+        "results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/metrics.json",
+        zip,
+        **{
+            key: [run[key] for run in timeseries_runs()]
+            for key in ("dataset", "method", "regulariser", "seed")
+        },
+    )
+
+
+def all_targets():
+    return [
+        "results/timeseries/summary.csv",
+        "results/timeseries/tables/fawaz_comparison.csv",
+        "results/timeseries/tables/fawaz_comparison.md",
+        "results/timeseries/tables/fawaz_comparison.tex",
+        "results/timeseries/tables/fawaz_comparison.html",
+        "results/timeseries/figures/clean_vs_adversarial.png",
+    ]

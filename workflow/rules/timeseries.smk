@@ -1,0 +1,101 @@
+# Time series: UCR data -> Fawaz ResNet -> FGSM/BIM -> summary.csv
+
+
+rule prepare_ucr:
+    """Load one UCR dataset (local archive, aeon's bundle or aeon's download), z-normalise it."""
+    output:
+        "results/timeseries/{dataset}/data.npz",
+    log:
+        "logs/prepare_ucr/{dataset}.log",
+    benchmark:
+        "benchmarks/prepare_ucr/{dataset}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        archive_dir=config["ucr_archive_dir"],
+        download_dir=config["download_dir"],
+    script:
+        "../scripts/prepare_ucr.py"
+
+
+rule train_timeseries:
+    """Train Fawaz's ResNet; keep the best-training-loss weights."""
+    input:
+        data=rules.prepare_ucr.output[0],
+    output:
+        model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
+        history="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/history.csv",
+    log:
+        "logs/train_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/train_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    # Tiny convolutional nets gain little from threads: run many jobs side by side instead.
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=4000,
+    params:
+        training={
+            k: TS[k]
+            for k in (
+                "epochs",
+                "batch_size_cap",
+                "learning_rate",
+                "weight_decay",
+                "lr_plateau",
+            )
+        },
+        device=config["device"],
+    script:
+        "../scripts/train_timeseries.py"
+
+
+rule attack_timeseries:
+    """Clean, FGSM and BIM accuracy of one trained classifier on the whole test set."""
+    input:
+        data=rules.prepare_ucr.output[0],
+        model=rules.train_timeseries.output.model,
+    output:
+        metrics="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/metrics.json",
+        adversarial="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/adversarial.npz",
+    log:
+        "logs/attack_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/attack_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=30,
+        mem_mb=4000,
+    params:
+        attacks=TS["attacks"],
+        batch_size=TS["attack_batch_size"],
+        device=config["device"],
+    script:
+        "../scripts/attack_timeseries.py"
+
+
+rule summarise_timeseries:
+    """One tidy row per trained classifier: dataset, method, feat_sim, seed, accuracies."""
+    input:
+        timeseries_metrics,
+    output:
+        report(
+            "results/timeseries/summary.csv",
+            caption="../report/timeseries_summary.rst",
+            category="Time series",
+            labels={"table": "summary (all runs)"},
+        ),
+    log:
+        "logs/summarise_timeseries/summary.log",
+    benchmark:
+        "benchmarks/summarise_timeseries/summary.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/summarise_timeseries.py"

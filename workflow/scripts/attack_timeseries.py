@@ -1,0 +1,34 @@
+"""Rule attack_timeseries: model.pt -> metrics.json (clean/FGSM/BIM accuracy) + adversarial.npz."""
+
+import torch
+
+from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.evaluate import evaluate_attacks
+from signal_robustness.io import load_npz, save_json, save_npz
+from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.train import load_timeseries_classifier
+
+wildcards = snakemake.wildcards
+with log_to_file(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    device = select_device(snakemake.params.device)
+    splits = TimeSeriesSplits.from_arrays(wildcards.dataset, load_npz(snakemake.input.data))
+    model = load_timeseries_classifier(snakemake.input.model, splits)
+    metrics, adversarial = evaluate_attacks(
+        model,
+        torch.from_numpy(splits.x_test),
+        torch.from_numpy(splits.y_test),
+        snakemake.params.attacks,
+        device,
+        snakemake.params.batch_size,
+    )
+    metrics.update(
+        dataset=wildcards.dataset,
+        method=wildcards.method,
+        feat_sim=wildcards.regulariser == "feat_sim",
+        seed=int(wildcards.seed),
+        device=str(device),
+    )
+    log.info("%s", {k: v for k, v in metrics.items() if k.endswith("_acc")})
+    save_npz(snakemake.output.adversarial, **{name: x.numpy() for name, x in adversarial.items()})
+    save_json(snakemake.output.metrics, metrics)

@@ -1,0 +1,20 @@
+"""Rule train_timeseries: data.npz -> model.pt (state dict) + history.csv."""
+
+import pandas as pd
+
+from signal_robustness.config import timeseries_training_settings
+from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.io import load_npz, save_csv, save_state_dict
+from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.train import fit_timeseries_classifier
+
+with log_to_file(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    device = select_device(snakemake.params.device)
+    splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
+    settings = timeseries_training_settings(snakemake.params.training)
+    log.info("training on %s with %s", device, settings)
+    model, result = fit_timeseries_classifier(splits, settings, int(snakemake.wildcards.seed), device)
+    log.info("best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size)
+    save_state_dict(snakemake.output.model, model)
+    save_csv(snakemake.output.history, pd.DataFrame(result.history))
