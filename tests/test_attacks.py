@@ -95,3 +95,16 @@ def test_metrics_cover_every_configured_attack(trained_gunpoint, test_set, cpu):
 def test_bad_attack_settings_are_refused(name, params, message):
     with pytest.raises(ValueError, match=message):
         build_attack(name, **params)
+
+
+def test_attacks_leave_the_model_untouched(trained_gunpoint, test_set, cpu):
+    """No weight gradient is computed or left behind, and trainability is restored."""
+    model, _ = trained_gunpoint
+    x, y = test_set
+    for parameter in model.parameters():
+        parameter.grad = None
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    run_attack(build_attack("bim", **BIM), model, x[:10], y[:10], batch_size=10, device=cpu)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(p.requires_grad for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

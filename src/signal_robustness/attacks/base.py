@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -24,6 +25,23 @@ def build_attack(name: str, **params: float) -> Attack:
     return builder(**params)
 
 
+@contextlib.contextmanager
+def frozen_parameters(model: nn.Module) -> Iterator[nn.Module]:
+    """Stop autograd from computing weight gradients while attacking.
+
+    foolbox (through eagerpy) calls ``loss.backward()``, which would also compute
+    and accumulate every weight's gradient; attacks need only the input's.
+    """
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for parameter, _ in flags:
+        parameter.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for parameter, flag in flags:
+            parameter.requires_grad_(flag)
+
+
 def run_attack(
     attack: Attack,
     model: nn.Module,
@@ -35,14 +53,15 @@ def run_attack(
     """Attack ``inputs`` in batches on ``device``; results come back on the CPU."""
     model.eval().to(device)
     adversarial, success, queries = [], [], []
-    for start in range(0, len(inputs), batch_size):
-        x = inputs[start : start + batch_size].to(device)
-        y = labels[start : start + batch_size].to(device)
-        out = attack(model, x, y)
-        adversarial.append(out.adversarial.detach().cpu())
-        success.append(out.success.detach().cpu())
-        if out.queries is not None:
-            queries.append(out.queries.detach().cpu())
+    with frozen_parameters(model):
+        for start in range(0, len(inputs), batch_size):
+            x = inputs[start : start + batch_size].to(device)
+            y = labels[start : start + batch_size].to(device)
+            out = attack(model, x, y)
+            adversarial.append(out.adversarial.detach().cpu())
+            success.append(out.success.detach().cpu())
+            if out.queries is not None:
+                queries.append(out.queries.detach().cpu())
     return AttackOutput(
         adversarial=torch.cat(adversarial),
         success=torch.cat(success),
