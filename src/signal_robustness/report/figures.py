@@ -31,6 +31,7 @@ def clean_vs_adversarial(comparison: pd.DataFrame, title: str) -> plt.Figure:
     axis.set_ylabel("accuracy (%)")
     axis.set_ylim(0, 105)
     axis.set_title(title, fontsize=9)
-    axis.legend(fontsize=8, ncols=2, loc="lower left")
+    # Below the axes, so no bar or marker is hidden behind it.
+    axis.legend(fontsize=8, ncols=len(metrics) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     axis.grid(axis="y", alpha=0.3)
     return figure
