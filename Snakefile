@@ -18,9 +18,11 @@ wildcard_constraints:
     method="|".join(TS_METHODS),
     regulariser="|".join(TS_REGULARISERS),
     seed=r"\d+",
+    attack="|".join(DEF_ATTACKS),
 
 
 include: "workflow/rules/timeseries.smk"
+include: "workflow/rules/defense.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -47,6 +47,12 @@ def _problems(config, schema) -> str:
         (("seeds",), [], "seeds"),
         (("device",), "gpu", "device': 'gpu'"),
         (("timeseries", "lr_plateau", "factor"), 1.5, "timeseries.lr_plateau.factor': 1.5"),
+        (("defense", "n_directions"), 0, "defense.n_directions': 0"),
+        (("defense", "radius_grid"), [1.0, 0.0], "defense.radius_grid.1': 0.0"),
+        (("defense", "radius_grid"), [-2.0], "defense.radius_grid.0': -2.0"),
+        (("defense", "eps"), -0.05, "defense.eps': -0.05"),
+        (("defense", "eps_grid"), [0.0, -0.1], "defense.eps_grid.1': -0.1"),
+        (("defense", "adaptive", "eot_samples"), 0, "defense.adaptive.eot_samples': 0"),
     ],
 )
 def test_bad_values_are_named(default_config, schema, path, value, expected):
@@ -63,6 +69,17 @@ def test_unknown_keys_are_named_at_every_level(default_config, schema):
     message = _problems(default_config, schema)
     assert "'epochs' is not a known key" in message
     assert "'timeseries.attacks.fgsm.epsilon' is not a known key" in message
+
+
+def test_unknown_attack_name_is_named(default_config, schema):
+    default_config["defense"]["attacks"]["jsma"] = {}
+    assert "'defense.attacks.jsma' is not a known key" in _problems(default_config, schema)
+
+
+def test_defended_seeds_must_be_trained(default_config, schema):
+    default_config["seeds"] = [0, 1]
+    default_config["defense"]["seeds"] = [1, 7]
+    assert "defense.seeds': [7]" in _problems(default_config, schema)
 
 
 def test_all_problems_are_reported_at_once(default_config, schema):

@@ -27,6 +27,24 @@ TINY = {
         "epochs": 2,
         "attacks": {"fgsm": {"eps": 0.1}, "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3}},
     },
+    "defense": {
+        "seeds": [1],
+        "n_test": 12,
+        "eps": 0.1,
+        "eps_grid": [0.0, 0.2],
+        "n_directions": 2,
+        "n_directions_grid": [1, 2],
+        "radius_grid": [1.0, 4.0],
+        "max_clean_drop": 2.0,
+        "defense_seed": 0,
+        "attacks": {
+            "fgsm": {},
+            "pgd": {"steps": 3, "rel_stepsize": 0.5},
+            "deepfool": {"steps": 5, "candidates": 2, "overshoot": 0.02},
+            "cw": {"binary_search_steps": 1, "steps": 5, "stepsize": 0.01, "confidence": 0.0, "initial_const": 0.001},
+        },
+        "adaptive": {"n_test": 6, "steps": 2, "eot_samples": 1},
+    },
 }
 
 
@@ -93,6 +111,26 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
     assert png.startswith(b"\x89PNG")
 
 
+def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
+    summary = pd.read_csv(tiny_run / "results" / "defense" / "summary.csv")
+    assert set(summary["seed"]) == {1} and set(summary["dataset"]) == {"GunPoint"}
+    assert set(summary["attack"]) == {"fgsm", "pgd", "deepfool", "cw"}
+    assert set(summary["eps"]) == {0.0, 0.1, 0.2}  # defense.eps joins the grid
+    assert set(summary["radius"]) == {1.0, 4.0}
+    assert set(summary[summary["attack"] == "pgd"]["n_directions"]) == {1, 2}
+    assert not summary.duplicated(["attack", "eps", "n_directions", "radius"]).any()
+    assert (summary["n_test"] == 12).all()
+    assert summary[summary["eps"] == 0.0]["n_adv"].eq(0).all()
+    main = summary[(summary["n_directions"] == 2) & (summary["radius"] == summary["selected_radius"])]
+    assert main["adaptive_acc"].notna().all() and main["adaptive_acc"].between(0, 100).all()
+    checks = pd.read_csv(tiny_run / "results" / "defense" / "tables" / "adaptive_checks.csv")
+    assert checks[["check_eps0_is_clean", "check_monotone"]].all().all()
+    table1 = (tiny_run / "results" / "defense" / "tables" / "table1.md").read_text()
+    assert "Defence rate" in table1 and "DeepFool" in table1 and "adaptive EOT-PGD" in table1
+    for figure in ("radius_sweep.png", "eps_sweep.png"):
+        assert (tiny_run / "results" / "defense" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
+
+
 def test_second_run_has_nothing_to_do(tiny_run, repo):
     again = snakemake(repo, tiny_run, "--cores", "2", config=TINY)
     assert again.returncode == 0
@@ -134,8 +172,11 @@ def _broken_archive(root: Path) -> Path:
         ({"timeseries": {"datasets": ["GunPoint", "NoSuchSet"]}}, "NoSuchSet"),
         ({"ucr_archive_dir": "missing/archive"}, "'missing/archive' is not a folder"),
         ("broken-archive", "Broken_TRAIN.tsv"),
+        ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
+        ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
     ],
-    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file"],
+    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
+         "zero-directions", "unknown-attack"],
 )
 def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
     if change == "broken-archive":

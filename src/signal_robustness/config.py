@@ -74,11 +74,20 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def consistency_problems(config: Mapping[str, Any]) -> list[str]:
+    """Relations between keys that the schema cannot state."""
+    problems = []
+    unknown_seeds = sorted(set(config["defense"]["seeds"]) - set(config["seeds"]))
+    if unknown_seeds:
+        problems.append(f"config key 'defense.seeds': {unknown_seeds} are not in 'seeds' {config['seeds']}")
+    return problems
+
+
 def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """Raise ConfigError listing every problem of ``config``; return None if it is valid."""
     problems = schema_problems(config, schema)
     if not problems:
-        problems = data_problems(config)
+        problems = consistency_problems(config) + data_problems(config)
     if problems:
         raise ConfigError(problems)
 

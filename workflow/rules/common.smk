@@ -16,6 +16,10 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 TS = config["timeseries"]
+DEF = config["defense"]
+DEF_ATTACKS = list(DEF["attacks"])
+# Table 1's budget always belongs to the eps sweep.
+DEF_EPS_GRID = sorted(set(DEF["eps_grid"]) | {DEF["eps"]})
 
 # Published numbers the tables compare against (see config/published/README.md).
 PUBLISHED = {
@@ -49,6 +53,16 @@ def timeseries_metrics(wildcards=None):
     )
 
 
+def defense_files(name):
+    """One file per defended model (baseline models of defense.seeds)."""
+    return expand(
+        "results/defense/{dataset}/baseline/none/seed{seed}/{name}",
+        dataset=TS["datasets"],
+        seed=DEF["seeds"],
+        name=name,
+    )
+
+
 def all_targets():
     return [
         "results/timeseries/summary.csv",
@@ -57,4 +71,14 @@ def all_targets():
         "results/timeseries/tables/fawaz_comparison.tex",
         "results/timeseries/tables/fawaz_comparison.html",
         "results/timeseries/figures/clean_vs_adversarial.png",
+        "results/defense/summary.csv",
+        "results/defense/tables/table1.md",
+        "results/defense/tables/table1.tex",
+        "results/defense/tables/table1.html",
+        "results/defense/tables/table2.md",
+        "results/defense/tables/table2.tex",
+        "results/defense/tables/table2.html",
+        "results/defense/tables/adaptive_checks.csv",
+        "results/defense/figures/radius_sweep.png",
+        "results/defense/figures/eps_sweep.png",
     ]

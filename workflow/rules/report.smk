@@ -56,3 +56,78 @@ rule clean_vs_adversarial_figure:
         epochs=TS["epochs"],
     script:
         "../scripts/clean_vs_adversarial_figure.py"
+
+
+rule post_averaging_tables:
+    """The seed's Tables 1 and 2 on our models, and the adaptive attack's sanity checks."""
+    input:
+        summary="results/defense/summary.csv",
+        adaptive="results/defense/adaptive.csv",
+    output:
+        table1_csv="results/defense/tables/table1.csv",
+        table1_md="results/defense/tables/table1.md",
+        table1_tex="results/defense/tables/table1.tex",
+        table1_html=report(
+            "results/defense/tables/table1.html",
+            caption="../report/post_averaging_table1.rst",
+            category="Post-averaging",
+            labels={"table": "Table 1: attacks, defence rate, adaptive attack"},
+        ),
+        table2_csv="results/defense/tables/table2.csv",
+        table2_md="results/defense/tables/table2.md",
+        table2_tex="results/defense/tables/table2.tex",
+        table2_html=report(
+            "results/defense/tables/table2.html",
+            caption="../report/post_averaging_table2.rst",
+            category="Post-averaging",
+            labels={"table": "Table 2: number of directions K"},
+        ),
+        sanity_csv=report(
+            "results/defense/tables/adaptive_checks.csv",
+            caption="../report/post_averaging_checks.rst",
+            category="Post-averaging",
+            labels={"table": "adaptive attack: sanity checks"},
+        ),
+    params:
+        eps=DEF["eps"],
+        n_directions=DEF["n_directions"],
+        adaptive=DEF["adaptive"],
+    log:
+        "logs/post_averaging_tables/tables.log",
+    benchmark:
+        "benchmarks/post_averaging_tables/tables.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/post_averaging_tables.py"
+
+
+rule post_averaging_figures:
+    """The seed's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack)."""
+    input:
+        summary="results/defense/summary.csv",
+        adaptive="results/defense/adaptive.csv",
+    output:
+        radius=report(
+            "results/defense/figures/radius_sweep.png",
+            caption="../report/post_averaging_radius.rst",
+            category="Post-averaging",
+            labels={"figure": "Figure 2: radius r"},
+        ),
+        eps=report(
+            "results/defense/figures/eps_sweep.png",
+            caption="../report/post_averaging_eps.rst",
+            category="Post-averaging",
+            labels={"figure": "Figure 3: budget ε, adaptive attack"},
+        ),
+    params:
+        eps=DEF["eps"],
+        n_directions=DEF["n_directions"],
+    log:
+        "logs/post_averaging_figures/figures.log",
+    benchmark:
+        "benchmarks/post_averaging_figures/figures.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/post_averaging_figures.py"

@@ -5,6 +5,7 @@ import torch
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.evaluate import evaluate_attacks
 from signal_robustness.io import load_npz, save_json, save_npz
+from signal_robustness.report.tables import run_identity
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train import load_timeseries_classifier
 
@@ -22,13 +23,7 @@ with log_to_file(snakemake.log[0]) as log:
         device,
         snakemake.params.batch_size,
     )
-    metrics.update(
-        dataset=wildcards.dataset,
-        method=wildcards.method,
-        feat_sim=wildcards.regulariser == "feat_sim",
-        seed=int(wildcards.seed),
-        device=str(device),
-    )
+    metrics.update(run_identity(wildcards.dataset, wildcards.method, wildcards.regulariser, wildcards.seed), device=str(device))
     log.info("%s", {k: v for k, v in metrics.items() if k.endswith("_acc")})
     save_npz(snakemake.output.adversarial, **{name: x.numpy() for name, x in adversarial.items()})
     save_json(snakemake.output.metrics, metrics)

@@ -8,13 +8,19 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
-from signal_robustness.attacks import gradient
+from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.types import Attack, AttackOutput
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "fgsm": gradient.fgsm,
     "bim": gradient.bim,
+    "pgd": gradient.pgd,
+    "deepfool": minimal.deepfool,
+    "cw": minimal.carlini_wagner,
 }
+
+# Attacks that search for the smallest perturbation and take no budget.
+MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
 
 
 def build_attack(name: str, **params: float) -> Attack:

@@ -1,56 +1,32 @@
-"""White-box L-inf gradient attacks through foolbox: FGSM and BIM.
-
-Series are z-normalised and have no natural value range, so the foolbox model
-gets unbounded bounds: as in Fawaz et al., nothing is clipped except to the
-epsilon ball.
-"""
+"""White-box L-inf gradient attacks through foolbox: FGSM, BIM and PGD."""
 
 from __future__ import annotations
 
-import math
-import os
+import foolbox
 
-# foolbox imports GitPython, which fails without a git binary unless told to stay quiet.
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-
-import foolbox  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from signal_robustness.attacks.types import Attack, AttackOutput  # noqa: E402
-
-UNBOUNDED = (-math.inf, math.inf)
+from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive_int, foolbox_attack
+from signal_robustness.attacks.types import Attack
 
 
-def _check_positive(name: str, value: float) -> None:
-    if not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-
-
-def foolbox_model(model: nn.Module, bounds: tuple[float, float] = UNBOUNDED) -> foolbox.PyTorchModel:
-    device = next(model.parameters()).device
-    return foolbox.PyTorchModel(model.eval(), bounds=bounds, device=device)
-
-
-def _run_foolbox(attack: foolbox.attacks.base.Attack, eps: float) -> Attack:
-    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        _, clipped, success = attack(foolbox_model(model), inputs, labels, epsilons=eps)
-        return AttackOutput(adversarial=clipped, success=success)
-
-    return run
-
-
-def fgsm(eps: float) -> Attack:
+def fgsm(eps: float, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
     """Fast Gradient Sign Method (Goodfellow et al.): one step of size eps."""
-    _check_positive("fgsm eps", eps)
-    return _run_foolbox(foolbox.attacks.LinfFastGradientAttack(random_start=False), eps)
+    check_non_negative("fgsm eps", eps)
+    return foolbox_attack(foolbox.attacks.LinfFastGradientAttack(random_start=False), eps, bounds)
 
 
-def bim(eps: float, step_size: float, steps: int) -> Attack:
+def bim(eps: float, step_size: float, steps: int, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
     """Basic Iterative Method (Kurakin et al.): ``steps`` signed steps, projected to the eps ball."""
-    _check_positive("bim eps", eps)
-    _check_positive("bim step_size", step_size)
-    if int(steps) < 1:
-        raise ValueError(f"bim steps must be >= 1, got {steps}")
+    check_non_negative("bim eps", eps)
+    check_non_negative("bim step_size", step_size)
+    check_positive_int("bim steps", steps)
     attack = foolbox.attacks.LinfBasicIterativeAttack(abs_stepsize=step_size, steps=int(steps), random_start=False)
-    return _run_foolbox(attack, eps)
+    return foolbox_attack(attack, eps, bounds)
+
+
+def pgd(eps: float, steps: int = 40, rel_stepsize: float = 1 / 30, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
+    """Projected Gradient Descent (Madry et al.), foolbox's defaults: random start, 40 steps of eps/30."""
+    check_non_negative("pgd eps", eps)
+    check_positive_int("pgd steps", steps)
+    check_non_negative("pgd rel_stepsize", rel_stepsize)
+    attack = foolbox.attacks.LinfProjectedGradientDescentAttack(rel_stepsize=rel_stepsize, steps=int(steps), random_start=True)
+    return foolbox_attack(attack, eps, bounds)

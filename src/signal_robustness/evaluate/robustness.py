@@ -17,7 +17,7 @@ def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_
     """Predicted labels (CPU tensor), in eval mode, batched."""
     model.eval().to(device)
     labels = [model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)]
-    return torch.cat(labels)
+    return torch.cat(labels) if labels else torch.empty(0, dtype=torch.long)
 
 
 def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 512) -> float:

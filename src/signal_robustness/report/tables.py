@@ -19,6 +19,11 @@ METRIC_LABELS = {"clean": "Clean", "fgsm": "FGSM", "bim": "BIM"}
 FAWAZ_SOURCE = "fawaz2019_attacks_resnet_ucr2015"
 
 
+def run_identity(dataset: str, method: str, regulariser: str, seed: int | str) -> dict[str, object]:
+    """The columns that name a trained model in every tidy table."""
+    return {"dataset": dataset, "method": method, "feat_sim": regulariser == "feat_sim", "seed": int(seed)}
+
+
 def collect_runs(metrics_paths: Iterable[str | os.PathLike], columns: Sequence[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
     """One row per run's ``metrics.json``, sorted by the identifying columns."""
     rows = [load_json(path) for path in metrics_paths]
@@ -102,8 +107,9 @@ def comparison_layout(table: pd.DataFrame, published_label: str = "Fawaz 2019") 
 def render_layout(layout: pd.DataFrame, caption: str) -> dict[str, str]:
     """The layout as Markdown, LaTeX and HTML, each with the caption."""
     flat = layout.copy()
-    flat.columns = [f"{metric} {column}" for metric, column in layout.columns]
-    markdown = f"{caption}\n\n{flat.to_markdown()}\n"
+    if isinstance(layout.columns, pd.MultiIndex):
+        flat.columns = [" ".join(str(part) for part in column) for column in layout.columns]
+    markdown = f"{caption}\n\n{flat.reset_index().to_markdown(index=False)}\n"
     latex = layout.to_latex(caption=caption, multicolumn=True, multicolumn_format="c", escape=True)
     html = f"<p>{caption}</p>\n" + layout.to_html(border=0, justify="center")
     return {"markdown": markdown, "latex": latex, "html": html}

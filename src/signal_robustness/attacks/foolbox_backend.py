@@ -1,0 +1,48 @@
+"""Running foolbox attacks in the pipeline's call shape.
+
+Series are z-normalised and have no natural value range, so by default the
+foolbox model is unbounded: nothing is clipped except to the epsilon ball (as in
+Fawaz et al.). Attacks that need a box (C&W works in tanh space) get finite
+bounds from the caller.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+# foolbox imports GitPython, which fails without a git binary unless told to stay quiet.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+import foolbox  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from signal_robustness.attacks.types import Attack, AttackOutput  # noqa: E402
+
+UNBOUNDED = (-math.inf, math.inf)
+
+
+def check_non_negative(name: str, value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+def check_positive_int(name: str, value: int) -> None:
+    if int(value) < 1 or int(value) != value:
+        raise ValueError(f"{name} must be an integer >= 1, got {value}")
+
+
+def foolbox_model(model: nn.Module, bounds: tuple[float, float] = UNBOUNDED) -> foolbox.PyTorchModel:
+    device = next(model.parameters()).device
+    return foolbox.PyTorchModel(model.eval(), bounds=bounds, device=device)
+
+
+def foolbox_attack(attack: foolbox.attacks.base.Attack, eps: float | None, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
+    """Wrap a foolbox attack; ``eps=None`` runs a minimisation attack without a budget."""
+
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
+        _, clipped, success = attack(foolbox_model(model, bounds), inputs, labels, epsilons=eps)
+        return AttackOutput(adversarial=clipped, success=success)
+
+    return run

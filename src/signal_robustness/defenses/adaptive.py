@@ -1,0 +1,53 @@
+"""An adaptive white-box attack on post-averaging: PGD with expectation over transformation.
+
+The loss is the cross-entropy of the defended model's averaged softmax. At every
+step the attacker draws fresh directions (it does not know the defender's seed)
+and averages the input gradient over ``eot_samples`` draws (Athalye et al. 2018),
+then takes a signed step and projects to the L-inf ball of radius eps.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from signal_robustness.attacks import frozen_parameters
+from signal_robustness.defenses.post_averaging import PostAveraging, random_directions
+
+
+def eot_pgd(
+    defended: PostAveraging,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    steps: int = 10,
+    eot_samples: int = 1,
+    rel_stepsize: float = 0.25,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Adversarial inputs within ``eps`` (L-inf) of ``x`` against ``defended``.
+
+    Random start in the ball, ``steps`` steps of ``rel_stepsize * eps``.
+    """
+    if eps < 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    if steps < 1 or eot_samples < 1:
+        raise ValueError("steps and eot_samples must be >= 1")
+    if eps == 0:
+        return x.clone()
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    shape = x.shape[1:]
+    start = (torch.rand(x.shape, generator=generator) * 2 - 1).to(x.device, x.dtype) * eps
+    adversarial = x + start
+    with frozen_parameters(defended.model):
+        for _ in range(steps):
+            adversarial.requires_grad_(True)
+            loss = 0.0
+            for _ in range(eot_samples):
+                directions = random_directions(defended.n_directions, shape, generator)
+                log_p = torch.log(defended(adversarial, directions).clamp_min(1e-30))
+                loss = loss + F.nll_loss(log_p, y, reduction="sum")
+            (grad,) = torch.autograd.grad(loss, adversarial)
+            step = rel_stepsize * eps * grad.sign()
+            adversarial = torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps)
+    return adversarial.detach()

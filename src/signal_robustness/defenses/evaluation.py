@@ -1,0 +1,178 @@
+"""Post-averaging experiments: the radius choice, the seed's sweeps, the adaptive attack.
+
+Each function returns plain rows (dicts) that the workflow writes as tidy CSV.
+Accuracies and defence rates are in percent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from signal_robustness.defenses.adaptive import eot_pgd
+from signal_robustness.defenses.post_averaging import PostAveraging
+from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
+from signal_robustness.evaluate.robustness import predict
+from signal_robustness.io import load_npz, save_npz
+
+# Points per forward pass of a defended model; bounds activation memory for long inputs and large K.
+DEFAULT_MAX_POINTS = 4096
+
+
+def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    inputs_per_batch = max(1, (defended.max_points or DEFAULT_MAX_POINTS) // defended.points_per_input)
+    return predict(defended, x, device, batch_size=inputs_per_batch)
+
+
+def data_bounds(x: np.ndarray | torch.Tensor, margin: float) -> tuple[float, float]:
+    """A finite box around the data, wide enough (``margin``) never to bind a budgeted attack."""
+    return float(x.min()) - margin, float(x.max()) + margin
+
+
+def choose_radius(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    n_directions: int,
+    radius_grid: Sequence[float],
+    max_clean_drop: float,
+    seed: int,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The largest r of the grid whose defended training accuracy drops at most
+    ``max_clean_drop`` points below the undefended one (the seed's trade-off: a larger
+    r leaves unlearned regions more often but adds noise). Uses training data only.
+    If no r qualifies, the smallest is chosen and ``within_tolerance`` is false."""
+    undefended = 100.0 * float((predict(model, x_train, device) == y_train).float().mean())
+    sweep = []
+    for radius in sorted(radius_grid):
+        defended = PostAveraging(model, n_directions, radius, seed)
+        accuracy = 100.0 * float((defended_predict(defended, x_train, device) == y_train).float().mean())
+        sweep.append({"radius": float(radius), "defended_train_acc": accuracy, "drop": undefended - accuracy})
+    qualifying = [row["radius"] for row in sweep if row["drop"] <= max_clean_drop]
+    return {
+        "selected_radius": max(qualifying) if qualifying else min(radius_grid),
+        "within_tolerance": bool(qualifying),
+        "undefended_train_acc": undefended,
+        "max_clean_drop": max_clean_drop,
+        "n_directions": n_directions,
+        "sweep": sweep,
+    }
+
+
+def save_attacked_sets(path: str | os.PathLike, indices: np.ndarray, sets: Mapping[float, tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """npz: ``indices`` (test samples used), ``eps``, and per budget i ``adversarial_i``, ``replaced_i``."""
+    arrays: dict[str, np.ndarray] = {"indices": indices, "eps": np.array(sorted(sets), dtype=np.float64)}
+    for i, eps in enumerate(sorted(sets)):
+        adversarial, replaced = sets[eps]
+        arrays[f"adversarial_{i}"] = adversarial.numpy()
+        arrays[f"replaced_{i}"] = replaced.numpy()
+    save_npz(path, **arrays)
+
+
+def load_attacked_sets(path: str | os.PathLike) -> tuple[np.ndarray, dict[float, tuple[torch.Tensor, torch.Tensor]]]:
+    arrays = load_npz(path)
+    sets = {
+        float(eps): (torch.from_numpy(arrays[f"adversarial_{i}"]), torch.from_numpy(arrays[f"replaced_{i}"]))
+        for i, eps in enumerate(arrays["eps"])
+    }
+    return arrays["indices"], sets
+
+
+def post_averaging_rows(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    attacked: Mapping[str, Mapping[float, tuple[torch.Tensor, torch.Tensor]]],
+    n_directions: int,
+    n_directions_grid: Sequence[int],
+    radius: float,
+    radius_grid: Sequence[float],
+    eps: float,
+    seed: int,
+    device: torch.device,
+) -> list[dict[str, Any]]:
+    """Rows of Table 1 and of the sweeps, one per (attack, eps, K, r) without repeats:
+    every attack and budget at (K, r); every attack at eps over the r grid (Figure 2);
+    PGD at eps over the K grid, with inference times (Table 2)."""
+    configurations: dict[tuple[str, float, int, float], None] = {}
+    for attack, sets in attacked.items():
+        for budget in sets:
+            configurations[(attack, budget, n_directions, radius)] = None
+        for r in radius_grid:
+            configurations[(attack, eps, n_directions, float(r))] = None
+    if "pgd" in attacked:
+        for k in n_directions_grid:
+            configurations[("pgd", eps, int(k), radius)] = None
+
+    clean_pred = predict(model, x, device)
+    undefended_ms = inference_ms_per_input(model, x, device)
+    defended_clean: dict[tuple[int, float], torch.Tensor] = {}
+    defended_ms: dict[int, float] = {}
+    rows = []
+    for attack, budget, k, r in configurations:
+        defended = PostAveraging(model, k, r, seed)
+        if (k, r) not in defended_clean:
+            defended_clean[(k, r)] = defended_predict(defended, x, device)
+        if k not in defended_ms:
+            defended_ms[k] = inference_ms_per_input(defended, x, device)
+        adversarial, replaced = attacked[attack][budget]
+        attacked_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
+        defended_adversarial = defended_clean[(k, r)].clone()
+        if replaced.any():
+            defended_adversarial[replaced] = defended_predict(defended, adversarial[replaced], device)
+        metrics = protocol_metrics(
+            y, clean_pred, predict(model, attacked_inputs, device), defended_clean[(k, r)], defended_adversarial, replaced
+        )
+        rows.append({
+            "attack": attack, "eps": budget, "n_directions": k, "radius": r, **metrics,
+            "inference_ms_undefended": undefended_ms, "inference_ms_defended": defended_ms[k],
+        })
+    return rows
+
+
+def adaptive_rows(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    transferred_pgd: Mapping[float, tuple[torch.Tensor, torch.Tensor]],
+    n_directions: int,
+    radius: float,
+    seed: int,
+    steps: int,
+    eot_samples: int,
+    device: torch.device,
+) -> list[dict[str, Any]]:
+    """EOT-PGD against the defended model at each eps of ``transferred_pgd``, beside the
+    defended accuracy on the transferred PGD Attacked set of the same samples."""
+    model.eval().to(device)
+    defended = PostAveraging(model, n_directions, radius, seed)
+    defended_clean = defended_predict(defended, x, device)
+    rows = []
+    for eps, (adversarial, replaced) in sorted(transferred_pgd.items()):
+        # The attacker's own randomness, independent of the defender's seed.
+        generator = torch.Generator().manual_seed(10_000 + seed)
+        adaptive = eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
+        transferred_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
+        rows.append({
+            "eps": eps, "n_directions": n_directions, "radius": radius, "n_adaptive": len(x),
+            "eot_steps": steps, "eot_samples": eot_samples,
+            "defended_clean_acc": 100.0 * int((defended_clean == y).sum()) / len(y),
+            "transferred_acc": 100.0 * int((defended_predict(defended, transferred_inputs, device) == y).sum()) / len(y),
+            "adaptive_acc": 100.0 * int((defended_predict(defended, adaptive, device) == y).sum()) / len(y),
+            "adaptive_linf_max": float((adaptive - x).flatten(1).abs().amax(dim=1).max()),
+        })
+    return rows
+
+
+def defense_subset(x_test: np.ndarray, y_test: np.ndarray, n_test: int | None, seed: int):
+    """The stratified test subsample every defence step uses: (indices, x, y) as tensors."""
+    from signal_robustness.evaluate.protocol import stratified_subset
+
+    indices = stratified_subset(y_test, n_test, seed)
+    return indices, torch.from_numpy(x_test[indices]), torch.from_numpy(y_test[indices])

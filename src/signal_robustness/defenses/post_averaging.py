@@ -1,0 +1,88 @@
+"""Post-averaging (seed paper 002, section 3): average the softmax around the input.
+
+For an input x, K random unit directions v_k (standard normal, normalised to unit
+L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with x
+itself that is 6K+1 points, run as one batch (in chunks when ``max_points``
+says so) and averaged after the softmax (eq. 7-8).
+
+Directions are drawn on the CPU from ``seed`` at every call, so a defended model
+is a fixed, deterministic function of its input: the same on every call, for
+every batch composition and on every device. They are shared by the inputs of a
+batch, which are independent draws' equals in distribution for each input.
+Attacks that must not know the defender's directions pass their own.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
+
+
+def random_directions(n_directions: int, shape: torch.Size | tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """``n_directions`` standard-normal directions of ``shape``, each of unit L2 norm (CPU)."""
+    directions = torch.randn((n_directions, *shape), generator=generator)
+    norms = directions.flatten(1).norm(dim=1).clamp_min(1e-12)
+    return directions / norms.view(-1, *([1] * len(shape)))
+
+
+class PostAveraging(nn.Module):
+    """Wraps a classifier that returns logits; returns the averaged softmax."""
+
+    def __init__(self, model: nn.Module, n_directions: int, radius: float, seed: int = 0, max_points: int | None = None):
+        super().__init__()
+        if n_directions < 1:
+            raise ValueError(f"post-averaging needs K >= 1 directions, got {n_directions}")
+        if not radius > 0:
+            raise ValueError(f"post-averaging radius r must be > 0, got {radius}")
+        if max_points is not None and max_points < 1:
+            raise ValueError(f"max_points must be >= 1, got {max_points}")
+        self.model = model
+        self.n_directions = int(n_directions)
+        self.radius = float(radius)
+        self.seed = int(seed)
+        self.max_points = max_points
+
+    @property
+    def points_per_input(self) -> int:
+        return len(STEP_FRACTIONS) * self.n_directions + 1
+
+    def directions(self, shape: torch.Size) -> torch.Tensor:
+        """The defender's own directions: the same for every call."""
+        return random_directions(self.n_directions, shape, torch.Generator().manual_seed(self.seed))
+
+    def neighbourhood(self, x: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+        """``(batch, 6K+1, *shape)``: x itself, then x + λ v_k for every step λ and direction v_k."""
+        steps = torch.tensor(STEP_FRACTIONS, dtype=x.dtype, device=x.device) * self.radius
+        offsets = steps.view(-1, 1, *([1] * (x.dim() - 1))) * directions.to(x.device, x.dtype).unsqueeze(0)
+        offsets = offsets.flatten(0, 1)  # (6K, *shape)
+        return torch.cat([x.unsqueeze(1), x.unsqueeze(1) + offsets.unsqueeze(0)], dim=1)
+
+    def forward(self, x: torch.Tensor, directions: torch.Tensor | None = None) -> torch.Tensor:
+        if directions is None:
+            directions = self.directions(x.shape[1:])
+        points = self.neighbourhood(x, directions)
+        flat = points.flatten(0, 1)
+        if self.max_points is None or len(flat) <= self.max_points:
+            logits = self.model(flat)
+        else:
+            logits = torch.cat([self.model(chunk) for chunk in flat.split(self.max_points)])
+        probabilities = F.softmax(logits, dim=-1).view(x.shape[0], self.points_per_input, -1)
+        return probabilities.mean(dim=1)
+
+
+class LogProbabilities(nn.Module):
+    """A defended model seen as a logit model: log of its averaged softmax.
+
+    softmax(log p) = p, so attacks and accuracy code written for logits work on it,
+    and its cross-entropy is the cross-entropy of the averaged softmax.
+    """
+
+    def __init__(self, defended: PostAveraging):
+        super().__init__()
+        self.defended = defended
+
+    def forward(self, x: torch.Tensor, directions: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.log(self.defended(x, directions).clamp_min(1e-30))

@@ -1,0 +1,124 @@
+"""Post-averaging results: summary, the seed's Tables 1 and 2, the adaptive-attack checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from signal_robustness.report.tables import format_mean_std
+
+MODEL_KEYS = ["dataset", "method", "feat_sim", "seed"]
+CONFIG_KEYS = ["eps", "n_directions", "radius"]
+PROTOCOL_COLUMNS = ["clean_acc", "attacked_acc", "defended_clean_acc", "defended_attacked_acc", "defence_rate", "n_adv"]
+COLUMN_LABELS = {
+    "clean_acc": "Original clean",
+    "attacked_acc": "Original attacked",
+    "defended_clean_acc": "Defended clean",
+    "defended_attacked_acc": "Defended attacked",
+    "defence_rate": "Defence rate",
+    "n_adv": "#Adv",
+    "adaptive_acc": "Defended, adaptive EOT-PGD",
+    "inference_ms_undefended": "Inference ms (original)",
+    "inference_ms_defended": "Inference ms (defended)",
+}
+ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD", "deepfool": "DeepFool", "cw": "C&W L2"}
+
+
+def _concat(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    frames = [pd.read_csv(path) for path in paths]
+    if not frames:
+        raise ValueError("no result files to summarise")
+    return pd.concat(frames, ignore_index=True)
+
+
+def adaptive_with_checks(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """All adaptive rows, with the sanity checks of each model's eps curve:
+    ``check_eps0_is_clean`` (eps 0 reproduces the defended clean accuracy),
+    ``check_monotone`` (accuracy never rises with eps) and
+    ``check_at_least_transferred`` (the adaptive attack is at least as strong as the transferred one)."""
+    table = _concat(paths).sort_values(MODEL_KEYS + ["eps"]).reset_index(drop=True)
+    checks = []
+    for _, group in table.groupby(MODEL_KEYS, sort=False):
+        at_zero = group[group["eps"] == 0]
+        checks.append({
+            **{key: group[key].iloc[0] for key in MODEL_KEYS},
+            "check_eps0_is_clean": bool((at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]).all()) if len(at_zero) else np.nan,
+            "check_monotone": bool((np.diff(group["adaptive_acc"].to_numpy()) <= 1e-9).all()),
+            "check_at_least_transferred": bool((group["adaptive_acc"] <= group["transferred_acc"] + 1e-9).all()),
+        })
+    return table.merge(pd.DataFrame(checks), on=MODEL_KEYS, how="left")
+
+
+def defense_summary(post_averaging_paths: Iterable[str | os.PathLike], adaptive: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, attack, eps, K, r) with the adaptive accuracy of the same (eps, K, r)."""
+    rows = _concat(post_averaging_paths)
+    adaptive_columns = adaptive[MODEL_KEYS + CONFIG_KEYS + ["adaptive_acc", "transferred_acc", "n_adaptive"]]
+    merged = rows.merge(adaptive_columns, on=MODEL_KEYS + CONFIG_KEYS, how="left")
+    return merged.sort_values(MODEL_KEYS + ["attack", "eps", "n_directions", "radius"]).reset_index(drop=True)
+
+
+def aggregate_over_seeds(frame: pd.DataFrame, by: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
+    """Tidy: the ``by`` columns, then value, mean, std (sample; 0 for one seed) and n_seeds."""
+    parts = []
+    for value in values:
+        grouped = frame.groupby(list(by), sort=False)[value]
+        part = grouped.agg(mean="mean", std="std", n_seeds="count").reset_index()
+        part.insert(len(by), "value", value)
+        parts.append(part)
+    tidy = pd.concat(parts, ignore_index=True)
+    tidy["std"] = tidy["std"].fillna(0.0)
+    return tidy
+
+
+def _main_rows(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
+    return summary[
+        np.isclose(summary["eps"], eps) & (summary["n_directions"] == n_directions)
+        & np.isclose(summary["radius"], summary["selected_radius"])
+    ]
+
+
+def _in_attack_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the seed's attack order (FGSM, PGD, DeepFool, C&W), datasets as they come."""
+    datasets = {name: i for i, name in enumerate(dict.fromkeys(frame["dataset"]))}
+    attacks = {name: i for i, name in enumerate(ATTACK_LABELS)}
+    order = frame["dataset"].map(datasets) * 100 + frame["attack"].map(attacks).fillna(99)
+    return frame.iloc[np.argsort(order.to_numpy(), kind="stable")]
+
+
+def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
+    """The seed's Table 1 per dataset and attack, tidy, mean over seeds; the adaptive
+    EOT-PGD accuracy at the same (eps, K, r) is one more value of the PGD row only."""
+    rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
+    rows.loc[rows["attack"] != "pgd", "adaptive_acc"] = np.nan
+    values = PROTOCOL_COLUMNS + ["adaptive_acc"]
+    return aggregate_over_seeds(rows, ["dataset", "method", "attack"], values)
+
+
+def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFrame:
+    """The seed's Table 2: PGD at eps and the selected r, for each K, with inference times."""
+    rows = summary[(summary["attack"] == attack) & np.isclose(summary["eps"], eps)
+                   & np.isclose(summary["radius"], summary["selected_radius"])]
+    values = PROTOCOL_COLUMNS + ["inference_ms_undefended", "inference_ms_defended"]
+    return aggregate_over_seeds(rows, ["dataset", "method", "n_directions"], values)
+
+
+def layout(tidy: pd.DataFrame, index: Sequence[str], digits: int = 1) -> pd.DataFrame:
+    """Wide, readable layout: one row per ``index``, one column per value, 'mean ± std'."""
+    cells: dict[tuple, dict[str, str]] = {}
+    for _, row in tidy.iterrows():
+        key = tuple(ATTACK_LABELS.get(row[c], row[c]) if c == "attack" else row[c] for c in index)
+        d = 0 if row["value"] == "n_adv" else digits
+        cells.setdefault(key, {})[COLUMN_LABELS.get(row["value"], row["value"])] = format_mean_std(
+            row["mean"], row["std"], int(row["n_seeds"]), d
+        )
+    frame = pd.DataFrame.from_dict(cells, orient="index").fillna("–")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=list(index)) if len(index) > 1 else [k[0] for k in frame.index]
+    return frame
+
+
+def sanity_table(adaptive: pd.DataFrame) -> pd.DataFrame:
+    checks = [c for c in adaptive.columns if c.startswith("check_")]
+    return adaptive[MODEL_KEYS + checks].drop_duplicates().reset_index(drop=True)

@@ -1,0 +1,183 @@
+"""Post-averaging, the seed's protocol and the adaptive attack."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from signal_robustness.defenses import LogProbabilities, PostAveraging, eot_pgd
+from signal_robustness.defenses.evaluation import choose_radius, defended_predict
+from signal_robustness.evaluate import predict
+from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
+
+
+class ConstantClassifier(nn.Module):
+    """Always the same logits, whatever the input."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = nn.Parameter(torch.tensor(logits), requires_grad=False)
+
+    def forward(self, x):
+        return self.logits.expand(len(x), -1)
+
+
+class CountingModel(nn.Module):
+    """Counts the inputs it is asked to classify."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.seen = model, 0
+
+    def forward(self, x):
+        self.seen += len(x)
+        return self.model(x)
+
+
+@pytest.fixture(scope="module")
+def gunpoint_tensors(gunpoint):
+    index = stratified_subset(gunpoint.y_test, 24, seed=0)
+    return torch.from_numpy(gunpoint.x_test[index]), torch.from_numpy(gunpoint.y_test[index])
+
+
+def test_constant_classifier_keeps_its_class():
+    defended = PostAveraging(ConstantClassifier([0.1, 2.0, -1.0]), n_directions=5, radius=3.0)
+    probabilities = defended(torch.randn(7, 1, 40))
+    assert probabilities.argmax(dim=1).eq(1).all()
+    torch.testing.assert_close(probabilities, F.softmax(torch.tensor([0.1, 2.0, -1.0]), 0).expand(7, -1))
+
+
+def test_vanishing_radius_matches_the_undefended_model(trained_gunpoint, gunpoint_tensors):
+    model, _ = trained_gunpoint
+    x, _ = gunpoint_tensors
+    with torch.no_grad():
+        defended = PostAveraging(model.eval(), n_directions=3, radius=1e-6)(x)
+        torch.testing.assert_close(defended, F.softmax(model(x), dim=1), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("k", [1, 6, 15])
+def test_six_k_plus_one_points_per_input(k):
+    counter = CountingModel(nn.Sequential(nn.Flatten(), nn.Linear(20, 3)))
+    defended = PostAveraging(counter, n_directions=k, radius=1.0)
+    defended(torch.randn(4, 1, 20))
+    assert counter.seen == 4 * (6 * k + 1) == 4 * defended.points_per_input
+
+
+def test_points_lie_on_the_seed_s_radii_around_the_input():
+    defended = PostAveraging(nn.Identity(), n_directions=4, radius=3.0)
+    x = torch.randn(2, 1, 50)
+    directions = defended.directions(x.shape[1:])
+    torch.testing.assert_close(directions.flatten(1).norm(dim=1), torch.ones(4))
+    points = defended.neighbourhood(x, directions)
+    assert points.shape == (2, 25, 1, 50)
+    torch.testing.assert_close(points[:, 0], x)
+    distances = (points[:, 1:] - x.unsqueeze(1)).flatten(2).norm(dim=2)
+    expected = sorted([1.0, 2.0, 3.0] * 8)
+    for row in distances:
+        torch.testing.assert_close(row.sort().values, torch.tensor(expected), atol=1e-5, rtol=0)
+
+
+def test_same_seed_same_output_other_seed_other_output(trained_gunpoint, gunpoint_tensors):
+    model, _ = trained_gunpoint
+    x, _ = gunpoint_tensors
+    with torch.no_grad():
+        a = PostAveraging(model.eval(), 4, 2.0, seed=1)(x)
+        b = PostAveraging(model.eval(), 4, 2.0, seed=1)(x)
+        c = PostAveraging(model.eval(), 4, 2.0, seed=2)(x)
+        single = torch.cat([PostAveraging(model.eval(), 4, 2.0, seed=1)(x[i : i + 1]) for i in range(3)])
+    torch.testing.assert_close(a, b)
+    assert not torch.allclose(a, c)
+    torch.testing.assert_close(single, a[:3], atol=1e-5, rtol=0)  # no dependence on the batch
+
+
+def test_chunked_evaluation_equals_one_batch(trained_gunpoint, gunpoint_tensors):
+    model, _ = trained_gunpoint
+    x, _ = gunpoint_tensors
+    with torch.no_grad():
+        whole = PostAveraging(model.eval(), 3, 2.0)(x[:5])
+        chunked = PostAveraging(model.eval(), 3, 2.0, max_points=7)(x[:5])
+    torch.testing.assert_close(whole, chunked, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"n_directions": 0, "radius": 1.0}, "K >= 1"), ({"n_directions": 2, "radius": 0.0}, "r must be > 0")])
+def test_bad_defence_parameters_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PostAveraging(nn.Identity(), **kwargs)
+
+
+def test_log_probabilities_are_logits_of_the_averaged_softmax():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(10, 4))
+    defended = PostAveraging(model, 2, 1.0)
+    x = torch.randn(3, 1, 10)
+    torch.testing.assert_close(F.softmax(LogProbabilities(defended)(x), dim=1), defended(x))
+
+
+def test_protocol_metrics_match_a_hand_count():
+    # Five samples: 0-3 correct on clean; attacks succeed on 0, 1, 2 (replaced); 3 resists; 4 was wrong.
+    labels = torch.tensor([0, 1, 0, 1, 0])
+    clean_pred = torch.tensor([0, 1, 0, 1, 1])
+    replaced = torch.tensor([True, True, True, False, False])
+    attacked_pred = torch.tensor([1, 0, 1, 1, 1])
+    defended_clean_pred = torch.tensor([0, 1, 1, 1, 1])  # the defence costs sample 2 on clean data
+    defended_adversarial_pred = torch.tensor([0, 0, 0, 9, 9])  # defends 0 and 2; 9s must be ignored
+    metrics = protocol_metrics(labels, clean_pred, attacked_pred, defended_clean_pred, defended_adversarial_pred, replaced)
+    assert metrics["n_adv"] == 3
+    assert metrics["defence_rate"] == pytest.approx(100 * 2 / 3)
+    assert metrics["clean_acc"] == pytest.approx(80.0)
+    assert metrics["attacked_acc"] == pytest.approx(20.0)
+    assert metrics["defended_clean_acc"] == pytest.approx(60.0)
+    assert metrics["defended_attacked_acc"] == pytest.approx(60.0)  # samples 0, 2, 3
+
+
+def test_stratified_subset_keeps_class_shares():
+    labels = np.array([0] * 80 + [1] * 20)
+    index = stratified_subset(labels, 10, seed=3)
+    assert len(index) == 10 and len(set(index)) == 10
+    assert (labels[index] == 1).sum() == 2
+    assert np.array_equal(index, stratified_subset(labels, 10, seed=3))
+
+
+def test_attacked_set_keeps_misclassified_samples_and_respects_the_budget(trained_gunpoint, gunpoint_tensors, cpu):
+    model, _ = trained_gunpoint
+    x, y = gunpoint_tensors
+    correct = predict(model, x, cpu) == y
+    sets = attacked_sets(model, x, y, "deepfool", {"steps": 50, "candidates": 2, "overshoot": 0.02}, [0.0, 0.05, 0.3], cpu)
+    previous = 0
+    for eps, (adversarial, replaced) in sets.items():
+        assert not (replaced & ~correct).any()
+        assert within_budget(x[replaced], adversarial[replaced], eps).all()
+        assert (predict(model, adversarial[replaced], cpu) != y[replaced]).all()
+        assert int(replaced.sum()) >= previous  # a larger budget admits every smaller-budget example
+        previous = int(replaced.sum())
+    assert sets[0.0][1].sum() == 0 and sets[0.3][1].sum() > 0
+
+
+def test_adaptive_attack_is_at_least_as_strong_as_the_transferred_one(trained_gunpoint, gunpoint_tensors, cpu):
+    model, _ = trained_gunpoint
+    x, y = gunpoint_tensors[0][:12], gunpoint_tensors[1][:12]
+    defended = PostAveraging(model.eval(), n_directions=2, radius=2.0)
+    eps = 0.1
+    torch.manual_seed(0)
+    transferred, replaced = attacked_sets(model, x, y, "pgd", {"steps": 10, "rel_stepsize": 0.25}, [eps], cpu)[eps]
+    transferred_inputs = torch.where(replaced.view(-1, 1, 1), transferred, x)
+    adaptive = eot_pgd(defended, x, y, eps, steps=10, eot_samples=2, generator=torch.Generator().manual_seed(5))
+    assert (adaptive - x).abs().max() <= eps + 1e-6
+    transferred_acc = (defended_predict(defended, transferred_inputs, cpu) == y).float().mean()
+    adaptive_acc = (defended_predict(defended, adaptive, cpu) == y).float().mean()
+    clean_acc = (defended_predict(defended, x, cpu) == y).float().mean()
+    assert adaptive_acc <= transferred_acc
+    assert adaptive_acc < clean_acc
+    torch.testing.assert_close(eot_pgd(defended, x, y, 0.0), x)  # a zero budget changes nothing
+
+
+def test_radius_choice_respects_the_tolerance(trained_gunpoint, gunpoint, cpu):
+    model, _ = trained_gunpoint
+    x, y = torch.from_numpy(gunpoint.x_train), torch.from_numpy(gunpoint.y_train)
+    choice = choose_radius(model, x, y, n_directions=2, radius_grid=[0.5, 2.0, 64.0], max_clean_drop=2.0, seed=0, device=cpu)
+    by_radius = {row["radius"]: row for row in choice["sweep"]}
+    assert by_radius[64.0]["drop"] > 2.0  # a huge radius averages over noise
+    assert choice["selected_radius"] in (0.5, 2.0) and choice["within_tolerance"]
+    assert by_radius[choice["selected_radius"]]["drop"] <= 2.0

@@ -1,0 +1,146 @@
+# Post-averaging: attacks on the undefended model -> radius choice -> sweeps -> adaptive attack -> tables.
+
+
+rule attack_undefended:
+    """The seed's Attacked set for one attack, at every budget of the eps grid."""
+    input:
+        data="results/timeseries/{dataset}/data.npz",
+        model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
+    output:
+        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/attacked/{attack}.npz",
+    params:
+        attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
+        eps_grid=DEF_EPS_GRID,
+        n_test=DEF["n_test"],
+        subset_seed=DEF["defense_seed"],
+        batch_size=TS["attack_batch_size"],
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+        mem_mb=4000,
+    log:
+        "logs/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.log",
+    benchmark:
+        "benchmarks/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/attack_undefended.py"
+
+
+rule choose_radius:
+    """r for the tables: the largest of the grid that keeps defended training accuracy."""
+    input:
+        data="results/timeseries/{dataset}/data.npz",
+        model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
+    output:
+        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/radius.json",
+    params:
+        n_directions=DEF["n_directions"],
+        radius_grid=DEF["radius_grid"],
+        max_clean_drop=DEF["max_clean_drop"],
+        defense_seed=DEF["defense_seed"],
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=30,
+        mem_mb=4000,
+    log:
+        "logs/choose_radius/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/choose_radius/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/choose_radius.py"
+
+
+rule evaluate_post_averaging:
+    """Table 1, the r sweep (Figure 2), the K sweep (Table 2) and the eps sweep (Figure 3)."""
+    input:
+        data="results/timeseries/{dataset}/data.npz",
+        model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
+        radius="results/defense/{dataset}/{method}/{regulariser}/seed{seed}/radius.json",
+        attacked=expand(
+            "results/defense/{{dataset}}/{{method}}/{{regulariser}}/seed{{seed}}/attacked/{attack}.npz",
+            attack=DEF_ATTACKS,
+        ),
+    output:
+        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/post_averaging.csv",
+    params:
+        attacks=DEF_ATTACKS,
+        eps=DEF["eps"],
+        n_directions=DEF["n_directions"],
+        n_directions_grid=DEF["n_directions_grid"],
+        radius_grid=DEF["radius_grid"],
+        defense_seed=DEF["defense_seed"],
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+        mem_mb=8000,
+    log:
+        "logs/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/evaluate_post_averaging.py"
+
+
+rule adaptive_attack:
+    """EOT-PGD through the defence, beside the transferred PGD on the same series."""
+    input:
+        data="results/timeseries/{dataset}/data.npz",
+        model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
+        radius="results/defense/{dataset}/{method}/{regulariser}/seed{seed}/radius.json",
+        pgd="results/defense/{dataset}/{method}/{regulariser}/seed{seed}/attacked/pgd.npz",
+    output:
+        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/adaptive.csv",
+    params:
+        n_directions=DEF["n_directions"],
+        defense_seed=DEF["defense_seed"],
+        adaptive=DEF["adaptive"],
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=120,
+        mem_mb=8000,
+    log:
+        "logs/adaptive_attack/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/adaptive_attack/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/adaptive_attack.py"
+
+
+rule summarise_defense:
+    """results/defense/summary.csv (one row per model, attack, eps, K, r) and adaptive.csv."""
+    input:
+        post_averaging=defense_files("post_averaging.csv"),
+        adaptive=defense_files("adaptive.csv"),
+        radius=defense_files("radius.json"),
+    output:
+        summary=report(
+            "results/defense/summary.csv",
+            caption="../report/defense_summary.rst",
+            category="Post-averaging",
+            labels={"table": "summary (all rows)"},
+        ),
+        adaptive="results/defense/adaptive.csv",
+    log:
+        "logs/summarise_defense/summary.log",
+    benchmark:
+        "benchmarks/summarise_defense/summary.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/summarise_defense.py"
