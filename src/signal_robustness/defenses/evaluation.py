@@ -20,12 +20,9 @@ from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol
 from signal_robustness.evaluate.robustness import predict
 from signal_robustness.io import load_npz, save_npz
 
-# Points per forward pass of a defended model; bounds activation memory for long inputs and large K.
-DEFAULT_MAX_POINTS = 4096
-
-
 def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    inputs_per_batch = max(1, (defended.max_points or DEFAULT_MAX_POINTS) // defended.points_per_input)
+    """Labels of a defended model, with as many inputs per call as one chunk of points holds."""
+    inputs_per_batch = max(1, defended.chunk_size(device) // defended.points_per_input)
     return predict(defended, x, device, batch_size=inputs_per_batch)
 
 
