@@ -38,6 +38,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_timeseries.py
+	$(BIN)/python bench/bench_post_averaging.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake

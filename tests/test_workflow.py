@@ -153,6 +153,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert done.returncode == 0, done.stderr[-2000:]
     html = report.read_text(errors="ignore")
     assert "fawaz_comparison" in html and "clean_vs_adversarial" in html
+    assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
 
 
 def _broken_archive(root: Path) -> Path:
