@@ -2,19 +2,17 @@
 
 import torch
 
-from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.evaluate import evaluate_attacks
-from signal_robustness.io import load_npz, save_json, save_npz
+from signal_robustness.io import save_json, save_npz
 from signal_robustness.report.tables import run_identity
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train import load_timeseries_classifier
+from signal_robustness.train import load_trained_run
 
 wildcards = snakemake.wildcards
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
-    splits = TimeSeriesSplits.from_arrays(wildcards.dataset, load_npz(snakemake.input.data))
-    model = load_timeseries_classifier(snakemake.input.model, splits)
+    splits, model = load_trained_run(wildcards.dataset, snakemake.input.data, snakemake.input.model)
     metrics, adversarial = evaluate_attacks(
         model,
         torch.from_numpy(splits.x_test),

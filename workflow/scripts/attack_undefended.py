@@ -1,17 +1,14 @@
 """Rule attack_undefended: model.pt -> attacked/{attack}.npz (Attacked set per eps)."""
 
-from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.defenses.evaluation import data_bounds, defense_subset, save_attacked_sets
 from signal_robustness.evaluate.protocol import attacked_sets
-from signal_robustness.io import load_npz
 from signal_robustness.runtime import log_to_file, seed_everything, select_device, set_threads
-from signal_robustness.train import load_timeseries_classifier
+from signal_robustness.train import load_trained_run
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
-    splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
-    model = load_timeseries_classifier(snakemake.input.model, splits)
+    splits, model = load_trained_run(snakemake.wildcards.dataset, snakemake.input.data, snakemake.input.model)
     indices, x, y = defense_subset(splits.x_test, splits.y_test, snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid
     seed_everything(int(snakemake.wildcards.seed))  # PGD's random start

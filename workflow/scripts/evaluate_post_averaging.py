@@ -3,19 +3,17 @@
 import pandas as pd
 import torch
 
-from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.defenses.evaluation import load_attacked_sets, post_averaging_rows
-from signal_robustness.io import load_json, load_npz, save_csv
+from signal_robustness.io import load_json, save_csv
 from signal_robustness.report.tables import run_identity
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train import load_timeseries_classifier
+from signal_robustness.train import load_trained_run
 
 wildcards, params = snakemake.wildcards, snakemake.params
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(params.device)
-    splits = TimeSeriesSplits.from_arrays(wildcards.dataset, load_npz(snakemake.input.data))
-    model = load_timeseries_classifier(snakemake.input.model, splits)
+    splits, model = load_trained_run(wildcards.dataset, snakemake.input.data, snakemake.input.model)
     radius = load_json(snakemake.input.radius)["selected_radius"]
     attacked = {}
     for attack, path in zip(params.attacks, snakemake.input.attacked):

@@ -7,7 +7,7 @@ from signal_robustness.train.classifier import (
     fawaz_batch_size,
     train_classifier,
 )
-from signal_robustness.train.timeseries import fit_timeseries_classifier, load_timeseries_classifier
+from signal_robustness.train.timeseries import fit_timeseries_classifier, load_timeseries_classifier, load_trained_run
 
 __all__ = [
     "TrainingResult",
@@ -16,5 +16,6 @@ __all__ = [
     "fawaz_batch_size",
     "fit_timeseries_classifier",
     "load_timeseries_classifier",
+    "load_trained_run",
     "train_classifier",
 ]

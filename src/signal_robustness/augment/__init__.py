@@ -1,0 +1,21 @@
+"""Augmentations of the time-series seed: gradient-based (ODENet, classifier) and spectral."""
+
+from signal_robustness.augment.gradient import (
+    in_clamp_grad,
+    in_sign_grad,
+    loss_input_gradient_sign,
+    out_sign_grad,
+    rand_grad,
+)
+from signal_robustness.augment.spectral import TRIPLE_ENERGY_BOUND, spec_den, spec_den_one
+
+__all__ = [
+    "TRIPLE_ENERGY_BOUND",
+    "in_clamp_grad",
+    "in_sign_grad",
+    "loss_input_gradient_sign",
+    "out_sign_grad",
+    "rand_grad",
+    "spec_den",
+    "spec_den_one",
+]
