@@ -24,6 +24,9 @@ TINY = {
     "seeds": [0, 1],
     "timeseries": {
         "datasets": ["GunPoint"],
+        "methods": ["baseline", "out_sign_grad"],
+        "feat_sim": [True],
+        "odenet": {"epochs": 2, "batch_size": 256, "learning_rate": 0.0003, "weight_decay": 0.001, "method": "rk4"},
         "epochs": 2,
         "attacks": {"fgsm": {"eps": 0.1}, "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3}},
     },
@@ -67,16 +70,34 @@ def tiny_run(repo, tmp_path_factory):
     return workdir
 
 
-def test_summary_has_one_row_per_seed_with_the_documented_columns(tiny_run):
+def test_summary_has_one_row_per_model_with_the_documented_columns(tiny_run):
     summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
     assert list(summary.columns) == SUMMARY_COLUMNS
-    assert sorted(summary["seed"]) == [0, 1]
-    assert set(summary["dataset"]) == {"GunPoint"} and set(summary["method"]) == {"baseline"}
-    assert not summary["feat_sim"].any()
+    baseline = summary[summary["method"] == "baseline"]
+    assert sorted(baseline["seed"]) == [0, 1] and not baseline["feat_sim"].any()
+    augmented = summary[summary["method"] == "out_sign_grad"]
+    assert sorted(augmented["seed"]) == [0, 1] and augmented["feat_sim"].all()
+    assert len(summary) == 4 and set(summary["dataset"]) == {"GunPoint"}
     for column in ("clean_acc", "fgsm_acc", "bim_acc"):
         assert summary[column].between(0, 100).all()
     # Accuracies are whole test-set counts: k/150 of GunPoint's 150 series.
     assert ((summary["clean_acc"] * 150 / 100).round(6) % 1 == 0).all()
+
+
+def test_augmentation_method_runs_from_odenet_to_metrics(tiny_run):
+    root = tiny_run / "results" / "timeseries" / "GunPoint"
+    odenet = torch.load(root / "odenet.pt", weights_only=True)
+    assert any(key.endswith("weight") for key in odenet)
+    assert len(pd.read_csv(root / "odenet_history.csv")) == 2
+    with np.load(root / "aug" / "out_sign_grad" / "seed0.npz", allow_pickle=False) as arrays:
+        augmented = arrays["x_augmented"]
+    with np.load(root / "data.npz", allow_pickle=False) as arrays:
+        original = arrays["x_train"]
+    assert augmented.shape == original.shape
+    change = np.abs(augmented - original)
+    assert change.max() <= 0.33 + 1e-6 and change.max() > 0  # |clamp(dz/dt)| <= beta
+    metrics = json.loads((root / "out_sign_grad" / "feat_sim" / "seed0" / "metrics.json").read_text())
+    assert metrics["method"] == "out_sign_grad" and metrics["feat_sim"] is True
 
 
 def test_run_folder_holds_weights_metrics_and_adversarials(tiny_run):
@@ -98,6 +119,7 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
     published = pd.read_csv(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv")
     fawaz = published[(published["source"] == "fawaz2019_attacks_resnet_ucr2015") & (published["dataset"] == "GunPoint")]
     summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
+    summary = summary[summary["method"] == "baseline"]
     for metric in ("clean", "fgsm", "bim"):
         row = table[(table["dataset"] == "GunPoint") & (table["metric"] == metric)].iloc[0]
         assert row["published"] == pytest.approx(float(fawaz[metric].iloc[0]))
@@ -206,6 +228,8 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
     assert done.returncode == 0, out[-2000:]
     assert "This was a dry-run" in out
     train_jobs = [block for block in out.split("rule ")[1:] if block.startswith("train_timeseries")]
-    assert len(train_jobs) == 2
+    ts = TINY["timeseries"]
+    variants = 1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])  # baseline + each method and regulariser
+    assert len(train_jobs) == variants * len(TINY["seeds"])
     assert all("gpu=1" in block and "slurm_partition=gpu" in block for block in train_jobs)
     assert not (tmp_path / "results").exists()

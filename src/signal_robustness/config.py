@@ -77,6 +77,9 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
 def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     """Relations between keys that the schema cannot state."""
     problems = []
+    low, high = config["timeseries"]["augment"]["eps_range"]
+    if low > high:
+        problems.append(f"config key 'timeseries.augment.eps_range': {[low, high]} is not a range (low > high)")
     unknown_seeds = sorted(set(config["defense"]["seeds"]) - set(config["seeds"]))
     if unknown_seeds:
         problems.append(f"config key 'defense.seeds': {unknown_seeds} are not in 'seeds' {config['seeds']}")

@@ -3,6 +3,11 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from signal_robustness.augment import (
+    AUGMENTATION_METHODS,
+    NEEDS_CLASSIFIER,
+    NEEDS_ODENET,
+)
 from signal_robustness.config import ConfigError, load_schema, validate_config
 
 REPO = Path(workflow.basedir)
@@ -26,20 +31,46 @@ PUBLISHED = {
     "fawaz2019": str(REPO / "config" / "published" / "fawaz2019_resnet_attacks.csv"),
 }
 
-# Training methods and regularisers; augmentations and Feat-Sim join these lists later.
-TS_METHODS = ["baseline"]
-TS_REGULARISERS = ["none"]
+# Every method and regulariser the paths may name (wildcard constraints).
+TS_METHODS = ["baseline", *AUGMENTATION_METHODS]
+TS_REGULARISERS = ["none", "feat_sim"]
 
 
 def timeseries_runs():
-    """(dataset, method, regulariser, seed) of every configured classifier."""
+    """(dataset, method, regulariser, seed) of every configured classifier: the baseline,
+    and each augmentation method without and/or with Feat-Sim."""
+    regularisers = ["feat_sim" if flag else "none" for flag in TS["feat_sim"]]
+    variants = [("baseline", "none")] + [
+        (m, r) for m in TS["methods"] if m != "baseline" for r in regularisers
+    ]
     return [
         dict(dataset=d, method=m, regulariser=r, seed=s)
         for d in TS["datasets"]
-        for m in TS_METHODS
-        for r in TS_REGULARISERS
+        for m, r in variants
         for s in config["seeds"]
     ]
+
+
+def training_inputs(wildcards):
+    """data.npz, and for an augmentation method its augmented series."""
+    inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
+    if wildcards.method != "baseline":
+        inputs["augmented"] = (
+            f"results/timeseries/{wildcards.dataset}/aug/{wildcards.method}/seed{wildcards.seed}.npz"
+        )
+    return inputs
+
+
+def augmentation_inputs(wildcards):
+    """What a method's augmentation reads: the data, the ODENet, the baseline classifier."""
+    inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
+    if wildcards.method in NEEDS_ODENET:
+        inputs["odenet"] = f"results/timeseries/{wildcards.dataset}/odenet.pt"
+    if wildcards.method in NEEDS_CLASSIFIER:
+        inputs["classifier"] = (
+            f"results/timeseries/{wildcards.dataset}/baseline/none/seed{wildcards.seed}/model.pt"
+        )
+    return inputs
 
 
 def timeseries_metrics(wildcards=None):

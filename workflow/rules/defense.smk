@@ -8,6 +8,17 @@ rule attack_undefended:
         model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
     output:
         "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/attacked/{attack}.npz",
+    log:
+        "logs/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.log",
+    benchmark:
+        "benchmarks/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+        mem_mb=4000,
     params:
         attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
         eps_grid=DEF_EPS_GRID,
@@ -15,17 +26,6 @@ rule attack_undefended:
         subset_seed=DEF["defense_seed"],
         batch_size=TS["attack_batch_size"],
         device=config["device"],
-    threads: 1
-    resources:
-        gpu=1,
-        runtime=60,
-        mem_mb=4000,
-    log:
-        "logs/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.log",
-    benchmark:
-        "benchmarks/attack_undefended/{dataset}_{method}_{regulariser}_seed{seed}_{attack}.tsv"
-    conda:
-        "../../envs/pipeline.yaml"
     script:
         "../scripts/attack_undefended.py"
 
@@ -37,23 +37,23 @@ rule choose_radius:
         model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
     output:
         "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/radius.json",
-    params:
-        n_directions=DEF["n_directions"],
-        radius_grid=DEF["radius_grid"],
-        max_clean_drop=DEF["max_clean_drop"],
-        defense_seed=DEF["defense_seed"],
-        device=config["device"],
-    threads: 1
-    resources:
-        gpu=1,
-        runtime=30,
-        mem_mb=4000,
     log:
         "logs/choose_radius/{dataset}_{method}_{regulariser}_seed{seed}.log",
     benchmark:
         "benchmarks/choose_radius/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=30,
+        mem_mb=4000,
+    params:
+        n_directions=DEF["n_directions"],
+        radius_grid=DEF["radius_grid"],
+        max_clean_drop=DEF["max_clean_drop"],
+        defense_seed=DEF["defense_seed"],
+        device=config["device"],
     script:
         "../scripts/choose_radius.py"
 
@@ -70,6 +70,17 @@ rule evaluate_post_averaging:
         ),
     output:
         "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/post_averaging.csv",
+    log:
+        "logs/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.log",
+    benchmark:
+        "benchmarks/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+        mem_mb=8000,
     params:
         attacks=DEF_ATTACKS,
         eps=DEF["eps"],
@@ -78,17 +89,6 @@ rule evaluate_post_averaging:
         radius_grid=DEF["radius_grid"],
         defense_seed=DEF["defense_seed"],
         device=config["device"],
-    threads: 1
-    resources:
-        gpu=1,
-        runtime=60,
-        mem_mb=8000,
-    log:
-        "logs/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.log",
-    benchmark:
-        "benchmarks/evaluate_post_averaging/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
-    conda:
-        "../../envs/pipeline.yaml"
     script:
         "../scripts/evaluate_post_averaging.py"
 
@@ -102,22 +102,22 @@ rule adaptive_attack:
         pgd="results/defense/{dataset}/{method}/{regulariser}/seed{seed}/attacked/pgd.npz",
     output:
         "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/adaptive.csv",
-    params:
-        n_directions=DEF["n_directions"],
-        defense_seed=DEF["defense_seed"],
-        adaptive=DEF["adaptive"],
-        device=config["device"],
-    threads: 1
-    resources:
-        gpu=1,
-        runtime=120,
-        mem_mb=8000,
     log:
         "logs/adaptive_attack/{dataset}_{method}_{regulariser}_seed{seed}.log",
     benchmark:
         "benchmarks/adaptive_attack/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=120,
+        mem_mb=8000,
+    params:
+        n_directions=DEF["n_directions"],
+        defense_seed=DEF["defense_seed"],
+        adaptive=DEF["adaptive"],
+        device=config["device"],
     script:
         "../scripts/adaptive_attack.py"
 

@@ -88,16 +88,16 @@ rule post_averaging_tables:
             category="Post-averaging",
             labels={"table": "adaptive attack: sanity checks"},
         ),
-    params:
-        eps=DEF["eps"],
-        n_directions=DEF["n_directions"],
-        adaptive=DEF["adaptive"],
     log:
         "logs/post_averaging_tables/tables.log",
     benchmark:
         "benchmarks/post_averaging_tables/tables.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        eps=DEF["eps"],
+        n_directions=DEF["n_directions"],
+        adaptive=DEF["adaptive"],
     script:
         "../scripts/post_averaging_tables.py"
 
@@ -120,14 +120,14 @@ rule post_averaging_figures:
             category="Post-averaging",
             labels={"figure": "Figure 3: budget ε, adaptive attack"},
         ),
-    params:
-        eps=DEF["eps"],
-        n_directions=DEF["n_directions"],
     log:
         "logs/post_averaging_figures/figures.log",
     benchmark:
         "benchmarks/post_averaging_figures/figures.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        eps=DEF["eps"],
+        n_directions=DEF["n_directions"],
     script:
         "../scripts/post_averaging_figures.py"

@@ -18,10 +18,60 @@ rule prepare_ucr:
         "../scripts/prepare_ucr.py"
 
 
-rule train_timeseries:
-    """Train Fawaz's ResNet; keep the best-training-loss weights."""
+rule fit_odenet:
+    """The ODENet that learns dz/dt of a dataset's training series (eq. 2)."""
     input:
-        data=rules.prepare_ucr.output[0],
+        data="results/timeseries/{dataset}/data.npz",
+    output:
+        model="results/timeseries/{dataset}/odenet.pt",
+        history="results/timeseries/{dataset}/odenet_history.csv",
+    log:
+        "logs/fit_odenet/{dataset}.log",
+    benchmark:
+        "benchmarks/fit_odenet/{dataset}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+        mem_mb=4000,
+    params:
+        odenet=TS["odenet"],
+        seed=min(config["seeds"]),
+        device=config["device"],
+    script:
+        "../scripts/fit_odenet.py"
+
+
+rule augment_timeseries:
+    """One augmented copy of every training series, by one of the seed's methods."""
+    input:
+        unpack(augmentation_inputs),
+    output:
+        "results/timeseries/{dataset}/aug/{method}/seed{seed}.npz",
+    log:
+        "logs/augment_timeseries/{dataset}_{method}_seed{seed}.log",
+    benchmark:
+        "benchmarks/augment_timeseries/{dataset}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        runtime=30,
+        mem_mb=4000,
+    params:
+        augment=TS["augment"],
+        device=config["device"],
+    script:
+        "../scripts/augment_timeseries.py"
+
+
+rule train_timeseries:
+    """Train Fawaz's ResNet (on original + augmented series for an augmentation method,
+    with Feat-Sim when the regulariser says so); keep the best-training-loss weights."""
+    input:
+        unpack(training_inputs),
     output:
         model="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/model.pt",
         history="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/history.csv",
@@ -48,6 +98,7 @@ rule train_timeseries:
                 "lr_plateau",
             )
         },
+        feat_sim_loss=TS["feat_sim_loss"],
         device=config["device"],
     script:
         "../scripts/train_timeseries.py"

@@ -1,6 +1,7 @@
 """Rule train_timeseries: data.npz -> model.pt (state dict) + history.csv."""
 
 import pandas as pd
+import torch
 
 from signal_robustness.config import timeseries_training_settings
 from signal_robustness.data import TimeSeriesSplits
@@ -14,7 +15,14 @@ with log_to_file(snakemake.log[0]) as log:
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
     settings = timeseries_training_settings(snakemake.params.training)
     log.info("training on %s with %s", device, settings)
-    model, result = fit_timeseries_classifier(splits, settings, int(snakemake.wildcards.seed), device)
+    augmented, feat_sim = None, None
+    if "augmented" in snakemake.input.keys():
+        augmented = torch.from_numpy(load_npz(snakemake.input.augmented)["x_augmented"])
+    if snakemake.wildcards.regulariser == "feat_sim":
+        feat_sim = (snakemake.params.feat_sim_loss["weight"], snakemake.params.feat_sim_loss["margin"])
+    model, result = fit_timeseries_classifier(
+        splits, settings, int(snakemake.wildcards.seed), device, augmented=augmented, feat_sim=feat_sim
+    )
     log.info("best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size)
     save_state_dict(snakemake.output.model, model)
     save_csv(snakemake.output.history, pd.DataFrame(result.history))

@@ -61,7 +61,7 @@ class _OneStep(nn.Module):
 @dataclass(frozen=True)
 class ODEFitSettings:
     epochs: int
-    batch_size: int = 4096
+    batch_size: int = 256
     learning_rate: float = 3e-4
     weight_decay: float = 1e-3
     method: str = "rk4"  # one fixed RK4 step per sample interval
