@@ -98,6 +98,9 @@ def test_augmentation_method_runs_from_odenet_to_metrics(tiny_run):
     assert change.max() <= 0.33 + 1e-6 and change.max() > 0  # |clamp(dz/dt)| <= beta
     metrics = json.loads((root / "out_sign_grad" / "feat_sim" / "seed0" / "metrics.json").read_text())
     assert metrics["method"] == "out_sign_grad" and metrics["feat_sim"] is True
+    figures = tiny_run / "results" / "timeseries" / "figures"
+    for figure in ("augmentation_examples.png", "latent_pca_GunPoint.png"):
+        assert (figures / figure).read_bytes().startswith(b"\x89PNG")
 
 
 def test_run_folder_holds_weights_metrics_and_adversarials(tiny_run):
@@ -129,6 +132,8 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
     markdown = (tables / "fawaz_comparison.md").read_text()
     assert "GunPoint" in markdown and "Fawaz 2019" in markdown and "±" in markdown
     assert "\\begin{tabular}" in (tables / "fawaz_comparison.tex").read_text()
+    table2 = (tables / "table2.md").read_text()
+    assert "Out-Sign-Grad + FS" in table2 and "not run (" in table2 and "GunPoint" in table2
     png = (tiny_run / "results" / "timeseries" / "figures" / "clean_vs_adversarial.png").read_bytes()
     assert png.startswith(b"\x89PNG")
 

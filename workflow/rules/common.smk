@@ -29,7 +29,12 @@ DEF_EPS_GRID = sorted(set(DEF["eps_grid"]) | {DEF["eps"]})
 # Published numbers the tables compare against (see config/published/README.md).
 PUBLISHED = {
     "fawaz2019": str(REPO / "config" / "published" / "fawaz2019_resnet_attacks.csv"),
+    "sarkar2020": str(REPO / "config" / "published" / "sarkar2020_augmentation.csv"),
 }
+
+# The configured augmentation methods, and the datasets the seed's Figure 3 shows (two, as the seed).
+TS_AUGMENTATIONS = [m for m in TS["methods"] if m != "baseline"]
+FIGURE_DATASETS = TS["datasets"][:2]
 
 # Every method and regulariser the paths may name (wildcard constraints).
 TS_METHODS = ["baseline", *AUGMENTATION_METHODS]
@@ -94,14 +99,26 @@ def defense_files(name):
     )
 
 
+def augmentation_figures():
+    """Figures 3, 5 and 6 exist only when augmentation methods are configured."""
+    if not TS_AUGMENTATIONS:
+        return []
+    return ["results/timeseries/figures/augmentation_examples.png"] + expand(
+        "results/timeseries/figures/latent_pca_{dataset}.png", dataset=TS["datasets"]
+    )
+
+
 def all_targets():
-    return [
+    return augmentation_figures() + [
         "results/timeseries/summary.csv",
         "results/timeseries/tables/fawaz_comparison.csv",
         "results/timeseries/tables/fawaz_comparison.md",
         "results/timeseries/tables/fawaz_comparison.tex",
         "results/timeseries/tables/fawaz_comparison.html",
         "results/timeseries/figures/clean_vs_adversarial.png",
+        "results/timeseries/tables/table1.md",
+        "results/timeseries/tables/table2.md",
+        "results/timeseries/tables/table3.md",
         "results/defense/summary.csv",
         "results/defense/tables/table1.md",
         "results/defense/tables/table1.tex",

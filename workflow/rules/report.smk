@@ -131,3 +131,107 @@ rule post_averaging_figures:
         n_directions=DEF["n_directions"],
     script:
         "../scripts/post_averaging_figures.py"
+
+
+rule augmentation_tables:
+    """The time-series seed's Tables I-III: ours (mean ± std over seeds) beside the paper's values."""
+    input:
+        summary="results/timeseries/summary.csv",
+        published=PUBLISHED["sarkar2020"],
+    output:
+        expand(
+            "results/timeseries/tables/{table}.{ext}",
+            table=["table1", "table2", "table3"],
+            ext=["csv", "md", "tex"],
+        ),
+        table1=report(
+            "results/timeseries/tables/table1.html",
+            caption="../report/augmentation_tables.rst",
+            category="Time series",
+            labels={"table": "Table I: augmentations vs baseline"},
+        ),
+        table2=report(
+            "results/timeseries/tables/table2.html",
+            caption="../report/augmentation_tables.rst",
+            category="Time series",
+            labels={"table": "Table II: with Feat-Sim"},
+        ),
+        table3=report(
+            "results/timeseries/tables/table3.html",
+            caption="../report/augmentation_tables.rst",
+            category="Time series",
+            labels={"table": "Table III: gradient methods"},
+        ),
+    log:
+        "logs/augmentation_tables/tables.log",
+    benchmark:
+        "benchmarks/augmentation_tables/tables.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        epochs=TS["epochs"],
+        attacks=TS["attacks"],
+    script:
+        "../scripts/augmentation_tables.py"
+
+
+rule augmentation_examples_figure:
+    """The seed's Figure 3: a training series and its augmented versions, per method."""
+    input:
+        data=expand("results/timeseries/{dataset}/data.npz", dataset=FIGURE_DATASETS),
+        augmented=expand(
+            "results/timeseries/{dataset}/aug/{method}/seed{seed}.npz",
+            dataset=FIGURE_DATASETS,
+            method=TS_AUGMENTATIONS,
+            seed=min(config["seeds"]),
+        ),
+    output:
+        report(
+            "results/timeseries/figures/augmentation_examples.png",
+            caption="../report/augmentation_examples.rst",
+            category="Time series",
+            labels={"figure": "Figure 3: augmented series"},
+        ),
+    log:
+        "logs/augmentation_examples_figure/figure.log",
+    benchmark:
+        "benchmarks/augmentation_examples_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        datasets=FIGURE_DATASETS,
+        methods=TS_AUGMENTATIONS,
+    script:
+        "../scripts/augmentation_examples_figure.py"
+
+
+rule latent_pca_figure:
+    """The seed's Figures 5/6: PCA of the latent features of test series, per training method."""
+    input:
+        data="results/timeseries/{dataset}/data.npz",
+        models=lambda wildcards: expand(
+            "results/timeseries/{dataset}/{variant}/seed{seed}/model.pt",
+            dataset=wildcards.dataset,
+            variant=[
+                f"{run['method']}/{run['regulariser']}"
+                for run in timeseries_runs()
+                if run["dataset"] == wildcards.dataset
+                and run["seed"] == min(config["seeds"])
+            ],
+            seed=min(config["seeds"]),
+        ),
+    output:
+        report(
+            "results/timeseries/figures/latent_pca_{dataset}.png",
+            caption="../report/latent_pca.rst",
+            category="Time series",
+            labels={"figure": "Figures 5/6: latent PCA, {dataset}"},
+        ),
+    log:
+        "logs/latent_pca_figure/{dataset}.log",
+    benchmark:
+        "benchmarks/latent_pca_figure/{dataset}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/latent_pca_figure.py"

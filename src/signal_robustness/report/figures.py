@@ -97,3 +97,45 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     return figure
+
+
+def augmentation_examples(examples: dict[str, dict[str, np.ndarray]], title: str) -> plt.Figure:
+    """The seed's Figure 3: one series and its augmented versions, one panel per method,
+    one row per dataset. ``examples[dataset]`` maps "original" and each method to a 1-D series."""
+    datasets = list(examples)
+    methods = [m for m in next(iter(examples.values())) if m != "original"]
+    figure, axes = plt.subplots(len(datasets), len(methods), figsize=(3.2 * len(methods), 2.4 * len(datasets)),
+                                squeeze=False, sharex="row", sharey="row")
+    for row, dataset in enumerate(datasets):
+        for column, method in enumerate(methods):
+            axis = axes[row, column]
+            axis.plot(examples[dataset]["original"], color="black", linewidth=1.0, label="original")
+            axis.plot(examples[dataset][method], color="tab:red", linewidth=0.9, alpha=0.8, label="augmented")
+            axis.set_title(f"{dataset}: {method}", fontsize=8)
+            axis.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def latent_pca(embeddings: dict[str, np.ndarray], labels: np.ndarray, title: str) -> plt.Figure:
+    """The seed's Figures 5 and 6: the first two principal components of the classifier's
+    global-average-pooled features of test series, one panel per training method, coloured by class."""
+    from sklearn.decomposition import PCA
+
+    names = list(embeddings)
+    columns = min(3, len(names))
+    rows = int(np.ceil(len(names) / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.0 * rows), squeeze=False)
+    for axis, name in zip(axes.flat, names):
+        points = PCA(n_components=2).fit_transform(embeddings[name])
+        axis.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=8, alpha=0.8)
+        axis.set_title(name, fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    for axis in list(axes.flat)[len(names):]:
+        axis.axis("off")
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
