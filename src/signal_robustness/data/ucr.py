@@ -17,16 +17,22 @@ unequal lengths are refused: use the archive's
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-# aeon keeps the list of the 128 univariate UCR problems; it is the authority on names.
-from aeon.datasets.tsc_datasets import univariate as _AEON_UCR_UNIVARIATE
 
-UCR_DATASET_NAMES: frozenset[str] = frozenset(_AEON_UCR_UNIVARIATE)
+# aeon is imported only where a dataset is loaded or named: it costs ~2 s, which every
+# training and attack job (they read data.npz) would otherwise pay.
+@functools.cache
+def ucr_dataset_names() -> frozenset[str]:
+    """The 128 univariate UCR 2018 problems; aeon's list is the authority on names."""
+    from aeon.datasets.tsc_datasets import univariate
+
+    return frozenset(univariate)
 
 
 class DatasetError(ValueError):
@@ -81,13 +87,14 @@ def archive_files(name: str, archive_dir: str | os.PathLike) -> tuple[Path, Path
     return folder / f"{name}_TRAIN.tsv", folder / f"{name}_TEST.tsv"
 
 
+@functools.cache
 def aeon_bundled_names() -> frozenset[str]:
     """UCR names that aeon's wheel ships, loadable without a network."""
     from aeon.datasets.dataset_collections import get_downloaded_tsc_tsr_datasets
     import aeon.datasets
 
     bundled_dir = Path(aeon.datasets.__file__).parent / "data"
-    return frozenset(get_downloaded_tsc_tsr_datasets(str(bundled_dir))) & UCR_DATASET_NAMES
+    return frozenset(get_downloaded_tsc_tsr_datasets(str(bundled_dir))) & ucr_dataset_names()
 
 
 def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
@@ -98,7 +105,7 @@ def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
     """
     if archive_dir is not None and archive_files(name, archive_dir)[0].parent.is_dir():
         return "archive"
-    if name not in UCR_DATASET_NAMES:
+    if name not in ucr_dataset_names():
         raise DatasetError(
             f"unknown UCR dataset {name!r}: not one of the 128 univariate UCR 2018 names"
             + (f" and no folder {Path(archive_dir) / name}" if archive_dir is not None else "")
