@@ -39,6 +39,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/bench_timeseries.py
 	$(BIN)/python bench/bench_post_averaging.py
+	$(BIN)/python bench/bench_augment.py $(if $(wildcard benchmarks),--benchmarks benchmarks)
 
 clean:
 	rm -rf results logs benchmarks .snakemake
