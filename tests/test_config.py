@@ -53,6 +53,12 @@ def _problems(config, schema) -> str:
         (("defense", "eps"), -0.05, "defense.eps': -0.05"),
         (("defense", "eps_grid"), [0.0, -0.1], "defense.eps_grid.1': -0.1"),
         (("defense", "adaptive", "eot_samples"), 0, "defense.adaptive.eot_samples': 0"),
+        (("timeseries", "augment", "beta"), 0.0, "timeseries.augment.beta': 0.0"),
+        (("timeseries", "augment", "eps_range"), [-0.1, 0.3], "timeseries.augment.eps_range.0': -0.1"),
+        (("timeseries", "augment", "eps_range"), [0.3, 0.1], "timeseries.augment.eps_range': [0.3, 0.1]"),
+        (("timeseries", "augment", "energy_fraction"), 1.0, "timeseries.augment.energy_fraction': 1.0"),
+        (("timeseries", "augment", "perturb_fraction"), 0.0, "timeseries.augment.perturb_fraction': 0.0"),
+        (("timeseries", "methods"), ["baseline", "mixup"], "timeseries.methods.1': 'mixup'"),
     ],
 )
 def test_bad_values_are_named(default_config, schema, path, value, expected):
