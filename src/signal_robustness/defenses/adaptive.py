@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from signal_robustness.attacks import frozen_parameters
-from signal_robustness.defenses.post_averaging import PostAveraging, random_directions
+from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging, random_directions
 
 
 def eot_pgd(
@@ -39,14 +39,15 @@ def eot_pgd(
     shape = x.shape[1:]
     start = (torch.rand(x.shape, generator=generator) * 2 - 1).to(x.device, x.dtype) * eps
     adversarial = x + start
+    log_probabilities = LogProbabilities(defended)
     with frozen_parameters(defended.model):
         for _ in range(steps):
             adversarial.requires_grad_(True)
             loss = 0.0
             for _ in range(eot_samples):
                 directions = random_directions(defended.n_directions, shape, generator)
-                log_p = torch.log(defended(adversarial, directions).clamp_min(1e-30))
-                loss = loss + F.nll_loss(log_p, y, reduction="sum")
+                # Cross-entropy of the averaged softmax.
+                loss = loss + F.nll_loss(log_probabilities(adversarial, directions), y, reduction="sum")
             (grad,) = torch.autograd.grad(loss, adversarial)
             step = rel_stepsize * eps * grad.sign()
             adversarial = torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps)
