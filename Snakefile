@@ -19,10 +19,17 @@ wildcard_constraints:
     regulariser="|".join(TS_REGULARISERS),
     seed=r"\d+",
     attack="|".join(DEF_ATTACKS),
+    representation="|".join(REPRESENTATIONS),
+    base="|".join(BASE_REPRESENTATIONS),
+    model="|".join(AUDIO_MODELS),
+    training="original|adversarial",
+    fold=r"\d+",
+    folder="|".join(AUDIO_DOWNLOADS),
 
 
 include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/defense.smk"
+include: "workflow/rules/audio.smk"
 include: "workflow/rules/report.smk"
 
 

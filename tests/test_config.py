@@ -119,3 +119,60 @@ def test_local_archive_config_is_valid(default_config, schema, shared_ucr):
     default_config["ucr_archive_dir"] = str(shared_ucr)
     default_config["timeseries"]["datasets"] = ["TwoLeadECG", "Coffee", "GunPoint"]
     validate_config(default_config, schema)
+
+
+# --- audio -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        (("audio", "datasets"), ["esc50", "librispeech"], "audio.datasets.1': 'librispeech' is not one of"),
+        (("audio", "representations"), ["mfcc"], "audio.representations.0': 'mfcc' is not one of"),
+        (("audio", "models"), ["resnet50"], "audio.models.0': 'resnet50' is not one of"),
+        (("audio", "sample_rate"), 12345, "audio.sample_rate': 12345 is not one of"),
+        (("audio", "adversarial_training", "alpha"), 1.5, "audio.adversarial_training.alpha': 1.5"),
+        (("audio", "adversarial_training", "epsilon"), 0, "audio.adversarial_training.epsilon': 0"),
+        (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
+    ],
+)
+def test_bad_audio_values_are_named(default_config, schema, path, value, expected):
+    section = default_config
+    for key in path[:-1]:
+        section = section[key]
+    section[path[-1]] = value
+    assert expected in _problems(default_config, schema)
+
+
+def test_audio_relations_between_keys_are_checked(default_config, schema):
+    audio = default_config["audio"]
+    audio["dwt"]["sample_rate"] = 44100  # above the 22050 Hz clips are resampled to
+    audio["split"]["train_folds"] = 6  # of 5 folds
+    audio["models"] = ["alexnet"]  # needs 63 x 63, the default images are 32 x 32
+    problems = _problems(default_config, schema)
+    assert "'audio.dwt.sample_rate': synthetic's DWT rate 44100 Hz exceeds 'audio.sample_rate' 22050 Hz" in problems
+    assert "'audio.split.train_folds': 6 exceeds 'audio.split.cv_folds' 5" in problems
+    assert "'audio.image': alexnet needs images of at least 63 x 63, got 32 x 32" in problems
+
+
+def test_audio_folder_without_its_metadata_is_named(default_config, schema, tmp_path):
+    default_config["audio"]["datasets"] = ["urbansound8k"]
+    default_config["audio"]["local_dirs"]["urbansound8k"] = str(tmp_path)
+    problems = _problems(default_config, schema)
+    assert "audio.local_dirs.urbansound8k" in problems and "metadata/UrbanSound8K.csv" in problems
+    default_config["audio"]["local_dirs"]["urbansound8k"] = str(tmp_path / "absent")
+    assert "is not a folder" in _problems(default_config, schema)
+
+
+def test_missing_pretrained_weights_are_named(default_config, schema, tmp_path):
+    default_config["audio"]["pretrained_weights"] = {"resnet18": str(tmp_path / "resnet18.pth")}
+    assert "'audio.pretrained_weights.resnet18'" in _problems(default_config, schema)
+
+
+def test_local_esc10_config_is_valid(default_config, schema, repo):
+    mini = repo.parent / "shared" / "data" / "esc50-mini"
+    if not (mini / "meta" / "esc50.csv").is_file():
+        pytest.skip("../shared/data/esc50-mini is not present")
+    default_config["audio"]["datasets"] = ["esc10"]
+    default_config["audio"]["local_dirs"]["esc50"] = str(mini)
+    validate_config(default_config, schema)

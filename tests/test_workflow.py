@@ -15,6 +15,7 @@ import pytest
 import torch
 import yaml
 
+from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
 from signal_robustness.report.tables import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -47,6 +48,15 @@ TINY = {
             "cw": {"binary_search_steps": 1, "steps": 5, "stepsize": 0.01, "confidence": 0.0, "initial_const": 0.001},
         },
         "adaptive": {"n_test": 6, "steps": 2, "eot_samples": 1},
+    },
+    "audio": {
+        "synthetic": {"clips_per_class": 6, "duration": 0.5, "seed": 0},
+        "pitch_scales": [0.9, 1.15],
+        "representations": ["stft", "dwt_tonnetz"],
+        "models": ["resnet56"],
+        "image": {"height": 16, "width": 16, "tonnetz_height": 4},
+        "split": {"protocol": "random", "test_fraction": 0.3, "cv_folds": 2, "train_folds": 2, "test_fold": 1},
+        "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.001, "weight_decay": 0.0001, "early_stopping_patience": 2},
     },
 }
 
@@ -158,6 +168,45 @@ def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
         assert (tiny_run / "results" / "defense" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
 
 
+def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
+    audio = tiny_run / "results" / "audio"
+    clips = pd.read_csv(audio / "synthetic" / "clips.csv")
+    assert len(clips) == 5 * 6 and clips["label"].nunique() == 5
+    waveforms = np.load(audio / "synthetic" / "waveforms.npy", mmap_mode="r")
+    assert waveforms.shape == (30, 3, 11025)  # original + two pitch shifts, 0.5 s at 22.05 kHz
+    for base, rows in (("stft", 16), ("dwt", 16), ("tonnetz", 4)):
+        images = np.load(audio / "synthetic" / "features" / f"{base}.npy")
+        assert images.shape == (30, 3, rows, 16) and 0 <= images.min() and images.max() <= 1
+    summary = pd.read_csv(audio / "summary.csv")
+    assert list(summary.columns) == AUDIO_SUMMARY_COLUMNS
+    assert len(summary) == 2 * 1 * 2 * 2  # representations x models x (original, adversarial) x seeds
+    assert set(summary["representation"]) == {"stft", "dwt_tonnetz"}
+    assert sorted(summary["adversarial_training"].unique()) == [False, True]
+    assert (summary["folds_trained"] == 2).all() and summary["selected_fold"].isin([0, 1]).all()
+    assert (summary["image_height"] == summary["representation"].map({"stft": 16, "dwt_tonnetz": 20})).all()
+    split = pd.read_csv(audio / "synthetic" / "splits" / "seed1.csv")
+    n_test = int((split["role"] == "test").sum())
+    assert (summary["n_test"] == n_test).all()
+    # Accuracies are counts over the test clips.
+    assert ((summary["accuracy"] * n_test / 100).round(6) % 1 == 0).all()
+    run = audio / "synthetic" / "stft" / "resnet56" / "adversarial" / "seed0"
+    training = json.loads((run / "fold1" / "training.json").read_text())
+    split0 = pd.read_csv(audio / "synthetic" / "splits" / "seed0.csv")
+    # Fold 1's model trains on fold 0's clips, each with its two pitch-shifted copies.
+    assert training["n_train"] == 3 * int((split0["cv_fold"] == 0).sum())
+    assert training["n_validation"] == int((split0["cv_fold"] == 1).sum())
+    state = torch.load(run / "fold1" / "model.pt", weights_only=True)
+    assert state["fc.weight"].shape == (5, 64)
+    table = pd.read_csv(audio / "tables" / "table1.csv")
+    ours = table[table["dataset"] == "synthetic"]
+    assert set(ours[ours["n_seeds"] > 0]["model"]) == {"resnet56"}
+    assert (ours[ours["n_seeds"] > 0]["n_seeds"] == 2).all()
+    markdown = (audio / "tables" / "table1.md").read_text()
+    assert "synthetic" in markdown and "ESC-50" in markdown and "not run" in markdown and "71.56 (11.09)" in markdown
+    assert "\\begin{tabular}" in (audio / "tables" / "table1.tex").read_text()
+    assert (audio / "figures" / "representations.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_second_run_has_nothing_to_do(tiny_run, repo):
     again = snakemake(repo, tiny_run, "--cores", "2", config=TINY)
     assert again.returncode == 0
@@ -181,6 +230,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     html = report.read_text(errors="ignore")
     assert "fawaz_comparison" in html and "clean_vs_adversarial" in html
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
+    assert "representations.png" in html and "Audio" in html
 
 
 def _broken_archive(root: Path) -> Path:
@@ -202,13 +252,18 @@ def _broken_archive(root: Path) -> Path:
         ("broken-archive", "Broken_TRAIN.tsv"),
         ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
         ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
+        ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
+        ("audio-folder-without-metadata", "meta/esc50.csv"),
     ],
     ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
-         "zero-directions", "unknown-attack"],
+         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata"],
 )
 def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
     if change == "broken-archive":
         change = {"ucr_archive_dir": str(_broken_archive(tmp_path)), "timeseries": {"datasets": ["Broken"]}}
+    if change == "audio-folder-without-metadata":
+        (tmp_path / "esc50" / "audio").mkdir(parents=True)
+        change = {"audio": {"datasets": ["esc10"], "local_dirs": {"esc50": str(tmp_path / "esc50"), "urbansound8k": None}}}
     config = yaml.safe_load(yaml.safe_dump(TINY))
     for key, value in change.items():
         if isinstance(value, dict):
@@ -218,6 +273,18 @@ def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, chang
     done = snakemake(repo, tmp_path, "--cores", "1", config=config)
     assert done.returncode != 0
     assert expected in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_dataset_without_local_folder_is_downloaded_by_soundata_first(repo, tmp_path):
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    config["audio"]["datasets"] = ["esc10"]
+    done = snakemake(repo, tmp_path, "-n", "results/audio/summary.csv", config=config, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-2000:]
+    download = [block for block in out.split("rule ")[1:] if block.startswith("download_audio")]
+    assert len(download) == 1 and "resources/audio/esc50" in download[0]
+    assert "results/audio/esc10/clips.csv" in out
     assert not (tmp_path / "results").exists()
 
 
@@ -237,4 +304,8 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
     variants = 1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])  # baseline + each method and regulariser
     assert len(train_jobs) == variants * len(TINY["seeds"])
     assert all("gpu=1" in block and "slurm_partition=gpu" in block for block in train_jobs)
+    # Every job that asks for a GPU is sent to the GPU partition.
+    gpu_jobs = [block for block in out.split("rule ")[1:] if "gpu=1" in block]
+    assert {block.split(":")[0] for block in gpu_jobs} >= {"train_timeseries", "train_audio", "evaluate_audio", "fit_odenet"}
+    assert all("slurm_partition=gpu" in block for block in gpu_jobs)
     assert not (tmp_path / "results").exists()

@@ -16,7 +16,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, read_clip_table
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_source
+from signal_robustness.features import RepresentationSettings
+from signal_robustness.models import MIN_IMAGE_SIDE
 from signal_robustness.train.classifier import TrainingSettings
 
 
@@ -71,6 +74,86 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
             except DatasetError as error:
                 train_path, _ = archive_files(name, archive_dir)
                 problems.append(f"config key 'ucr_archive_dir' ({train_path.parent}): {error}")
+    return problems + audio_data_problems(config["audio"])
+
+
+def audio_source_folder(audio: Mapping[str, Any], dataset: str) -> tuple[str, bool]:
+    """(folder holding ``dataset`` in its own layout, whether it is a configured local copy)."""
+    folder_key = AUDIO_DATASETS[dataset].folder_key
+    local = audio["local_dirs"].get(folder_key)
+    if local is not None:
+        return str(local), True
+    return str(Path(audio["download_dir"]) / folder_key), False
+
+
+def audio_data_problems(audio: Mapping[str, Any]) -> list[str]:
+    """Local audio folders and pretrained weights that are missing or malformed."""
+    problems = []
+    for dataset in audio["datasets"]:
+        if dataset == "synthetic":
+            continue
+        folder, local = audio_source_folder(audio, dataset)
+        key = f"audio.local_dirs.{AUDIO_DATASETS[dataset].folder_key}"
+        if local and not Path(folder).is_dir():
+            problems.append(f"config key '{key}': {folder!r} is not a folder")
+            continue
+        # A download folder is checked once it exists; before that, soundata fills it.
+        if local or (Path(folder) / AUDIO_DATASETS[dataset].metadata).exists():
+            try:
+                read_clip_table(dataset, folder)
+            except AudioDatasetError as error:
+                problems.append(f"config key '{key if local else 'audio.download_dir'}': {error}")
+    for model, path in audio["pretrained_weights"].items():
+        if not Path(path).is_file():
+            problems.append(f"config key 'audio.pretrained_weights.{model}': {path!r} is not a file")
+    return problems
+
+
+def dwt_sample_rate(audio: Mapping[str, Any], dataset: str) -> int:
+    """The configured DWT rate, or the seed's rate for ``dataset``."""
+    configured = audio["dwt"]["sample_rate"]
+    return int(configured) if configured is not None else AUDIO_DATASETS[dataset].dwt_sample_rate
+
+
+def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for dataset in audio["datasets"]:
+        rate = dwt_sample_rate(audio, dataset)
+        if rate > audio["sample_rate"]:
+            problems.append(
+                f"config key 'audio.dwt.sample_rate': {dataset}'s DWT rate {rate} Hz exceeds 'audio.sample_rate' "
+                f"{audio['sample_rate']} Hz, which clips are resampled to first"
+            )
+        if audio["dwt"]["min_frequency"] >= 0.45 * rate:
+            problems.append(
+                f"config key 'audio.dwt.min_frequency': {audio['dwt']['min_frequency']} Hz is not below 0.45 x {dataset}'s DWT rate {rate} Hz"
+            )
+    side = min(audio["image"]["height"], audio["image"]["width"])
+    for model in audio["models"]:
+        if side < MIN_IMAGE_SIDE[model]:
+            problems.append(
+                f"config key 'audio.image': {model} needs images of at least {MIN_IMAGE_SIDE[model]} x {MIN_IMAGE_SIDE[model]}, "
+                f"got {audio['image']['height']} x {audio['image']['width']}"
+            )
+    split = audio["split"]
+    if split["protocol"] == "random" and split["train_folds"] > split["cv_folds"]:
+        problems.append(f"config key 'audio.split.train_folds': {split['train_folds']} exceeds 'audio.split.cv_folds' {split['cv_folds']}")
+    if split["protocol"] == "official":
+        for dataset in audio["datasets"]:
+            n_folds = AUDIO_DATASETS[dataset].n_folds
+            if split["test_fold"] > n_folds:
+                problems.append(f"config key 'audio.split.test_fold': {split['test_fold']} is not a fold of {dataset} (1..{n_folds})")
+            if split["train_folds"] > n_folds - 1:
+                problems.append(
+                    f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds - 1} development folds"
+                )
+    if "synthetic" in audio["datasets"] and split["protocol"] == "random":
+        development = int(audio["synthetic"]["clips_per_class"] * (1 - split["test_fraction"]))
+        if development < split["cv_folds"]:
+            problems.append(
+                f"config key 'audio.synthetic.clips_per_class': {audio['synthetic']['clips_per_class']} leaves {development} "
+                f"development clips per class, fewer than 'audio.split.cv_folds' {split['cv_folds']}"
+            )
     return problems
 
 
@@ -83,7 +166,7 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     unknown_seeds = sorted(set(config["defense"]["seeds"]) - set(config["seeds"]))
     if unknown_seeds:
         problems.append(f"config key 'defense.seeds': {unknown_seeds} are not in 'seeds' {config['seeds']}")
-    return problems
+    return problems + audio_consistency_problems(config["audio"])
 
 
 def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
@@ -106,4 +189,32 @@ def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings
         plateau_factor=float(plateau["factor"]),
         plateau_patience=int(plateau["patience"]),
         min_learning_rate=float(plateau["min_lr"]),
+    )
+
+
+def audio_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
+    """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau schedule."""
+    return TrainingSettings(
+        epochs=int(section["epochs"]),
+        batch_size=int(section["batch_size"]),
+        learning_rate=float(section["learning_rate"]),
+        weight_decay=float(section["weight_decay"]),
+        early_stopping_patience=int(section["early_stopping_patience"]),
+        precise_batch_norm=True,
+        # Early stopping ends training; the plateau schedule never lowers the rate.
+        plateau_patience=int(section["epochs"]) + 1,
+    )
+
+
+def representation_settings(audio: Mapping[str, Any], dataset: str) -> RepresentationSettings:
+    image = audio["image"]
+    return RepresentationSettings(
+        height=int(image["height"]),
+        width=int(image["width"]),
+        tonnetz_height=int(image["tonnetz_height"]),
+        n_fft=int(audio["stft"]["n_fft"]),
+        hop_length=int(audio["stft"]["hop_length"]),
+        wavelet=str(audio["dwt"]["wavelet"]),
+        dwt_sample_rate=dwt_sample_rate(audio, dataset),
+        dwt_min_frequency=float(audio["dwt"]["min_frequency"]),
     )

@@ -2,7 +2,8 @@
 
 Every artifact is written to a temporary name in its target folder and renamed
 into place, so an interrupted job never leaves a file a later run would trust.
-Formats: arrays as ``.npz``, model weights as ``state_dict`` files loaded with
+Formats: arrays as ``.npz`` (``.npy`` for per-clip arrays that may outgrow memory,
+so they can be written and read memory-mapped), model weights as ``state_dict`` files loaded with
 ``weights_only=True``, metrics as JSON, tables as CSV / Markdown / LaTeX.
 """
 
@@ -50,6 +51,21 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Load every array of an ``.npz`` file (no pickled objects allowed)."""
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
+
+
+@contextlib.contextmanager
+def npy_writer(path: str | os.PathLike, shape: tuple[int, ...], dtype: str = "float32") -> Iterator[np.ndarray]:
+    """A memory-mapped ``.npy`` array to fill in place; it appears at ``path`` when complete."""
+    with atomic_path(path) as tmp:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        yield array
+        array.flush()
+        del array
+
+
+def load_npy(path: str | os.PathLike, mmap: bool = True) -> np.ndarray:
+    """A ``.npy`` array, memory-mapped read-only by default (no pickled objects allowed)."""
+    return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
 
 
 def save_json(path: str | os.PathLike, obj: Mapping[str, Any]) -> None:

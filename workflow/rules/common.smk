@@ -8,7 +8,18 @@ from signal_robustness.augment import (
     NEEDS_CLASSIFIER,
     NEEDS_ODENET,
 )
-from signal_robustness.config import ConfigError, load_schema, validate_config
+from dataclasses import asdict
+
+from signal_robustness.config import (
+    ConfigError,
+    audio_source_folder,
+    load_schema,
+    representation_settings,
+    validate_config,
+)
+from signal_robustness.data.audio import AUDIO_DATASETS
+from signal_robustness.features import BASE_REPRESENTATIONS, REPRESENTATIONS
+from signal_robustness.models import AUDIO_MODELS
 
 REPO = Path(workflow.basedir)
 
@@ -30,6 +41,7 @@ DEF_EPS_GRID = sorted(set(DEF["eps_grid"]) | {DEF["eps"]})
 PUBLISHED = {
     "fawaz2019": str(REPO / "config" / "published" / "fawaz2019_resnet_attacks.csv"),
     "sarkar2020": str(REPO / "config" / "published" / "sarkar2020_augmentation.csv"),
+    "sallo2020": str(REPO / "config" / "published" / "sallo2020_audio.csv"),
 }
 
 # The configured augmentation methods, and the datasets the seed's Figure 3 shows (two, as the seed).
@@ -108,25 +120,129 @@ def augmentation_figures():
     )
 
 
-def all_targets():
-    return augmentation_figures() + [
-        "results/timeseries/summary.csv",
-        "results/timeseries/tables/fawaz_comparison.csv",
-        "results/timeseries/tables/fawaz_comparison.md",
-        "results/timeseries/tables/fawaz_comparison.tex",
-        "results/timeseries/tables/fawaz_comparison.html",
-        "results/timeseries/figures/clean_vs_adversarial.png",
-        "results/timeseries/tables/table1.md",
-        "results/timeseries/tables/table2.md",
-        "results/timeseries/tables/table3.md",
-        "results/defense/summary.csv",
-        "results/defense/tables/table1.md",
-        "results/defense/tables/table1.tex",
-        "results/defense/tables/table1.html",
-        "results/defense/tables/table2.md",
-        "results/defense/tables/table2.tex",
-        "results/defense/tables/table2.html",
-        "results/defense/tables/adaptive_checks.csv",
-        "results/defense/figures/radius_sweep.png",
-        "results/defense/figures/eps_sweep.png",
+AUDIO = config["audio"]
+# Path names of the two training regimes (summary column adversarial_training).
+AUDIO_TRAININGS = [
+    "adversarial" if flag else "original"
+    for flag in AUDIO["adversarial_training"]["variants"]
+]
+# The dataset whose first clip the representations figure shows.
+AUDIO_FIGURE_DATASET = AUDIO["datasets"][0]
+AUDIO_FOLDS = list(range(AUDIO["split"]["train_folds"]))
+# Folders soundata can fill (esc10 reads esc50's).
+AUDIO_DOWNLOADS = sorted(
+    {spec.folder_key for spec in AUDIO_DATASETS.values() if spec.soundata_name}
+)
+
+
+def audio_source(wildcards):
+    """The folder a dataset is read from: generated, local or downloaded."""
+    if wildcards.dataset == "synthetic":
+        return "results/audio/synthetic/source"
+    return audio_source_folder(AUDIO, wildcards.dataset)[0]
+
+
+def audio_duration(wildcards):
+    """Seconds every clip is padded or cut to."""
+    spec = AUDIO_DATASETS[wildcards.dataset]
+    return (
+        spec.duration if spec.duration is not None else AUDIO["synthetic"]["duration"]
+    )
+
+
+def audio_settings_of(dataset):
+    """RepresentationSettings of ``dataset`` as a plain dict (rule params)."""
+    return asdict(representation_settings(AUDIO, dataset))
+
+
+def audio_representation_settings(wildcards):
+    return audio_settings_of(wildcards.dataset)
+
+
+def audio_bases(wildcards):
+    """The base images a representation stacks (e.g. dwt and tonnetz)."""
+    return list(REPRESENTATIONS[wildcards.representation])
+
+
+def audio_pretrained_weights(wildcards):
+    return AUDIO["pretrained_weights"].get(wildcards.model)
+
+
+def _audio_common_inputs(wildcards):
+    inputs = {
+        "clips": f"results/audio/{wildcards.dataset}/clips.csv",
+        "split": f"results/audio/{wildcards.dataset}/splits/seed{wildcards.seed}.csv",
+    }
+    for base in audio_bases(wildcards):
+        inputs[base] = f"results/audio/{wildcards.dataset}/features/{base}.npy"
+    weights = audio_pretrained_weights(wildcards)
+    if weights is not None:
+        inputs["weights"] = weights
+    return inputs
+
+
+def audio_training_inputs(wildcards):
+    return _audio_common_inputs(wildcards)
+
+
+def audio_evaluation_inputs(wildcards):
+    run = (
+        "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}".format(
+            **wildcards
+        )
+    )
+    return {
+        **_audio_common_inputs(wildcards),
+        "models": [f"{run}/fold{fold}/model.pt" for fold in AUDIO_FOLDS],
+        "trainings": [f"{run}/fold{fold}/training.json" for fold in AUDIO_FOLDS],
+    }
+
+
+def audio_metrics(wildcards=None):
+    return expand(
+        "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/metrics.json",
+        dataset=AUDIO["datasets"],
+        representation=AUDIO["representations"],
+        model=AUDIO["models"],
+        training=AUDIO_TRAININGS,
+        seed=config["seeds"],
+    )
+
+
+def audio_targets():
+    return [
+        "results/audio/summary.csv",
+        "results/audio/tables/table1.csv",
+        "results/audio/tables/table1.md",
+        "results/audio/tables/table1.tex",
+        "results/audio/tables/table1.html",
+        "results/audio/figures/representations.png",
     ]
+
+
+def all_targets():
+    return (
+        augmentation_figures()
+        + audio_targets()
+        + [
+            "results/timeseries/summary.csv",
+            "results/timeseries/tables/fawaz_comparison.csv",
+            "results/timeseries/tables/fawaz_comparison.md",
+            "results/timeseries/tables/fawaz_comparison.tex",
+            "results/timeseries/tables/fawaz_comparison.html",
+            "results/timeseries/figures/clean_vs_adversarial.png",
+            "results/timeseries/tables/table1.md",
+            "results/timeseries/tables/table2.md",
+            "results/timeseries/tables/table3.md",
+            "results/defense/summary.csv",
+            "results/defense/tables/table1.md",
+            "results/defense/tables/table1.tex",
+            "results/defense/tables/table1.html",
+            "results/defense/tables/table2.md",
+            "results/defense/tables/table2.tex",
+            "results/defense/tables/table2.html",
+            "results/defense/tables/adaptive_checks.csv",
+            "results/defense/figures/radius_sweep.png",
+            "results/defense/figures/eps_sweep.png",
+        ]
+    )

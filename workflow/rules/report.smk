@@ -235,3 +235,58 @@ rule latent_pca_figure:
         "../../envs/pipeline.yaml"
     script:
         "../scripts/latent_pca_figure.py"
+
+
+rule audio_table1:
+    """The audio seed's Table I: accuracy and its drop after adversarial training, beside the paper."""
+    input:
+        summary=rules.summarise_audio.output[0],
+        published=PUBLISHED["sallo2020"],
+    output:
+        csv="results/audio/tables/table1.csv",
+        markdown="results/audio/tables/table1.md",
+        latex="results/audio/tables/table1.tex",
+        html=report(
+            "results/audio/tables/table1.html",
+            caption="../report/audio_table1.rst",
+            category="Audio",
+            labels={"table": "Table I: accuracy and drop after adversarial training"},
+        ),
+    log:
+        "logs/audio_table1/table.log",
+    benchmark:
+        "benchmarks/audio_table1/table.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        training=AUDIO["training"],
+        adversarial=AUDIO["adversarial_training"],
+        image=AUDIO["image"],
+    script:
+        "../scripts/audio_table1.py"
+
+
+rule audio_representations_figure:
+    """One clip of the first audio dataset in every representation."""
+    input:
+        clips=f"results/audio/{AUDIO_FIGURE_DATASET}/clips.csv",
+        waveforms=f"results/audio/{AUDIO_FIGURE_DATASET}/waveforms.npy",
+    output:
+        report(
+            "results/audio/figures/representations.png",
+            caption="../report/audio_representations.rst",
+            category="Audio",
+            labels={"figure": "one clip in every representation"},
+        ),
+    log:
+        "logs/audio_representations_figure/figure.log",
+    benchmark:
+        "benchmarks/audio_representations_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        dataset=AUDIO_FIGURE_DATASET,
+        sample_rate=AUDIO["sample_rate"],
+        settings=audio_settings_of(AUDIO_FIGURE_DATASET),
+    script:
+        "../scripts/audio_representations_figure.py"

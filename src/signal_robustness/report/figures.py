@@ -139,3 +139,17 @@ def latent_pca(embeddings: dict[str, np.ndarray], labels: np.ndarray, title: str
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     return figure
+
+
+def representation_panels(images: dict[str, np.ndarray], title: str, labels: dict[str, str] | None = None) -> plt.Figure:
+    """One clip's representations side by side (rows are frequencies, lowest at the bottom)."""
+    labels = labels or {}
+    figure, axes = plt.subplots(1, len(images), figsize=(3.0 * len(images), 3.2), squeeze=False)
+    for axis, (name, image) in zip(axes[0], images.items()):
+        shown = axis.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0)
+        axis.set_title(labels.get(name, name), fontsize=9)
+        axis.set_xlabel("frame")
+    axes[0][0].set_ylabel("frequency row (low → high)")
+    figure.colorbar(shown, ax=axes[0].tolist(), fraction=0.02, label="level in [0, 1]")
+    figure.suptitle(title, fontsize=9)
+    return figure

@@ -5,7 +5,17 @@ Adam, ReduceLROnPlateau on the epoch's training loss (Keras semantics: absolute
 ``min_delta`` 1e-4, no cooldown) and, at the end, the weights of the epoch with
 the lowest training loss (Keras' ModelCheckpoint on ``loss``). Whole datasets
 are moved to the device once and batched by index, which keeps a GPU busy with
-these small series.
+these small series; a set too large for that stays in (pinned) host memory and
+travels batch by batch.
+
+The audio classifiers use the same loop with a fixed ``batch_size`` and a
+validation set: the weights kept are those of the epoch with the lowest
+validation loss, and training stops ``early_stopping_patience`` epochs after it.
+With ``precise_batch_norm`` the BatchNorm statistics are recomputed over the
+training inputs after every epoch: with few steps per epoch and Adam's large
+early steps, running averages lag the weights so far that a model scoring 88 %
+with fresh statistics scored 20 % with its running ones (measured on the
+synthetic sound set, ResNet-18).
 """
 
 from __future__ import annotations
@@ -32,6 +42,9 @@ class TrainingSettings:
     plateau_factor: float = 0.5
     plateau_patience: int = 50
     min_learning_rate: float = 1e-4
+    batch_size: int | None = None  # a fixed size instead of Fawaz's rule
+    early_stopping_patience: int | None = None  # epochs without a better validation loss
+    precise_batch_norm: bool = False  # recompute BatchNorm statistics after every epoch
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -40,14 +53,24 @@ class TrainingSettings:
             raise ValueError(f"batch_size_cap must be >= 1, got {self.batch_size_cap}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ValueError(f"early_stopping_patience must be >= 1, got {self.early_stopping_patience}")
 
 
 @dataclass
 class TrainingResult:
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = -1
-    best_loss: float = math.inf
+    best_loss: float = math.inf  # of the selected epoch: validation loss when validating
     batch_size: int = 0
+    stopped_early: bool = False
+
+    @property
+    def best(self) -> dict[str, float]:
+        """The history row of the selected epoch."""
+        return self.history[self.best_epoch]
 
 
 def fawaz_batch_size(n_train: int, cap: int = 16) -> int:
@@ -60,6 +83,51 @@ def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch
     return F.cross_entropy(model(inputs), labels)
 
 
+# Training sets above this size stay in host memory and are copied batch by batch.
+DEVICE_RESIDENT_BYTES = 2 * 1024**3
+
+
+def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> tuple[list[torch.Tensor], bool]:
+    """Tensors on ``device`` when they fit the budget, else in (pinned) host memory."""
+    if device.type == "cpu" or sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_RESIDENT_BYTES:
+        return [t.to(device) for t in tensors], True
+    return [t.pin_memory() if device.type == "cuda" else t for t in tensors], False
+
+
+@torch.no_grad()
+def evaluate_loss_accuracy(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 256
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy (fraction) in eval mode."""
+    model.eval()
+    loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
+    for start in range(0, len(inputs), batch_size):
+        x = inputs[start : start + batch_size].to(device, non_blocking=True)
+        y = labels[start : start + batch_size].to(device, non_blocking=True)
+        logits = model(x)
+        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        correct += (logits.argmax(dim=1) == y).sum()
+    return float(loss_sum) / len(inputs), float(correct) / len(inputs)
+
+
+@torch.no_grad()
+def recompute_batch_norm(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int) -> None:
+    """Replace every BatchNorm's running statistics by their average over ``inputs``."""
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not layers:
+        return
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # a cumulative average over the batches below
+    model.train()
+    for start in range(0, len(inputs), batch_size):
+        model(inputs[start : start + batch_size].to(device, non_blocking=True))
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+    model.eval()
+
+
 def train_classifier(
     model: nn.Module,
     tensors: Sequence[torch.Tensor],
@@ -68,18 +136,25 @@ def train_classifier(
     device: torch.device,
     loss_fn: LossFunction = cross_entropy_loss,
     progress: bool = True,
+    validation: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> TrainingResult:
     """Train ``model`` in place on aligned ``tensors`` (inputs, labels, extras...).
 
     Every tensor is shuffled with the same permutation each epoch; ``loss_fn``
-    receives the batch. On return the model holds its best-training-loss weights.
+    receives the batch. On return the model holds the weights of the epoch with
+    the lowest training loss or, with ``validation`` (inputs, labels), the lowest
+    validation loss.
     """
     n_train = len(tensors[0])
     if any(len(t) != n_train for t in tensors):
         raise ValueError("all training tensors must have the same first dimension")
+    if settings.early_stopping_patience is not None and validation is None:
+        raise ValueError("early stopping needs a validation set")
     model.to(device)
-    data = [t.to(device) for t in tensors]
-    batch_size = fawaz_batch_size(n_train, settings.batch_size_cap)
+    data, resident = _stage(tensors, device)
+    if validation is not None:
+        validation_inputs, validation_labels = _stage(validation, device)[0]
+    batch_size = settings.batch_size or fawaz_batch_size(n_train, settings.batch_size_cap)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser,
@@ -95,11 +170,12 @@ def train_classifier(
     epochs = tqdm(range(settings.epochs), desc="epochs", disable=not progress, mininterval=10.0)
     for epoch in epochs:
         model.train()
-        order = torch.randperm(n_train, generator=generator).to(device)
+        order = torch.randperm(n_train, generator=generator)
+        order = order.to(device) if resident else order
         loss_sum = torch.zeros((), device=device)
         for start in range(0, n_train, batch_size):
             index = order[start : start + batch_size]
-            batch = [t[index] for t in data]
+            batch = [t[index] if resident else t[index].to(device, non_blocking=True) for t in data]
             loss = loss_fn(model, batch)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -110,11 +186,23 @@ def train_classifier(
         scheduler.step(epoch_loss)
         if not math.isfinite(epoch_loss):
             raise FloatingPointError(f"training loss is {epoch_loss} at epoch {epoch}; lower the learning rate")
-        if epoch_loss < result.best_loss:
-            result.best_loss, result.best_epoch = epoch_loss, epoch
+        row = {"epoch": epoch, "loss": epoch_loss, "learning_rate": learning_rate}
+        if settings.precise_batch_norm:
+            recompute_batch_norm(model, data[0], device, batch_size)
+        if validation is not None:
+            row["validation_loss"], row["validation_accuracy"] = evaluate_loss_accuracy(
+                model, validation_inputs, validation_labels, device
+            )
+        result.history.append(row)
+        selection_loss = row.get("validation_loss", epoch_loss)
+        if selection_loss < result.best_loss:
+            result.best_loss, result.best_epoch = selection_loss, epoch
             best_state = copy.deepcopy(model.state_dict())
-        result.history.append({"epoch": epoch, "loss": epoch_loss, "learning_rate": learning_rate})
         epochs.set_postfix(loss=f"{epoch_loss:.4f}", refresh=False)
+        patience = settings.early_stopping_patience
+        if patience is not None and epoch - result.best_epoch >= patience:
+            result.stopped_early = True
+            break
     model.load_state_dict(best_state)
     model.eval()
     return result

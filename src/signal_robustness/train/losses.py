@@ -67,3 +67,38 @@ class AugmentedLoss:
         ce = F.cross_entropy(logits, torch.cat([labels, labels]))
         fs = feat_sim_loss(embeddings[:n], embeddings[n : 2 * n], embeddings[2 * n :], self.margin)
         return ce + self.weight * fs
+
+
+class FGSMAdversarialLoss:
+    """FGSM adversarial training (Goodfellow et al. 2015; seed 001, eq. 14):
+
+        J' = α · J(x) + (1 − α) · J(x'),   x' = clip(x + ε · sign(∇x J(x)))
+
+    x' is crafted from the current model at every batch, in the model's current
+    (training) mode, so the examples match the network being optimised; they are
+    detached, as in the seed, so no gradient flows through their construction.
+    α = 0 is the seed's own setting, J' = J(x').
+    """
+
+    def __init__(self, epsilon: float, alpha: float, bounds: tuple[float, float] = (0.0, 1.0)):
+        if not epsilon > 0:
+            raise ValueError(f"FGSM epsilon must be > 0, got {epsilon}")
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+        self.epsilon, self.alpha, self.bounds = epsilon, alpha, bounds
+
+    def adversarial_examples(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x', J(x)); J(x) keeps its graph so the clean term costs no second forward pass."""
+        inputs = inputs.detach().requires_grad_(True)
+        clean_loss = F.cross_entropy(model(inputs), labels)
+        (gradient,) = torch.autograd.grad(clean_loss, inputs, retain_graph=self.alpha > 0)
+        adversarial = (inputs + self.epsilon * gradient.sign()).clamp(*self.bounds).detach()
+        return adversarial, clean_loss
+
+    def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> torch.Tensor:
+        inputs, labels = batch[0], batch[1]
+        adversarial, clean_loss = self.adversarial_examples(model, inputs, labels)
+        adversarial_loss = F.cross_entropy(model(adversarial), labels)
+        if self.alpha == 0:
+            return adversarial_loss
+        return self.alpha * clean_loss + (1 - self.alpha) * adversarial_loss

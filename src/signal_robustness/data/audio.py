@@ -1,0 +1,235 @@
+"""Environmental-sound datasets: ESC-50 (and its ESC-10 subset), UrbanSound8K, synthetic.
+
+Every dataset is read from a folder in its own published layout:
+
+- ESC-50: ``meta/esc50.csv`` (filename, fold, target, category, esc10, ...) and
+  ``audio/<filename>``; 5 s clips at 44.1 kHz, 50 classes, 5 folds. ``esc10``
+  is the same folder restricted to the rows whose ``esc10`` column is true.
+- UrbanSound8K: ``metadata/UrbanSound8K.csv`` (slice_file_name, fold, classID,
+  class, ...) and ``audio/fold<k>/<slice_file_name>``; clips up to 4 s, 10 classes,
+  10 folds.
+- synthetic: ``meta/synthetic.csv`` (filename, fold, target, category) and
+  ``audio/<filename>``, written by ``signal_robustness.data.synthetic_audio``.
+
+The folder is either given in the config or filled by soundata's downloader,
+which also checks every file against the dataset's published checksums. Reading
+goes through the metadata CSV only, so a local copy needs no soundata index.
+
+A clip table has one row per clip: ``path`` (relative to the folder), ``label``
+(0..K-1, in the order of the dataset's own class ids), ``category``, ``fold`` and
+``source`` (the recording a clip was cut from; clips of one recording share a fold).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from signal_robustness.data.ucr import DatasetError
+
+
+class AudioDatasetError(DatasetError):
+    """An audio dataset or clip that is missing, malformed, unreadable or silent."""
+
+
+@dataclass(frozen=True)
+class AudioDatasetSpec:
+    name: str
+    metadata: str  # the metadata CSV, relative to the dataset folder
+    columns: dict[str, str]  # our column -> the CSV's column
+    duration: float | None  # seconds every clip is padded or cut to (None: from the config)
+    dwt_sample_rate: int  # the seed's DWT rate (section IV)
+    soundata_name: str | None  # soundata's loader, for download and checksums
+    folder_key: str  # the dataset whose folder holds the files (esc10 reads esc50's)
+    n_folds: int  # official folds, numbered 1..n_folds
+
+
+_ESC50_COLUMNS = {"filename": "filename", "fold": "fold", "target": "target", "category": "category", "source": "src_file"}
+
+AUDIO_DATASETS: dict[str, AudioDatasetSpec] = {
+    "esc50": AudioDatasetSpec("esc50", "meta/esc50.csv", _ESC50_COLUMNS, 5.0, 16000, "esc50", "esc50", 5),
+    "esc10": AudioDatasetSpec("esc10", "meta/esc50.csv", _ESC50_COLUMNS, 5.0, 16000, "esc50", "esc50", 5),
+    "urbansound8k": AudioDatasetSpec(
+        "urbansound8k",
+        "metadata/UrbanSound8K.csv",
+        {"filename": "slice_file_name", "fold": "fold", "target": "classID", "category": "class", "source": "fsID"},
+        4.0,
+        8000,
+        "urbansound8k",
+        "urbansound8k",
+        10,
+    ),
+    "synthetic": AudioDatasetSpec(
+        "synthetic",
+        "meta/synthetic.csv",
+        {"filename": "filename", "fold": "fold", "target": "target", "category": "category", "source": "filename"},
+        None,
+        8000,
+        None,
+        "synthetic",
+        5,
+    ),
+}
+
+# A clip whose peak stays below this (-80 dBFS) carries no sound to classify.
+SILENCE_PEAK = 1e-4
+
+
+def audio_spec(name: str) -> AudioDatasetSpec:
+    try:
+        return AUDIO_DATASETS[name]
+    except KeyError:
+        raise AudioDatasetError(f"unknown audio dataset {name!r}; known: {sorted(AUDIO_DATASETS)}") from None
+
+
+def _clip_path(spec: AudioDatasetSpec, row: pd.Series) -> str:
+    if spec.name == "urbansound8k":
+        return f"audio/fold{int(row['fold'])}/{row['filename']}"
+    return f"audio/{row['filename']}"
+
+
+def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
+    """The clip table of dataset ``name`` in folder ``root``; every listed file must exist."""
+    spec = audio_spec(name)
+    root = Path(root)
+    metadata_path = root / spec.metadata
+    if not metadata_path.is_file():
+        raise AudioDatasetError(f"{name}: no metadata file {metadata_path} (expected the dataset's own layout)")
+    try:
+        raw = pd.read_csv(metadata_path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise AudioDatasetError(f"{name}: cannot parse {metadata_path}: {error}") from None
+    missing_columns = [column for column in spec.columns.values() if column not in raw.columns]
+    if name == "esc10" and "esc10" not in raw.columns:
+        missing_columns.append("esc10")
+    if missing_columns:
+        raise AudioDatasetError(f"{name}: {metadata_path} lacks the columns {missing_columns}")
+    if name == "esc10":
+        raw = raw[raw["esc10"].astype(str).str.lower() == "true"]
+    if raw.empty:
+        raise AudioDatasetError(f"{name}: {metadata_path} lists no clips")
+    table = pd.DataFrame({ours: raw[theirs].to_numpy() for ours, theirs in spec.columns.items()})
+    for column in ("fold", "target"):
+        if not pd.api.types.is_integer_dtype(table[column]):
+            raise AudioDatasetError(f"{name}: column {spec.columns[column]!r} of {metadata_path} must hold integers")
+    table["path"] = [_clip_path(spec, row) for _, row in table.iterrows()]
+    absent = [path for path in table["path"] if not (root / path).is_file()]
+    if absent:
+        shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+        raise AudioDatasetError(f"{name}: {len(absent)} clips listed in {metadata_path} are missing under {root}: {shown}")
+    targets = sorted(table["target"].unique())
+    table["label"] = table["target"].map({target: index for index, target in enumerate(targets)})
+    if len(targets) < 2:
+        raise AudioDatasetError(f"{name}: {metadata_path} lists a single class; classification needs two")
+    table["source"] = table["source"].astype(str)
+    return table[["path", "label", "category", "fold", "source", "target"]].reset_index(drop=True)
+
+
+def class_names(table: pd.DataFrame) -> list[str]:
+    """The category of each label 0..K-1."""
+    return table.drop_duplicates("label").sort_values("label")["category"].astype(str).tolist()
+
+
+def load_clip(path: str | os.PathLike, sample_rate: int, duration: float) -> np.ndarray:
+    """A mono clip resampled to ``sample_rate`` and zero-padded or cut to ``duration`` s.
+
+    Raises AudioDatasetError naming the file if it cannot be decoded, holds
+    non-finite samples or is silent.
+    """
+    import librosa  # heavy; only the jobs that read audio pay for it
+
+    try:
+        samples, _ = librosa.load(path, sr=sample_rate, mono=True)
+    except Exception as error:  # noqa: BLE001 - decoders raise many types; all mean unreadable
+        raise AudioDatasetError(f"cannot read audio file {path}: {error}") from None
+    if samples.size == 0:
+        raise AudioDatasetError(f"audio file {path} holds no samples")
+    if not np.isfinite(samples).all():
+        raise AudioDatasetError(f"audio file {path} holds non-finite samples")
+    if np.abs(samples).max() < SILENCE_PEAK:
+        raise AudioDatasetError(f"audio file {path} is silent (peak below {SILENCE_PEAK})")
+    length = int(round(duration * sample_rate))
+    return librosa.util.fix_length(samples, size=length).astype(np.float32)
+
+
+def iter_clips(
+    table: pd.DataFrame, root: str | os.PathLike, sample_rate: int, duration: float, progress: bool = True
+) -> Iterator[np.ndarray]:
+    """Every clip of ``table`` in order, one at a time (a dataset may not fit in memory)."""
+    root = Path(root)
+    for path in tqdm(table["path"], desc="clips", disable=not progress, mininterval=10.0):
+        yield load_clip(root / path, sample_rate, duration)
+
+
+def download_audio_dataset(name: str, data_home: str | os.PathLike) -> Path:
+    """Fetch a dataset with soundata into ``data_home`` and verify its checksums.
+
+    soundata's index lists every file with its md5; a missing or corrupt file stops
+    here with its name. Returns the folder, in the dataset's own layout.
+    """
+    spec = audio_spec(name)
+    if spec.soundata_name is None:
+        raise AudioDatasetError(f"{name} cannot be downloaded; it is generated by the workflow")
+    import soundata
+
+    dataset = soundata.initialize(spec.soundata_name, data_home=str(data_home))
+    dataset.download()
+    missing, invalid = dataset.validate(verbose=False)
+    problems = [f"missing {path}" for group in missing.values() for paths in group.values() for path in paths]
+    problems += [f"checksum mismatch {path}" for group in invalid.values() for paths in group.values() for path in paths]
+    if problems:
+        raise AudioDatasetError(f"{name}: the download in {data_home} failed validation: " + "; ".join(problems[:10]))
+    return Path(data_home)
+
+
+SPLIT_PROTOCOLS = ("random", "official")
+
+
+def audio_split(
+    table: pd.DataFrame,
+    protocol: str,
+    seed: int,
+    test_fraction: float = 0.3,
+    cv_folds: int = 5,
+    test_fold: int = 1,
+) -> pd.DataFrame:
+    """Assign every clip to the test set or to one cross-validation fold of the development set.
+
+    ``random`` is the seed's protocol: a stratified ``test_fraction`` test set and
+    ``cv_folds`` stratified folds of the rest, both drawn with ``seed``. Clips cut
+    from one recording may then fall on both sides. ``official`` uses the
+    dataset's folds: ``test_fold`` is the test set and every other official fold
+    is one cross-validation fold, which keeps each recording on one side.
+
+    Returns columns ``clip`` (row of ``table``), ``role`` (development/test) and
+    ``cv_fold`` (0..k-1 for development clips, -1 for test clips).
+    """
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    clips = np.arange(len(table))
+    labels = table["label"].to_numpy()
+    cv_fold = np.full(len(table), -1)
+    if protocol == "random":
+        if not 0 < test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        development, _ = train_test_split(clips, test_size=test_fraction, stratify=labels, random_state=seed)
+        development = np.sort(development)
+        folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=seed)
+        for fold, (_, held_out) in enumerate(folds.split(development, labels[development])):
+            cv_fold[development[held_out]] = fold
+    elif protocol == "official":
+        official = table["fold"].to_numpy()
+        if test_fold not in set(official):
+            raise ValueError(f"test_fold {test_fold} is not one of the dataset's folds {sorted(int(f) for f in set(official))}")
+        for fold, value in enumerate(sorted(set(official) - {test_fold})):
+            cv_fold[official == value] = fold
+    else:
+        raise ValueError(f"unknown split protocol {protocol!r}; known: {list(SPLIT_PROTOCOLS)}")
+    role = np.where(cv_fold >= 0, "development", "test")
+    return pd.DataFrame({"clip": clips, "role": role, "cv_fold": cv_fold})

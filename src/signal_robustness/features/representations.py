@@ -1,0 +1,190 @@
+"""2D representations of a clip (seed 001, sections III-IV), as images in [0, 1].
+
+Rows are frequencies (lowest first), columns time frames; every representation is
+resized to ``height`` x ``width`` (tonnetz to ``tonnetz_height`` rows) so that one
+network input size serves all of them.
+
+- ``stft``: log power spectrogram, Hann window ``n_fft`` (2048), hop ``hop_length`` (512).
+- ``dwt``: the seed's "DWT spectrogram", a continuous wavelet transform with the
+  complex Morlet (PyWavelets), of the clip resampled to the dataset's DWT rate
+  (16 kHz for ESC-50, 8 kHz for UrbanSound8K); the magnitude is averaged over
+  frames that overlap by 50 %, then taken in dB.
+- ``tonnetz``: librosa's tonal centroids (Harte et al.'s six dimensions) at 22.05 kHz.
+- ``stft_tonnetz`` and ``dwt_tonnetz``: the tonnetz image appended below the
+  spectrogram along the frequency axis (seed section IV).
+
+Log spectrograms are in dB relative to the clip's maximum and floored 80 dB below
+it, then mapped to [0, 1]; tonnetz coordinates lie in [-1, 1] and are mapped to
+[0, 1]. Attack budgets are therefore measured on a fixed [0, 1] scale.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+BASE_REPRESENTATIONS = ("stft", "dwt", "tonnetz")
+# Each representation a classifier can train on, and the base images it stacks.
+REPRESENTATIONS: dict[str, tuple[str, ...]] = {
+    "stft": ("stft",),
+    "dwt": ("dwt",),
+    "stft_tonnetz": ("stft", "tonnetz"),
+    "dwt_tonnetz": ("dwt", "tonnetz"),
+}
+TOP_DB = 80.0
+TONNETZ_SAMPLE_RATE = 22050
+
+
+@dataclass(frozen=True)
+class RepresentationSettings:
+    height: int
+    width: int
+    tonnetz_height: int
+    n_fft: int = 2048
+    hop_length: int = 512
+    wavelet: str = "cmor1.5-1.0"
+    dwt_sample_rate: int = 16000
+    dwt_min_frequency: float = 50.0
+
+    def __post_init__(self) -> None:
+        for key in ("height", "width", "tonnetz_height", "n_fft", "hop_length", "dwt_sample_rate"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if not 0 < self.dwt_min_frequency < self.dwt_sample_rate / 2:
+            raise ValueError(f"dwt_min_frequency must lie in (0, {self.dwt_sample_rate / 2}), got {self.dwt_min_frequency}")
+
+    def image_height(self, representation: str) -> int:
+        return sum(representation_rows(base, self) for base in REPRESENTATIONS[representation])
+
+
+def _db_unit(power_db: np.ndarray) -> np.ndarray:
+    """dB relative to the maximum, floored at -TOP_DB, mapped to [0, 1]."""
+    return ((power_db + TOP_DB) / TOP_DB).clip(0.0, 1.0).astype(np.float32)
+
+
+def stft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
+    return np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
+
+
+def stft_image(samples: np.ndarray, sample_rate: int, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """Log power STFT (1 + n_fft/2 frequency rows, frames), in [0, 1]."""
+    import librosa
+
+    power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=hop_length, window="hann", center=True)) ** 2
+    return _db_unit(librosa.power_to_db(power, ref=np.max, top_db=TOP_DB))
+
+
+def cwt_frequencies(sample_rate: int, n_bins: int, min_frequency: float) -> np.ndarray:
+    """Geometrically spaced analysis frequencies from ``min_frequency`` to 0.45 x the sample rate."""
+    return np.geomspace(min_frequency, 0.45 * sample_rate, n_bins)
+
+
+def _overlapping_frame_means(magnitude: np.ndarray, n_frames: int) -> np.ndarray:
+    """Mean over ``n_frames`` windows that overlap by 50 % and span the signal."""
+    n = magnitude.shape[-1]
+    window = max(1, int(round(2 * n / (n_frames + 1))))
+    starts = np.round(np.linspace(0, n - window, n_frames)).astype(int)
+    cumulative = np.concatenate([np.zeros((magnitude.shape[0], 1)), np.cumsum(magnitude, axis=1)], axis=1)
+    return (cumulative[:, starts + window] - cumulative[:, starts]) / window
+
+
+def cwt_image(
+    samples: np.ndarray,
+    sample_rate: int,
+    n_bins: int,
+    n_frames: int,
+    min_frequency: float = 50.0,
+    wavelet: str = "cmor1.5-1.0",
+    scales_per_chunk: int = 64,
+) -> np.ndarray:
+    """Log magnitude of the complex-Morlet CWT (n_bins rows from ``cwt_frequencies``, n_frames), in [0, 1].
+
+    ``samples`` must already be at ``sample_rate``. Scales are transformed in chunks
+    so memory stays at ``scales_per_chunk`` rows of complex coefficients.
+    """
+    import librosa
+    import pywt
+
+    frequencies = cwt_frequencies(sample_rate, n_bins, min_frequency)
+    scales = pywt.frequency2scale(wavelet, frequencies / sample_rate)
+    rows = []
+    for start in range(0, n_bins, scales_per_chunk):
+        coefficients, _ = pywt.cwt(samples, scales[start : start + scales_per_chunk], wavelet, method="fft")
+        # pywt's coefficients grow as sqrt(scale); dividing it out makes a sinusoid's
+        # magnitude its amplitude at every scale, so its row peaks at its frequency.
+        magnitude = np.abs(coefficients) / np.sqrt(scales[start : start + scales_per_chunk])[:, None]
+        rows.append(_overlapping_frame_means(magnitude, n_frames))
+    magnitude = np.concatenate(rows)
+    return _db_unit(librosa.amplitude_to_db(magnitude, ref=np.max, top_db=TOP_DB))
+
+
+def tonnetz_image(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """librosa's tonnetz (6 rows, frames) of the clip at 22.05 kHz, mapped from [-1, 1] to [0, 1]."""
+    import librosa
+
+    if sample_rate != TONNETZ_SAMPLE_RATE:
+        samples = librosa.resample(samples, orig_sr=sample_rate, target_sr=TONNETZ_SAMPLE_RATE)
+    with warnings.catch_warnings():
+        # The CQT's lowest octaves are computed on a decimated signal shorter than their
+        # FFT for short clips; librosa warns and zero-pads, which is what we want.
+        warnings.filterwarnings("ignore", message="n_fft=.* is too large for input signal")
+        tonnetz = librosa.feature.tonnetz(y=samples, sr=TONNETZ_SAMPLE_RATE)
+    return ((np.nan_to_num(tonnetz) + 1.0) / 2.0).clip(0.0, 1.0).astype(np.float32)
+
+
+def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize with anti-aliasing (area-like when shrinking)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None, None]
+    resized = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+    return resized[0, 0].clamp(0.0, 1.0).numpy()
+
+
+def base_representation(name: str, samples: np.ndarray, sample_rate: int, settings: RepresentationSettings) -> np.ndarray:
+    """One base image (stft, dwt or tonnetz) of a clip at ``sample_rate``, resized."""
+    if name == "stft":
+        image = stft_image(samples, sample_rate, settings.n_fft, settings.hop_length)
+        return resize_image(image, settings.height, settings.width)
+    if name == "dwt":
+        import librosa
+
+        resampled = librosa.resample(samples, orig_sr=sample_rate, target_sr=settings.dwt_sample_rate)
+        # The wavelet image is computed at the output size directly: rows are analysis frequencies.
+        return cwt_image(
+            resampled, settings.dwt_sample_rate, settings.height, settings.width, settings.dwt_min_frequency, settings.wavelet
+        )
+    if name == "tonnetz":
+        return resize_image(tonnetz_image(samples, sample_rate), settings.tonnetz_height, settings.width)
+    raise ValueError(f"unknown base representation {name!r}; known: {list(BASE_REPRESENTATIONS)}")
+
+
+def compose_representation(name: str, base_images: dict[str, np.ndarray]) -> np.ndarray:
+    """Stack the base images of representation ``name`` along the frequency axis (axis -2)."""
+    try:
+        parts = REPRESENTATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown representation {name!r}; known: {list(REPRESENTATIONS)}") from None
+    return np.concatenate([base_images[part] for part in parts], axis=-2)
+
+
+def fill_representation(
+    name: str, waveforms: np.ndarray, sample_rate: int, settings: RepresentationSettings, out: np.ndarray, progress: bool = True
+) -> None:
+    """Write base representation ``name`` of every (clip, version) of ``waveforms`` into ``out``.
+
+    ``waveforms`` is (n_clips, n_versions, samples); ``out`` (n_clips, n_versions,
+    rows, width), e.g. a memory-mapped array, so a dataset never has to fit in memory.
+    """
+    from tqdm.auto import tqdm
+
+    for clip in tqdm(range(len(waveforms)), desc=name, disable=not progress, mininterval=10.0):
+        for version in range(waveforms.shape[1]):
+            out[clip, version] = base_representation(name, np.asarray(waveforms[clip, version]), sample_rate, settings)
+
+
+def representation_rows(name: str, settings: RepresentationSettings) -> int:
+    """Rows of base representation ``name``'s image."""
+    return settings.tonnetz_height if name == "tonnetz" else settings.height

@@ -1,0 +1,87 @@
+"""The seed 001's ImageNet classifiers from torchvision, adapted to spectrograms.
+
+Each network keeps torchvision's architecture and initialisation; its first
+convolution takes ``in_channels`` (one for a spectrogram) and its last layer has
+``n_classes`` outputs. Weights are random by default. ``weights_path`` names a
+torchvision ImageNet state dict (the seed fine-tunes pretrained models): it is
+loaded into the unmodified network, then the first convolution's kernels are
+averaged over the RGB channels and the last layer is replaced by a fresh one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from signal_robustness.models.torchvision_compat import import_torchvision_models
+
+
+@dataclass(frozen=True)
+class _Spec:
+    constructor: str
+    first_conv: str  # attribute path of the first convolution
+    last_linear: str  # attribute path of the classification layer
+    options: tuple[tuple[str, object], ...] = ()
+
+
+_SPECS = {
+    # GoogLeNet's auxiliary classifiers serve ImageNet training only; its input transform is for RGB.
+    "googlenet": _Spec("googlenet", "conv1.conv", "fc", (("aux_logits", False), ("transform_input", False), ("init_weights", True))),
+    "alexnet": _Spec("alexnet", "features.0", "classifier.6"),
+    "resnet18": _Spec("resnet18", "conv1", "fc"),
+    "resnet34": _Spec("resnet34", "conv1", "fc"),
+    "vgg16": _Spec("vgg16", "features.0", "classifier.6"),
+}
+
+TORCHVISION_MODELS = tuple(_SPECS)
+
+
+def _replace(model: nn.Module, path: str, module: nn.Module) -> None:
+    parent_path, _, name = path.rpartition(".")
+    setattr(model.get_submodule(parent_path) if parent_path else model, name, module)
+
+
+def _first_conv(conv: nn.Conv2d, in_channels: int, pretrained: bool) -> nn.Conv2d:
+    new = nn.Conv2d(
+        in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding, bias=conv.bias is not None
+    )
+    with torch.no_grad():
+        if pretrained:
+            # The channel mean keeps a pretrained filter's response to a grey image.
+            kernel = conv.weight.mean(dim=1, keepdim=True)
+        else:
+            # One input channel of torchvision's own initialisation keeps its scale.
+            kernel = conv.weight[:, :1]
+        new.weight.copy_(kernel.expand_as(new.weight))
+        if conv.bias is not None:
+            new.bias.copy_(conv.bias)
+    return new
+
+
+def torchvision_classifier(
+    name: str, in_channels: int, n_classes: int, weights_path: str | os.PathLike | None = None
+) -> nn.Module:
+    spec = _SPECS[name]
+    models = import_torchvision_models()
+    pretrained = weights_path is not None
+    options = dict(spec.options)
+    if pretrained:
+        options["init_weights"] = False if "init_weights" in options else None
+        options = {k: v for k, v in options.items() if v is not None}
+        model = getattr(models, spec.constructor)(weights=None, **options)
+        # A torchvision checkpoint of GoogLeNet also holds the auxiliary heads: skip them.
+        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        state = {k: v for k, v in state.items() if not k.startswith(("aux1.", "aux2."))}
+        model.load_state_dict(state)
+        last = model.get_submodule(spec.last_linear)
+        _replace(model, spec.last_linear, nn.Linear(last.in_features, n_classes))
+    else:
+        model = getattr(models, spec.constructor)(weights=None, num_classes=n_classes, **options)
+    _replace(model, spec.first_conv, _first_conv(model.get_submodule(spec.first_conv), in_channels, pretrained))
+    return model
+
+
+__all__ = ["TORCHVISION_MODELS", "torchvision_classifier"]

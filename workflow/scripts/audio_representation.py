@@ -1,0 +1,15 @@
+"""Rule audio_representation: waveforms.npy -> features/<base>.npy (clips x versions x rows x width)."""
+
+from signal_robustness.features import RepresentationSettings, fill_representation, representation_rows
+from signal_robustness.io import load_npy, npy_writer
+from signal_robustness.runtime import log_to_file, set_threads
+
+with log_to_file(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    base = snakemake.wildcards.base
+    settings = RepresentationSettings(**snakemake.params.settings)
+    waveforms = load_npy(snakemake.input.waveforms)
+    shape = (*waveforms.shape[:2], representation_rows(base, settings), settings.width)
+    log.info("%s of %d clips x %d versions -> %s", base, *waveforms.shape[:2], shape)
+    with npy_writer(snakemake.output[0], shape) as images:
+        fill_representation(base, waveforms, snakemake.params.sample_rate, settings, images)

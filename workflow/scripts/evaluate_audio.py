@@ -1,0 +1,51 @@
+"""Rule evaluate_audio: the fold models -> metrics.json of the selected one on the test clips."""
+
+import pandas as pd
+
+from signal_robustness.evaluate.robustness import accuracy
+from signal_robustness.io import load_json, load_npy, load_state_dict, save_json
+from signal_robustness.models import build_model
+from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.train.audio import held_out_test_arrays, select_fold
+
+with log_to_file(snakemake.log[0]) as log:
+    set_threads(snakemake.threads)
+    device = select_device(snakemake.params.device)
+    wildcards = snakemake.wildcards
+    table = pd.read_csv(snakemake.input.clips)
+    trainings = {summary["fold"]: summary for summary in map(load_json, snakemake.input.trainings)}
+    fold = select_fold({f: summary["validation_accuracy"] for f, summary in trainings.items()})
+    weights = dict(zip(trainings, snakemake.input.models))[fold]
+    features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
+    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
+    # The architecture as trained: pretrained runs have torchvision's layer layout.
+    model = build_model(wildcards.model, 1, int(table["label"].nunique()), weights_path=snakemake.params.weights_path)
+    test_accuracy = accuracy(load_state_dict(weights, model), x_test, y_test, device)
+    selected = trainings[fold]
+    validation = [summary["validation_accuracy"] for summary in trainings.values()]
+    log.info("fold %d selected (validation %.1f %%); test accuracy %.1f %% on %d clips", fold,
+             selected["validation_accuracy"], test_accuracy, len(y_test))
+    adversarial = wildcards.training == "adversarial"
+    save_json(
+        snakemake.output[0],
+        {
+            "dataset": wildcards.dataset,
+            "representation": wildcards.representation,
+            "model": wildcards.model,
+            "adversarial_training": adversarial,
+            "seed": int(wildcards.seed),
+            "accuracy": test_accuracy,
+            "n_test": len(y_test),
+            "selected_fold": fold,
+            "validation_accuracy": selected["validation_accuracy"],
+            "cv_validation_accuracy_mean": sum(validation) / len(validation),
+            "folds_trained": len(trainings),
+            "epochs_trained": selected["epochs_trained"],
+            "n_train": selected["n_train"],
+            "train_seconds": sum(summary["train_seconds"] for summary in trainings.values()),
+            "image_height": int(x_test.shape[-2]),
+            "image_width": int(x_test.shape[-1]),
+            "fgsm_epsilon": snakemake.params.adversarial["epsilon"] if adversarial else None,
+            "alpha": snakemake.params.adversarial["alpha"] if adversarial else None,
+        },
+    )
