@@ -336,9 +336,9 @@ def test_fold_arrays_train_on_every_version_and_validate_on_originals():
     arrays = fold_arrays({"stft": images}, "stft", table, split, fold=1)
     train_clips = split[(split["role"] == "development") & (split["cv_fold"] == 0)]["clip"].to_numpy()
     assert len(arrays.x_train) == 3 * len(train_clips)
-    assert torch.equal(arrays.x_train[:3, 0], torch.from_numpy(images[train_clips[0]]))
+    assert torch.equal(arrays.x_train[:3][:, 0], torch.from_numpy(images[train_clips[0]]))
     validation_clips = split[split["cv_fold"] == 1]["clip"].to_numpy()
-    assert torch.equal(arrays.x_validation[:, 0], torch.from_numpy(images[validation_clips, 0]))
+    assert torch.equal(arrays.x_validation[:][:, 0], torch.from_numpy(images[validation_clips, 0]))
     with pytest.raises(ValueError, match="fold 7"):
         fold_arrays({"stft": images}, "stft", table, split, fold=7)
 
@@ -401,3 +401,37 @@ def test_a_download_failing_its_checksums_is_refused_with_the_file(monkeypatch, 
     assert seen == {"name": "esc50", "data_home": str(tmp_path)}  # ESC-10 comes with ESC-50
     with pytest.raises(AudioDatasetError, match="generated"):
         download_audio_dataset("synthetic", tmp_path)
+
+
+def test_representations_computed_in_parallel_equal_the_serial_ones():
+    from signal_robustness.features import fill_representation
+
+    rng = np.random.default_rng(0)
+    waveforms = (0.1 * rng.standard_normal((5, 2, 4000))).astype(np.float32)
+    settings = RepresentationSettings(height=8, width=8, tonnetz_height=4, dwt_sample_rate=8000)
+    serial, parallel = (np.zeros((5, 2, 8, 8), dtype=np.float32) for _ in range(2))
+    fill_representation("dwt", waveforms, 16000, settings, serial, workers=1, progress=False)
+    fill_representation("dwt", waveforms, 16000, settings, parallel, workers=2, progress=False)
+    assert np.array_equal(serial, parallel) and serial.std() > 0
+
+
+def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):
+    from signal_robustness.train.audio import RepresentationImages
+
+    rng = np.random.default_rng(1)
+    bases = {"dwt": rng.random((6, 3, 8, 8), dtype=np.float32), "tonnetz": rng.random((6, 3, 2, 8), dtype=np.float32)}
+    lazy = RepresentationImages(bases, "dwt_tonnetz", np.array([4, 0, 2]), range(3))
+    assert lazy.shape == (9, 1, 10, 8) and len(lazy) == 9
+    expected = torch.from_numpy(np.concatenate([bases["dwt"][[4, 0, 2]], bases["tonnetz"][[4, 0, 2]]], axis=-2)).reshape(9, 1, 10, 8)
+    assert torch.equal(lazy[:], expected)
+    assert torch.equal(lazy[torch.tensor([5, 1])], expected[[5, 1]])
+    assert torch.equal(lazy[4], expected[4:5])
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 0, 0, 0])
+    settings = TrainingSettings(epochs=2, batch_size=4, precise_batch_norm=True)
+    weights = []
+    for inputs in (lazy, expected.clone()):
+        seed_everything(0)
+        model = build_model("resnet56", 1, 2)
+        train_classifier(model, (inputs, labels), settings, seed_everything(0), cpu, progress=False)
+        weights.append(model.state_dict())
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])

@@ -71,6 +71,8 @@ rule audio_representation:
         "benchmarks/audio_representation/{dataset}_{base}.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    # Clips are spread over processes; Snakemake lowers this to the cores it has.
+    threads: 8
     resources:
         runtime=240,
         mem_mb=8000,

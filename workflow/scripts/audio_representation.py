@@ -5,11 +5,11 @@ from signal_robustness.io import load_npy, npy_writer
 from signal_robustness.runtime import log_to_file, set_threads
 
 with log_to_file(snakemake.log[0]) as log:
-    set_threads(snakemake.threads)
+    set_threads(1)  # parallel over clips (one process per thread), not inside a transform
     base = snakemake.wildcards.base
     settings = RepresentationSettings(**snakemake.params.settings)
     waveforms = load_npy(snakemake.input.waveforms)
     shape = (*waveforms.shape[:2], representation_rows(base, settings), settings.width)
     log.info("%s of %d clips x %d versions -> %s", base, *waveforms.shape[:2], shape)
     with npy_writer(snakemake.output[0], shape) as images:
-        fill_representation(base, waveforms, snakemake.params.sample_rate, settings, images)
+        fill_representation(base, waveforms, snakemake.params.sample_rate, settings, images, workers=snakemake.threads)

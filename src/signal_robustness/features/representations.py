@@ -170,19 +170,49 @@ def compose_representation(name: str, base_images: dict[str, np.ndarray]) -> np.
     return np.concatenate([base_images[part] for part in parts], axis=-2)
 
 
+def _clip_images(name: str, versions: np.ndarray, sample_rate: int, settings: RepresentationSettings) -> np.ndarray:
+    return np.stack([base_representation(name, np.asarray(samples), sample_rate, settings) for samples in versions])
+
+
 def fill_representation(
-    name: str, waveforms: np.ndarray, sample_rate: int, settings: RepresentationSettings, out: np.ndarray, progress: bool = True
+    name: str,
+    waveforms: np.ndarray,
+    sample_rate: int,
+    settings: RepresentationSettings,
+    out: np.ndarray,
+    workers: int = 1,
+    progress: bool = True,
 ) -> None:
     """Write base representation ``name`` of every (clip, version) of ``waveforms`` into ``out``.
 
     ``waveforms`` is (n_clips, n_versions, samples); ``out`` (n_clips, n_versions,
     rows, width), e.g. a memory-mapped array, so a dataset never has to fit in memory.
+    With ``workers`` > 1, clips are spread over that many processes (the DWT of a real
+    dataset at the seed's size takes CPU-hours).
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     from tqdm.auto import tqdm
 
-    for clip in tqdm(range(len(waveforms)), desc=name, disable=not progress, mininterval=10.0):
-        for version in range(waveforms.shape[1]):
-            out[clip, version] = base_representation(name, np.asarray(waveforms[clip, version]), sample_rate, settings)
+    bar = tqdm(total=len(waveforms), desc=name, disable=not progress, mininterval=10.0)
+    if workers <= 1:
+        for clip in range(len(waveforms)):
+            out[clip] = _clip_images(name, waveforms[clip], sample_rate, settings)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            # A bounded window of clips in flight keeps memory flat for any dataset size.
+            window, pending = 4 * workers, {}
+            for clip in range(len(waveforms)):
+                pending[clip] = pool.submit(_clip_images, name, np.asarray(waveforms[clip]), sample_rate, settings)
+                if len(pending) >= window:
+                    first = min(pending)
+                    out[first] = pending.pop(first).result()
+                    bar.update()
+            for clip in sorted(pending):
+                out[clip] = pending[clip].result()
+                bar.update()
+    bar.close()
 
 
 def representation_rows(name: str, settings: RepresentationSettings) -> int:

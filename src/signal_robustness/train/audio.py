@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from signal_robustness.features import compose_representation
+from signal_robustness.features import REPRESENTATIONS, compose_representation
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
@@ -27,28 +27,47 @@ from signal_robustness.train.losses import FGSMAdversarialLoss
 IMAGE_BOUNDS = (0.0, 1.0)
 
 
+class RepresentationImages:
+    """The images of one representation for a list of (clip, version) pairs, shaped (n, 1, h, w).
+
+    Indexing (an int, a slice, or an array or tensor of positions) reads the rows from
+    the base arrays, which may be memory-mapped, and stacks the bases: at the seed's size
+    an image is 8 MB, and a training set would not fit in memory as one tensor.
+    Positions are clip-major: clip 0's versions, then clip 1's.
+    """
+
+    def __init__(self, base_features: Mapping[str, np.ndarray], representation: str, clips: np.ndarray, versions: Sequence[int] = (0,)):
+        versions = np.asarray(list(versions), dtype=np.int64)
+        self.base_features, self.representation = base_features, representation
+        self.clips = np.repeat(np.asarray(clips, dtype=np.int64), len(versions))
+        self.versions = np.tile(versions, len(clips))
+        heights = sum(array.shape[-2] for name, array in base_features.items() if name in REPRESENTATIONS[representation])
+        self.shape = (len(self.clips), 1, heights, next(iter(base_features.values())).shape[-1])
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, index) -> torch.Tensor:
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        positions = np.arange(len(self))[index]
+        positions = np.atleast_1d(positions)
+        parts = {
+            name: np.asarray(self.base_features[name][self.clips[positions], self.versions[positions]])
+            for name in REPRESENTATIONS[self.representation]
+        }
+        images = compose_representation(self.representation, parts)[:, None]
+        return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+
+
 @dataclass(frozen=True)
 class FoldArrays:
-    """Inputs (n, 1, height, width) and labels of one cross-validation fold."""
+    """Images and labels of one cross-validation fold."""
 
-    x_train: torch.Tensor
+    x_train: RepresentationImages
     y_train: torch.Tensor
-    x_validation: torch.Tensor
+    x_validation: RepresentationImages
     y_validation: torch.Tensor
-
-
-def representation_inputs(
-    base_features: Mapping[str, np.ndarray], representation: str, clips: np.ndarray, versions: Sequence[int] = (0,)
-) -> torch.Tensor:
-    """The images of ``representation`` for ``clips`` x ``versions`` (clip-major), shaped (n, 1, h, w).
-
-    ``base_features`` maps a base representation to its (n_clips, n_versions, h, w) array.
-    """
-    versions = list(versions)
-    parts = {name: np.asarray(array[np.sort(clips)][:, versions]) for name, array in base_features.items()}
-    order = np.argsort(np.argsort(clips))  # back to the caller's clip order
-    images = compose_representation(representation, parts)[order]
-    return torch.from_numpy(np.ascontiguousarray(images.reshape(-1, 1, *images.shape[-2:]), dtype=np.float32))
 
 
 def fold_arrays(
@@ -63,20 +82,20 @@ def fold_arrays(
     n_versions = next(iter(base_features.values())).shape[1]
     labels = torch.from_numpy(table["label"].to_numpy().astype(np.int64))
     return FoldArrays(
-        x_train=representation_inputs(base_features, representation, train_clips, range(n_versions)),
+        x_train=RepresentationImages(base_features, representation, train_clips, range(n_versions)),
         y_train=labels[train_clips].repeat_interleave(n_versions),
-        x_validation=representation_inputs(base_features, representation, validation_clips),
+        x_validation=RepresentationImages(base_features, representation, validation_clips),
         y_validation=labels[validation_clips],
     )
 
 
 def held_out_test_arrays(
     base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[RepresentationImages, torch.Tensor]:
     """The original test clips and their labels."""
     clips = split.loc[split["role"] == "test", "clip"].to_numpy()
     labels = torch.from_numpy(table["label"].to_numpy()[clips].astype(np.int64))
-    return representation_inputs(base_features, representation, clips), labels
+    return RepresentationImages(base_features, representation, clips), labels
 
 
 def fit_audio_classifier(

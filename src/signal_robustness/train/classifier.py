@@ -88,10 +88,15 @@ DEVICE_RESIDENT_BYTES = 2 * 1024**3
 
 
 def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> tuple[list[torch.Tensor], bool]:
-    """Tensors on ``device`` when they fit the budget, else in (pinned) host memory."""
-    if device.type == "cpu" or sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_RESIDENT_BYTES:
+    """Tensors on ``device`` when they fit the budget, else on the host, copied batch by batch.
+
+    An input that is not a tensor (e.g. images read from disk on indexing) stays where it is.
+    """
+    if all(isinstance(t, torch.Tensor) for t in tensors) and (
+        device.type == "cpu" or sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_RESIDENT_BYTES
+    ):
         return [t.to(device) for t in tensors], True
-    return [t.pin_memory() if device.type == "cuda" else t for t in tensors], False
+    return [t.pin_memory() if device.type == "cuda" and isinstance(t, torch.Tensor) else t for t in tensors], False
 
 
 @torch.no_grad()
@@ -139,6 +144,9 @@ def train_classifier(
     validation: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> TrainingResult:
     """Train ``model`` in place on aligned ``tensors`` (inputs, labels, extras...).
+
+    Any of them may instead be an object with ``len`` that returns a tensor when indexed
+    by a tensor of positions or a slice (signal_robustness.train.audio.RepresentationImages).
 
     Every tensor is shuffled with the same permutation each epoch; ``loss_fn``
     receives the batch. On return the model holds the weights of the epoch with
