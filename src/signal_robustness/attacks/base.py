@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import gradient, minimal
+from signal_robustness.attacks.jsma import jsma
 from signal_robustness.attacks.types import Attack, AttackOutput
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
@@ -17,6 +18,7 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "pgd": gradient.pgd,
     "deepfool": minimal.deepfool,
     "cw": minimal.carlini_wagner,
+    "jsma": jsma,
 }
 
 # Attacks that search for the smallest perturbation and take no budget.
