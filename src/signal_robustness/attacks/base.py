@@ -10,6 +10,7 @@ from torch import nn
 
 from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.jsma import jsma
+from signal_robustness.attacks.nes import nes
 from signal_robustness.attacks.types import Attack, AttackOutput
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
@@ -19,6 +20,7 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "deepfool": minimal.deepfool,
     "cw": minimal.carlini_wagner,
     "jsma": jsma,
+    "nes": nes,
 }
 
 # Attacks that search for the smallest perturbation and take no budget.

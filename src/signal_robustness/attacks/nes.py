@@ -1,0 +1,173 @@
+"""PIA: the partial-information black-box attack of Ilyas et al. 2018 (their Algorithm 2),
+the seed 001's black-box attack. Written here: foolbox has no NES attack.
+
+The attacker sees only the top-k output probabilities, never gradients, and counts
+every query. Targeted, L-inf:
+
+- start from an input of the target class (from the same batch), projected to an
+  ε_0-ball around the original;
+- estimate the gradient of log P(target) by NES with antithetic Gaussian samples
+  (σ, ``n_samples`` pairs per estimate), smoothed with momentum;
+- step in the sign of the estimate and shrink the ball by δ_ε; a line search halves
+  the step from ``lr_max`` until the target stays in the top k, and, when even
+  ``lr_min`` fails, keeps the ball and halves δ_ε;
+- stop when the ball has shrunk to ε and the target is the top class, or when the
+  query budget is spent.
+
+A sample whose target class has no example in the batch starts from itself at ε
+(the query-limited attack of the same paper).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from signal_robustness.attacks.jsma import random_targets
+from signal_robustness.attacks.types import Attack, AttackOutput
+
+LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
+
+
+class TopKOracle:
+    """The attacker's view of a model: top-k probabilities only, no gradients, queries counted."""
+
+    def __init__(self, model: nn.Module, top_k: int, n_inputs: int, device: torch.device):
+        self.model, self.top_k = model, top_k
+        self.queries = torch.zeros(n_inputs, dtype=torch.long, device=device)
+
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
+        """Probabilities with every class outside the top k set to 0; ``owners`` are the samples charged."""
+        self.queries.index_add_(0, owners, torch.ones_like(owners))
+        probabilities = torch.softmax(self.model(x), dim=1)
+        top = probabilities.topk(min(self.top_k, probabilities.shape[1]), dim=1)
+        visible = torch.zeros_like(probabilities)
+        return visible.scatter_(1, top.indices, top.values)
+
+
+def _log_target(probabilities: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    p = probabilities.gather(1, targets[:, None]).squeeze(1)
+    return torch.where(p > 0, p.clamp_min(1e-30).log(), torch.full_like(p, LOG_FLOOR))
+
+
+def nes_gradient(
+    oracle: TopKOracle, x: torch.Tensor, targets: torch.Tensor, owners: torch.Tensor, sigma: float, n_samples: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries)."""
+    n = len(x)
+    noise = torch.randn((n_samples, *x.shape), generator=generator).to(x.device)
+    noise = torch.cat([noise, -noise])  # antithetic pairs
+    points = (x[None] + sigma * noise).reshape(-1, *x.shape[1:])
+    repeated_targets = targets.repeat(2 * n_samples)
+    repeated_owners = owners.repeat(2 * n_samples)
+    values = _log_target(oracle.probabilities(points, repeated_owners), repeated_targets).view(2 * n_samples, n)
+    shape = (2 * n_samples, n) + (1,) * (x.dim() - 1)
+    return (values.view(shape) * noise).mean(dim=0) / sigma
+
+
+def partial_information_attack(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    targets: torch.Tensor,
+    epsilon: float,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    top_k: int = 1,
+    epsilon_start: float = 1.0,
+    epsilon_decay: float = 0.001,
+    sigma: float = 0.001,
+    n_samples: int = 50,
+    lr_max: float = 0.6,
+    lr_min: float = 0.001,
+    momentum: float = 0.9,
+    max_queries: int = 100_000,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Returns (adversarial, reached target within ε, queries per sample)."""
+    if not epsilon > 0 or not epsilon_start >= epsilon:
+        raise ValueError(f"need 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
+    if not 0 < lr_min <= lr_max:
+        raise ValueError(f"need 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
+    low, high = bounds
+    device = inputs.device
+    generator = torch.Generator().manual_seed(seed)
+    oracle = TopKOracle(model, top_k, len(inputs), device)
+    x = inputs.detach()
+    # Start from a batch example of the target class where there is one.
+    adversarial = x.clone()
+    radius = torch.full((len(x),), float(epsilon), device=device)
+    for index in range(len(x)):
+        donors = torch.nonzero(labels == targets[index]).flatten()
+        if len(donors):
+            adversarial[index] = x[donors[0]]
+            radius[index] = epsilon_start
+    view = (-1,) + (1,) * (x.dim() - 1)
+
+    def project(candidate: torch.Tensor, rows: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        r = r.view(view)
+        return torch.maximum(torch.minimum(candidate, x[rows] + r), x[rows] - r).clamp(low, high)
+
+    adversarial = project(adversarial, torch.arange(len(x), device=device), radius)
+    decay = torch.full((len(x),), float(epsilon_decay), device=device)
+    smoothed = torch.zeros_like(x)
+    done = torch.zeros(len(x), dtype=torch.bool, device=device)
+    while True:
+        checking = torch.nonzero(~done & (oracle.queries < max_queries)).flatten()
+        if len(checking) == 0:
+            break
+        top1 = oracle.probabilities(adversarial[checking], checking).argmax(dim=1)
+        done[checking] = (radius[checking] <= epsilon + 1e-12) & (top1 == targets[checking])
+        active = checking[~done[checking]]
+        if len(active) == 0:
+            break
+        gradient = nes_gradient(oracle, adversarial[active], targets[active], active, sigma, n_samples, generator)
+        smoothed[active] = momentum * smoothed[active] + (1 - momentum) * gradient
+        new_radius = (radius[active] - decay[active]).clamp_min(epsilon)
+        accepted = torch.zeros(len(active), dtype=torch.bool, device=device)
+        lr = lr_max
+        while lr >= lr_min and not accepted.all():
+            trying = torch.nonzero(~accepted).flatten()
+            rows = active[trying]
+            candidate = project(adversarial[rows] + lr * smoothed[rows].sign(), rows, new_radius[trying])
+            visible = oracle.probabilities(candidate, rows)
+            keeps_target = visible.gather(1, targets[rows][:, None]).squeeze(1) > 0
+            adversarial[rows[keeps_target]] = candidate[keeps_target]
+            radius[rows[keeps_target]] = new_radius[trying][keeps_target]
+            accepted[trying[keeps_target]] = True
+            lr /= 2
+        # No step kept the target visible: keep the ball, decay more slowly.
+        decay[active[~accepted]] /= 2
+    with torch.no_grad():
+        reached = (model(adversarial).argmax(dim=1) == targets) & (radius <= epsilon + 1e-12)
+    return adversarial, reached, oracle.queries
+
+
+def nes(
+    epsilon: float,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    top_k: int = 1,
+    epsilon_start: float = 1.0,
+    epsilon_decay: float = 0.001,
+    sigma: float = 0.001,
+    n_samples: int = 50,
+    lr_max: float = 0.6,
+    lr_min: float = 0.001,
+    momentum: float = 0.9,
+    max_queries: int = 100_000,
+    seed: int = 0,
+) -> Attack:
+    """PIA in the pipeline's call shape: random wrong targets drawn with ``seed``; queries reported."""
+
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
+        with torch.no_grad():
+            n_classes = model(inputs[:1]).shape[1]
+        targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
+        adversarial, reached, queries = partial_information_attack(
+            model, inputs, labels, targets, epsilon, bounds, top_k, epsilon_start, epsilon_decay, sigma, n_samples,
+            lr_max, lr_min, momentum, max_queries, seed,
+        )
+        return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
+
+    return run

@@ -1,0 +1,87 @@
+"""PIA (NES, partial information): black-box only, queries counted, the ε-ball kept."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from signal_robustness.attacks.jsma import random_targets
+from signal_robustness.attacks.nes import TopKOracle, nes, nes_gradient, partial_information_attack
+from test_jsma import small_network  # noqa: F401 - the shared trained network fixture
+
+
+class _NoBackward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise AssertionError("the black-box attack asked for a gradient")
+
+
+class GradientFree(nn.Module):
+    """Wraps a model so that any backward pass through it fails the test."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return _NoBackward.apply(self.model(x))
+
+
+def test_oracle_shows_only_the_top_k_and_charges_each_query():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 5))
+    oracle = TopKOracle(model, top_k=2, n_inputs=3, device=torch.device("cpu"))
+    visible = oracle.probabilities(torch.rand(4, 4), torch.tensor([0, 0, 2, 2]))
+    assert ((visible > 0).sum(dim=1) == 2).all()
+    assert oracle.queries.tolist() == [2, 0, 2]
+
+
+def test_nes_estimates_the_gradient_of_a_known_function():
+    # log P(target) of a two-class linear model is smooth; NES should point along its gradient.
+    weight = torch.tensor([[1.0, -2.0, 0.5], [-1.0, 2.0, -0.5]])
+    model = nn.Sequential(nn.Linear(3, 2, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(weight)
+    x = torch.tensor([[0.1, 0.2, 0.3]])
+    oracle = TopKOracle(model, top_k=2, n_inputs=1, device=torch.device("cpu"))
+    estimate = nes_gradient(oracle, x, torch.tensor([0]), torch.tensor([0]), 0.01, 400, torch.Generator().manual_seed(0))
+    exact_input = x.clone().requires_grad_(True)
+    torch.log_softmax(model(exact_input), dim=1)[0, 0].backward()
+    cosine = torch.nn.functional.cosine_similarity(estimate, exact_input.grad).item()
+    assert cosine > 0.95
+    assert oracle.queries.item() == 800
+
+
+def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network):  # noqa: F811
+    model, x, labels = small_network
+    targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
+    adversarial, reached, queries = partial_information_attack(
+        GradientFree(model), x, labels, targets, epsilon=0.3, epsilon_start=1.0, epsilon_decay=0.05,
+        sigma=0.01, n_samples=20, lr_max=0.2, lr_min=0.005, max_queries=20_000,
+    )
+    assert reached.float().mean() >= 0.8
+    assert (adversarial - x).abs().amax(dim=(1, 2, 3)).max() <= 0.3 + 1e-6
+    assert adversarial.min() >= 0 and adversarial.max() <= 1
+    assert (queries > 0).all() and queries.max() <= 20_000 + 2 * 20 * 1 + 20  # budget checked between steps
+    with torch.no_grad():
+        assert torch.equal(model(adversarial).argmax(1) == targets, reached)
+
+
+def test_query_budget_stops_the_attack(small_network):  # noqa: F811
+    model, x, labels = small_network
+    output = nes(epsilon=0.01, epsilon_decay=0.001, n_samples=10, max_queries=300, seed=1)(model, x[:5], labels[:5])
+    assert output.queries is not None and (output.queries <= 300 + 2 * 10 + 20).all()
+    assert output.adversarial.shape == x[:5].shape
+
+
+def test_bad_parameters_are_refused():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    x, labels = torch.rand(2, 1, 2, 2), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="epsilon"):
+        partial_information_attack(model, x, labels, 1 - labels, epsilon=0.0)
+    with pytest.raises(ValueError, match="lr_min"):
+        partial_information_attack(model, x, labels, 1 - labels, epsilon=0.1, lr_min=1.0, lr_max=0.5)
