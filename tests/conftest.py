@@ -67,3 +67,26 @@ def trained_gunpoint(gunpoint, cpu):
 
     model, result = fit_timeseries_classifier(gunpoint, TrainingSettings(epochs=15), seed=0, device=cpu, progress=False)
     return model, result
+
+
+@pytest.fixture(scope="session")
+def small_network():
+    """A small MLP on 8x8 images in [0, 1] whose classes are the brightness of four quadrants."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(512, 1, 8, 8, generator=generator) * 0.5
+    labels = torch.randint(0, 4, (512,), generator=generator)
+    for label in range(4):
+        rows, cols = divmod(label, 2)
+        x[labels == label, :, rows * 4 : rows * 4 + 4, cols * 4 : cols * 4 + 4] += 0.4
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        loss = torch.nn.functional.cross_entropy(model(x), labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    with torch.no_grad():
+        assert (model(x).argmax(1) == labels).float().mean() > 0.95
+    return model, x[:40], labels[:40]

@@ -41,29 +41,6 @@ def test_first_step_changes_the_feature_with_the_highest_hand_computed_saliency(
     assert iterations.tolist() == [1] and not reached[0]
 
 
-@pytest.fixture(scope="module")
-def small_network():
-    """A small MLP on 8x8 images in [0, 1] whose classes are the brightness of four quadrants."""
-    generator = torch.Generator().manual_seed(0)
-    x = torch.rand(512, 1, 8, 8, generator=generator) * 0.5
-    labels = torch.randint(0, 4, (512,), generator=generator)
-    for label in range(4):
-        rows, cols = divmod(label, 2)
-        x[labels == label, :, rows * 4 : rows * 4 + 4, cols * 4 : cols * 4 + 4] += 0.4
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 4))
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(150):
-        loss = nn.functional.cross_entropy(model(x), labels)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    model.eval()
-    with torch.no_grad():
-        assert (model(x).argmax(1) == labels).float().mean() > 0.95
-    return model, x[:40], labels[:40]
-
-
 def test_unlimited_budget_reaches_most_targets_within_the_bounds(small_network):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(1))

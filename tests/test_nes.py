@@ -8,7 +8,6 @@ from torch import nn
 
 from signal_robustness.attacks.jsma import random_targets
 from signal_robustness.attacks.nes import TopKOracle, nes, nes_gradient, partial_information_attack
-from test_jsma import small_network  # noqa: F401 - the shared trained network fixture
 
 
 class _NoBackward(torch.autograd.Function):
@@ -56,7 +55,7 @@ def test_nes_estimates_the_gradient_of_a_known_function():
     assert oracle.queries.item() == 800
 
 
-def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network):  # noqa: F811
+def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     adversarial, reached, queries = partial_information_attack(
@@ -71,7 +70,7 @@ def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network): 
         assert torch.equal(model(adversarial).argmax(1) == targets, reached)
 
 
-def test_query_budget_stops_the_attack(small_network):  # noqa: F811
+def test_query_budget_stops_the_attack(small_network):
     model, x, labels = small_network
     output = nes(epsilon=0.01, epsilon_decay=0.001, n_samples=10, max_queries=300, seed=1)(model, x[:5], labels[:5])
     assert output.queries is not None and (output.queries <= 300 + 2 * 10 + 20).all()
