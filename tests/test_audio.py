@@ -326,7 +326,7 @@ def test_fgsm_adversarial_training_lowers_the_loss_on_adversarial_examples(synth
         train_classifier(model, (images, labels), training, seed_everything(0), cpu, progress=False, **loss)
         losses[name] = _fgsm_loss_on(model, images, labels, epsilon)
     # The same seed, data and epochs: only the loss differs.
-    assert losses["adversarial"] < 0.6 * losses["standard"]
+    assert losses["adversarial"] < 0.8 * losses["standard"]
 
 
 def test_fold_arrays_train_on_every_version_and_validate_on_originals():
@@ -435,3 +435,25 @@ def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):
         train_classifier(model, (inputs, labels), settings, seed_everything(0), cpu, progress=False)
         weights.append(model.state_dict())
     assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+
+
+def test_table1_markdown_keeps_one_column_per_cell_with_stacked_representations(repo):
+    from signal_robustness.report.tables import render_layout
+
+    rows = [{"dataset": "synthetic", "representation": "dwt_tonnetz", "model": "resnet56", "adversarial_training": flag,
+             "seed": 0, "accuracy": accuracy} for flag, accuracy in ((False, 90.0), (True, 80.0))]
+    published = pd.read_csv(repo / "config" / "published" / "sallo2020_audio.csv")
+    markdown = render_layout(table1_layout(table1(pd.DataFrame(rows), published)), "caption")["markdown"]
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    widths = {len(line.replace("\\|", "").split("|")) for line in lines}
+    assert len(widths) == 1  # every row has as many cells as the header
+    assert "DWT \\| Tonnetz" in markdown and "90.0 (10.0)" in markdown
+
+
+def test_a_shrunk_stft_keeps_a_tone_bright():
+    # 1025 bins shrink to 32 rows: the tone's row averages power, so it stays near the top level.
+    image = stft_image(tone(2000.0), SAMPLE_RATE, size=(32, 16))
+    row = int(round(2000.0 / (SAMPLE_RATE / 2) * 32 - 0.5))
+    assert image.shape == (32, 16)
+    assert image[row - 1 : row + 2].max() > 0.75
+    assert np.median(image) < 0.3

@@ -70,11 +70,20 @@ def stft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
     return np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
 
 
-def stft_image(samples: np.ndarray, sample_rate: int, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
-    """Log power STFT (1 + n_fft/2 frequency rows, frames), in [0, 1]."""
+def stft_image(
+    samples: np.ndarray, sample_rate: int, n_fft: int = 2048, hop_length: int = 512, size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Log power STFT (1 + n_fft/2 frequency rows, frames), in [0, 1].
+
+    With ``size`` (rows, frames) the power is resized before the logarithm, so a
+    shrunk image averages energy rather than decibels and a pure tone stays as
+    bright as the bins it covers.
+    """
     import librosa
 
     power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=hop_length, window="hann", center=True)) ** 2
+    if size is not None:
+        power = resize_image(power, *size, clamp=False)
     return _db_unit(librosa.power_to_db(power, ref=np.max, top_db=TOP_DB))
 
 
@@ -136,18 +145,18 @@ def tonnetz_image(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return ((np.nan_to_num(tonnetz) + 1.0) / 2.0).clip(0.0, 1.0).astype(np.float32)
 
 
-def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize with anti-aliasing (area-like when shrinking)."""
+def resize_image(image: np.ndarray, height: int, width: int, clamp: bool = True) -> np.ndarray:
+    """Bilinear resize with anti-aliasing (area-like when shrinking); clamped to [0, 1] by default."""
     tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None, None]
-    resized = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
-    return resized[0, 0].clamp(0.0, 1.0).numpy()
+    resized = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False, antialias=True)[0, 0]
+    # Bilinear weights can undershoot slightly; power must stay non-negative.
+    return (resized.clamp(0.0, 1.0) if clamp else resized.clamp_min(0.0)).numpy()
 
 
 def base_representation(name: str, samples: np.ndarray, sample_rate: int, settings: RepresentationSettings) -> np.ndarray:
     """One base image (stft, dwt or tonnetz) of a clip at ``sample_rate``, resized."""
     if name == "stft":
-        image = stft_image(samples, sample_rate, settings.n_fft, settings.hop_length)
-        return resize_image(image, settings.height, settings.width)
+        return stft_image(samples, sample_rate, settings.n_fft, settings.hop_length, (settings.height, settings.width))
     if name == "dwt":
         import librosa
 

@@ -109,7 +109,10 @@ def render_layout(layout: pd.DataFrame, caption: str) -> dict[str, str]:
     flat = layout.copy()
     if isinstance(layout.columns, pd.MultiIndex):
         flat.columns = [" ".join(str(part) for part in column) for column in layout.columns]
-    markdown = f"{caption}\n\n{flat.reset_index().to_markdown(index=False)}\n"
+    # A "|" inside a cell (e.g. "DWT | Tonnetz") would split a Markdown column.
+    cells = flat.reset_index().map(lambda value: value.replace("|", "\\|") if isinstance(value, str) else value)
+    cells.columns = [str(column).replace("|", "\\|") for column in cells.columns]
+    markdown = f"{caption}\n\n{cells.to_markdown(index=False)}\n"
     latex = layout.to_latex(caption=caption, multicolumn=True, multicolumn_format="c", escape=True)
     html = f"<p>{caption}</p>\n" + layout.to_html(border=0, justify="center")
     return {"markdown": markdown, "latex": latex, "html": html}
