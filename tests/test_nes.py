@@ -84,3 +84,5 @@ def test_bad_parameters_are_refused():
         partial_information_attack(model, x, labels, 1 - labels, epsilon=0.0)
     with pytest.raises(ValueError, match="lr_min"):
         partial_information_attack(model, x, labels, 1 - labels, epsilon=0.1, lr_min=1.0, lr_max=0.5)
+    with pytest.raises(TypeError, match="learning_rate"):
+        nes(epsilon=0.1, learning_rate=0.5)

@@ -20,6 +20,8 @@ A sample whose target class has no example in the batch starts from itself at ε
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
@@ -144,29 +146,20 @@ def partial_information_attack(
     return adversarial, reached, oracle.queries
 
 
-def nes(
-    epsilon: float,
-    bounds: tuple[float, float] = (0.0, 1.0),
-    top_k: int = 1,
-    epsilon_start: float = 1.0,
-    epsilon_decay: float = 0.001,
-    sigma: float = 0.001,
-    n_samples: int = 50,
-    lr_max: float = 0.6,
-    lr_min: float = 0.001,
-    momentum: float = 0.9,
-    max_queries: int = 100_000,
-    seed: int = 0,
-) -> Attack:
-    """PIA in the pipeline's call shape: random wrong targets drawn with ``seed``; queries reported."""
+def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
+    """PIA in the pipeline's call shape: random wrong targets drawn with ``seed``; queries reported.
+
+    ``settings`` are ``partial_information_attack``'s keywords (bounds, top_k, epsilon_start, ...);
+    an unknown one is refused here, before any query.
+    """
+    inspect.signature(partial_information_attack).bind_partial(epsilon=epsilon, seed=seed, **settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
         with torch.no_grad():
             n_classes = model(inputs[:1]).shape[1]
         targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
         adversarial, reached, queries = partial_information_attack(
-            model, inputs, labels, targets, epsilon, bounds, top_k, epsilon_start, epsilon_decay, sigma, n_samples,
-            lr_max, lr_min, momentum, max_queries, seed,
+            model, inputs, labels, targets, epsilon, seed=seed, **settings
         )
         return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
 
