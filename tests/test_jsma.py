@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from signal_robustness.attacks.jsma import jsma, jsma_attack, random_targets, saliency_map
+from signal_robustness.attacks.jsma import jsma, jsma_attack, saliency_map
+from signal_robustness.attacks.targets import random_targets
 
 
 def linear_model(weight: torch.Tensor) -> nn.Module:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from signal_robustness.attacks.jsma import random_targets
+from signal_robustness.attacks.targets import random_targets
 from signal_robustness.attacks.nes import TopKOracle, nes, nes_gradient, partial_information_attack
 
 

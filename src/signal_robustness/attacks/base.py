@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import gradient, minimal
+from signal_robustness.attacks.bim_l2 import bim_a, bim_b
 from signal_robustness.attacks.jsma import jsma
 from signal_robustness.attacks.nes import nes
 from signal_robustness.attacks.types import Attack, AttackOutput
@@ -19,6 +20,8 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "pgd": gradient.pgd,
     "deepfool": minimal.deepfool,
     "cw": minimal.carlini_wagner,
+    "bim_a": bim_a,
+    "bim_b": bim_b,
     "jsma": jsma,
     "nes": nes,
 }

@@ -22,15 +22,8 @@ import math
 import torch
 from torch import nn
 
+from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.attacks.types import Attack, AttackOutput
-
-
-def random_targets(labels: torch.Tensor, n_classes: int, generator: torch.Generator) -> torch.Tensor:
-    """A uniformly drawn wrong label for every sample."""
-    if n_classes < 2:
-        raise ValueError("a targeted attack needs at least two classes")
-    shift = torch.randint(1, n_classes, labels.shape, generator=generator).to(labels.device)
-    return (labels + shift) % n_classes
 
 
 def _logit_gradients(model: nn.Module, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -118,9 +111,7 @@ def jsma(theta: float = 1.0, gamma: float = 0.1, bounds: tuple[float, float] = (
         raise ValueError(f"jsma gamma must lie in (0, 1], got {gamma}")
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        with torch.no_grad():
-            n_classes = model(inputs[:1]).shape[1]
-        targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
+        targets = seeded_targets(model, inputs, labels, seed)
         adversarial, reached, iterations = jsma_attack(model, inputs, targets, theta, gamma, bounds)
         return AttackOutput(adversarial=adversarial, success=reached, queries=None)
 

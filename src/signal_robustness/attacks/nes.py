@@ -25,7 +25,7 @@ import inspect
 import torch
 from torch import nn
 
-from signal_robustness.attacks.jsma import random_targets
+from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.attacks.types import Attack, AttackOutput
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
@@ -155,9 +155,7 @@ def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
     inspect.signature(partial_information_attack).bind_partial(epsilon=epsilon, seed=seed, **settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        with torch.no_grad():
-            n_classes = model(inputs[:1]).shape[1]
-        targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
+        targets = seeded_targets(model, inputs, labels, seed)
         adversarial, reached, queries = partial_information_attack(
             model, inputs, labels, targets, epsilon, seed=seed, **settings
         )

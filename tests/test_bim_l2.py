@@ -1,0 +1,39 @@
+"""BIM-a and BIM-b with an L2 budget, targeted (seed 001's BIM variants)."""
+
+from __future__ import annotations
+
+import torch
+
+from signal_robustness.attacks.bim_l2 import bim_a, bim_a_attack, bim_b
+from signal_robustness.attacks.targets import random_targets, seeded_targets
+
+
+def test_bim_a_stops_each_sample_at_its_first_success(small_network):
+    model, x, labels = small_network
+    targets = random_targets(labels, 4, torch.Generator().manual_seed(5))
+    adversarial, reached, steps = bim_a_attack(model, x, targets, eps=3.0, step_size=0.1, max_steps=200)
+    assert reached.float().mean() >= 0.9
+    assert len(set(steps[reached].tolist())) > 1  # samples stop at different steps
+    # One step fewer would not have reached the target: rerun each sample with its steps - 1.
+    for index in torch.nonzero(reached & (steps > 0)).flatten()[:10]:
+        _, earlier, _ = bim_a_attack(model, x[index : index + 1], targets[index : index + 1], 3.0, 0.1, int(steps[index]) - 1)
+        assert not earlier.item()
+    assert ((adversarial - x).flatten(1).norm(dim=1) <= 3.0 + 1e-4).all()
+
+
+def test_bim_a_and_b_keep_the_l2_budget_and_the_bounds(small_network):
+    model, x, labels = small_network
+    for attack in (bim_a(eps=0.5, step_size=0.1, max_steps=30, seed=1), bim_b(eps=0.5, step_size=0.1, steps=30, seed=1)):
+        output = attack(model, x, labels)
+        assert ((output.adversarial - x).flatten(1).norm(dim=1) <= 0.5 + 1e-4).all()
+        assert output.adversarial.min() >= 0 and output.adversarial.max() <= 1
+
+
+def test_bim_b_lands_on_its_targets_with_a_large_budget(small_network):
+    model, x, labels = small_network
+    output = bim_b(eps=5.0, step_size=0.25, steps=60, seed=2)(model, x, labels)
+    targets = seeded_targets(model, x, labels, seed=2)
+    with torch.no_grad():
+        predicted = model(output.adversarial).argmax(dim=1)
+    assert output.success.float().mean() >= 0.9
+    assert torch.equal(predicted[output.success], targets[output.success])
