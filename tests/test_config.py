@@ -163,3 +163,18 @@ def test_local_esc10_config_is_valid(default_config, schema, repo):
     default_config["audio"]["datasets"] = ["esc10"]
     default_config["audio"]["local_dirs"]["esc50"] = str(mini)
     validate_config(default_config, schema)
+
+
+def test_a_split_the_data_cannot_give_is_refused_before_any_job(default_config, schema):
+    default_config["audio"]["synthetic"]["clips_per_class"] = 5  # 3-4 development clips per class for 5 folds
+    assert "config key 'audio.split': synthetic: n_splits=5" in _problems(default_config, schema)
+
+
+def test_an_official_test_fold_missing_from_a_local_dataset_is_named(default_config, schema, repo):
+    mini = repo.parent / "shared" / "data" / "esc50-mini"
+    if not (mini / "meta" / "esc50.csv").is_file():
+        pytest.skip("../shared/data/esc50-mini is not present")
+    default_config["audio"]["datasets"] = ["esc10"]
+    default_config["audio"]["local_dirs"]["esc50"] = str(mini)
+    default_config["audio"]["split"]["protocol"] = "official"  # the mini set has folds 3, 4 and 5 only
+    assert "esc10: test_fold 1 is not one of the dataset's folds [3, 4, 5]" in _problems(default_config, schema)

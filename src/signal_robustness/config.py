@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import yaml
 
-from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, read_clip_table
+from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, audio_split, read_clip_table
+from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_source
 from signal_robustness.features import RepresentationSettings
 from signal_robustness.models import MIN_IMAGE_SIDE
@@ -74,7 +76,7 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
             except DatasetError as error:
                 train_path, _ = archive_files(name, archive_dir)
                 problems.append(f"config key 'ucr_archive_dir' ({train_path.parent}): {error}")
-    return problems + audio_data_problems(config["audio"])
+    return problems + audio_data_problems(config["audio"], min(config["seeds"]))
 
 
 def audio_source_folder(audio: Mapping[str, Any], dataset: str) -> tuple[str, bool]:
@@ -86,11 +88,34 @@ def audio_source_folder(audio: Mapping[str, Any], dataset: str) -> tuple[str, bo
     return str(Path(audio["download_dir"]) / folder_key), False
 
 
-def audio_data_problems(audio: Mapping[str, Any]) -> list[str]:
-    """Local audio folders and pretrained weights that are missing or malformed."""
+def audio_split_problems(dataset: str, table: Any, split: Mapping[str, Any], seed: int) -> list[str]:
+    """Whether the configured split can be drawn from ``table`` and gives every fold every class."""
+    try:
+        assignment = audio_split(table, split["protocol"], seed, split["test_fraction"], split["cv_folds"], split["test_fold"])
+    except ValueError as error:
+        return [f"config key 'audio.split': {dataset}: {error}"]
+    development = assignment[assignment["role"] == "development"]
+    problems = []
+    n_folds = development["cv_fold"].nunique()
+    if split["train_folds"] > n_folds:
+        problems.append(f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds} development folds")
+    per_class = table["label"].to_numpy()[development["clip"].to_numpy()]
+    smallest = int(np.bincount(per_class, minlength=table["label"].nunique()).min())
+    if split["protocol"] == "random" and smallest < split["cv_folds"]:
+        problems.append(
+            f"config key 'audio.split.cv_folds': {dataset} keeps only {smallest} development clips of its smallest class, "
+            f"fewer than {split['cv_folds']} folds"
+        )
+    return problems
+
+
+def audio_data_problems(audio: Mapping[str, Any], seed: int = 0) -> list[str]:
+    """Local audio folders, splits and pretrained weights that are missing, malformed or impossible."""
     problems = []
     for dataset in audio["datasets"]:
         if dataset == "synthetic":
+            layout = synthetic_metadata(audio["synthetic"]["clips_per_class"])
+            problems += audio_split_problems(dataset, layout.assign(label=layout["target"]), audio["split"], seed)
             continue
         folder, local = audio_source_folder(audio, dataset)
         key = f"audio.local_dirs.{AUDIO_DATASETS[dataset].folder_key}"
@@ -100,9 +125,11 @@ def audio_data_problems(audio: Mapping[str, Any]) -> list[str]:
         # A download folder is checked once it exists; before that, soundata fills it.
         if local or (Path(folder) / AUDIO_DATASETS[dataset].metadata).exists():
             try:
-                read_clip_table(dataset, folder)
+                table = read_clip_table(dataset, folder)
             except AudioDatasetError as error:
                 problems.append(f"config key '{key if local else 'audio.download_dir'}': {error}")
+            else:
+                problems += audio_split_problems(dataset, table, audio["split"], seed)
     for model, path in audio["pretrained_weights"].items():
         if not Path(path).is_file():
             problems.append(f"config key 'audio.pretrained_weights.{model}': {path!r} is not a file")
@@ -147,13 +174,6 @@ def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
                 problems.append(
                     f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds - 1} development folds"
                 )
-    if "synthetic" in audio["datasets"] and split["protocol"] == "random":
-        development = int(audio["synthetic"]["clips_per_class"] * (1 - split["test_fraction"]))
-        if development < split["cv_folds"]:
-            problems.append(
-                f"config key 'audio.synthetic.clips_per_class': {audio['synthetic']['clips_per_class']} leaves {development} "
-                f"development clips per class, fewer than 'audio.split.cv_folds' {split['cv_folds']}"
-            )
     return problems
 
 

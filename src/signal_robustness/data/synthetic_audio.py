@@ -100,6 +100,16 @@ def synthetic_clip(category: str, sample_rate: int, duration: float, rng: np.ran
     return np.clip(signal, -1, 1).astype(np.float32)
 
 
+def synthetic_metadata(clips_per_class: int) -> pd.DataFrame:
+    """The set's metadata (filename, fold, target, category), known before any clip is drawn."""
+    rows = []
+    for target, category in enumerate(SYNTHETIC_CLASSES):
+        for index in range(clips_per_class):
+            fold = index % SYNTHETIC_FOLDS + 1
+            rows.append({"filename": f"{fold}-{category}-{index:03d}-{target}.wav", "fold": fold, "target": target, "category": category})
+    return pd.DataFrame(rows)
+
+
 def write_synthetic_sound_set(
     folder: str | os.PathLike, clips_per_class: int, sample_rate: int, duration: float, seed: int
 ) -> pd.DataFrame:
@@ -109,14 +119,9 @@ def write_synthetic_sound_set(
     folder = Path(folder)
     (folder / "audio").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    rows = []
-    for target, category in enumerate(SYNTHETIC_CLASSES):
-        for index in range(clips_per_class):
-            fold = index % SYNTHETIC_FOLDS + 1
-            filename = f"{fold}-{category}-{index:03d}-{target}.wav"
-            with atomic_path(folder / "audio" / filename) as tmp:
-                soundfile.write(tmp, synthetic_clip(category, sample_rate, duration, rng), sample_rate, subtype="PCM_16", format="WAV")
-            rows.append({"filename": filename, "fold": fold, "target": target, "category": category})
-    metadata = pd.DataFrame(rows)
+    metadata = synthetic_metadata(clips_per_class)
+    for filename, category in zip(metadata["filename"], metadata["category"]):
+        with atomic_path(folder / "audio" / filename) as tmp:
+            soundfile.write(tmp, synthetic_clip(category, sample_rate, duration, rng), sample_rate, subtype="PCM_16", format="WAV")
     save_csv(folder / "meta" / "synthetic.csv", metadata)
     return metadata
