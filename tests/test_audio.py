@@ -457,3 +457,15 @@ def test_a_shrunk_stft_keeps_a_tone_bright():
     assert image.shape == (32, 16)
     assert image[row - 1 : row + 2].max() > 0.75
     assert np.median(image) < 0.3
+
+
+def test_a_fine_tuned_state_dict_loads_into_the_plain_architecture(tmp_path):
+    # evaluate_audio rebuilds every model without pretrained weights and loads its state dict.
+    from signal_robustness.models.torchvision_compat import import_torchvision_models
+
+    torch.save(import_torchvision_models().googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(), tmp_path / "g.pt")
+    fine_tuned = build_model("googlenet", 1, 5, weights_path=tmp_path / "g.pt")
+    plain = build_model("googlenet", 1, 5)
+    plain.load_state_dict(fine_tuned.state_dict())
+    x = torch.rand(2, 1, 32, 32)
+    assert torch.equal(plain.eval()(x), fine_tuned.eval()(x))

@@ -149,7 +149,6 @@ rule evaluate_audio:
         mem_mb=8000,
     params:
         bases=audio_bases,
-        weights_path=audio_pretrained_weights,
         adversarial=AUDIO["adversarial_training"],
         image=AUDIO["image"],
         device=config["device"],

@@ -175,14 +175,16 @@ def _audio_common_inputs(wildcards):
     }
     for base in audio_bases(wildcards):
         inputs[base] = f"results/audio/{wildcards.dataset}/features/{base}.npy"
-    weights = audio_pretrained_weights(wildcards)
-    if weights is not None:
-        inputs["weights"] = weights
     return inputs
 
 
 def audio_training_inputs(wildcards):
-    return _audio_common_inputs(wildcards)
+    """Clips, split and images; and the pretrained weights a model starts from, if any."""
+    inputs = _audio_common_inputs(wildcards)
+    weights = audio_pretrained_weights(wildcards)
+    if weights is not None:
+        inputs["weights"] = weights
+    return inputs
 
 
 def audio_evaluation_inputs(wildcards):

@@ -18,8 +18,8 @@ with log_to_file(snakemake.log[0]) as log:
     weights = dict(zip(trainings, snakemake.input.models))[fold]
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
     x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
-    # The architecture as trained: pretrained runs have torchvision's layer layout.
-    model = build_model(wildcards.model, 1, int(table["label"].nunique()), weights_path=snakemake.params.weights_path)
+    # Pretrained or not, the adapted network has the same layers; the state dict holds every weight.
+    model = build_model(wildcards.model, 1, int(table["label"].nunique()))
     test_accuracy = accuracy(load_state_dict(weights, model), x_test, y_test, device)
     selected = trainings[fold]
     validation = [summary["validation_accuracy"] for summary in trainings.values()]

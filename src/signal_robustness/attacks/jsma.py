@@ -73,7 +73,6 @@ def jsma_attack(
     changed = torch.zeros(len(x), n_features, dtype=torch.bool, device=x.device)
     at_bound = (x.flatten(1) >= high) if increase else (x.flatten(1) <= low)
     running = torch.ones(len(x), dtype=torch.bool, device=x.device)
-    reached = torch.zeros_like(running)
     iterations = torch.zeros(len(x), dtype=torch.long, device=x.device)
     for _ in range(max_iterations):
         if not running.any():
@@ -81,7 +80,6 @@ def jsma_attack(
         active = torch.nonzero(running).flatten()
         target_gradient, other_gradient, logits = _logit_gradients(model, x[active], targets[active])
         hit = logits.argmax(dim=1) == targets[active]
-        reached[active[hit]] = True
         saliency = saliency_map(target_gradient, other_gradient, increase)
         # A feature at its bound cannot move; a new feature cannot be added once the budget is spent.
         budget_spent = changed[active].sum(dim=1) >= max_changed

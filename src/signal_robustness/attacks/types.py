@@ -12,7 +12,8 @@ from torch import nn
 @dataclass
 class AttackOutput:
     adversarial: torch.Tensor  # same shape as the inputs
-    success: torch.Tensor  # bool per sample: the model's label differs from the true one
+    # bool per sample: untargeted, the model's label differs from the true one; targeted, it is the target
+    success: torch.Tensor
     queries: torch.Tensor | None = None  # model queries per sample, for black-box attacks
 
 

@@ -69,8 +69,8 @@ def torchvision_classifier(
     pretrained = weights_path is not None
     options = dict(spec.options)
     if pretrained:
-        options["init_weights"] = False if "init_weights" in options else None
-        options = {k: v for k, v in options.items() if v is not None}
+        if "init_weights" in options:
+            options["init_weights"] = False  # the checkpoint replaces every weight
         model = getattr(models, spec.constructor)(weights=None, **options)
         # A torchvision checkpoint of GoogLeNet also holds the auxiliary heads: skip them.
         state = torch.load(weights_path, map_location="cpu", weights_only=True)

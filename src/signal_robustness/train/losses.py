@@ -76,7 +76,7 @@ class FGSMAdversarialLoss:
 
     x' is crafted from the current model at every batch, in the model's current
     (training) mode, so the examples match the network being optimised; they are
-    detached, as in the seed, so no gradient flows through their construction.
+    detached (Goodfellow et al.'s formulation), so no gradient flows through their construction.
     α = 0 is the seed's own setting, J' = J(x').
     """
 
