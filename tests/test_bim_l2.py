@@ -23,7 +23,7 @@ def test_bim_a_stops_each_sample_at_its_first_success(small_network):
 
 def test_bim_a_and_b_keep_the_l2_budget_and_the_bounds(small_network):
     model, x, labels = small_network
-    for attack in (bim_a(eps=0.5, step_size=0.1, max_steps=30, seed=1), bim_b(eps=0.5, step_size=0.1, steps=30, seed=1)):
+    for attack in (bim_a(eps=0.5, max_steps=30, rel_step_size=0.2, seed=1), bim_b(eps=0.5, steps=30, rel_step_size=0.2, seed=1)):
         output = attack(model, x, labels)
         assert ((output.adversarial - x).flatten(1).norm(dim=1) <= 0.5 + 1e-4).all()
         assert output.adversarial.min() >= 0 and output.adversarial.max() <= 1
@@ -31,7 +31,7 @@ def test_bim_a_and_b_keep_the_l2_budget_and_the_bounds(small_network):
 
 def test_bim_b_lands_on_its_targets_with_a_large_budget(small_network):
     model, x, labels = small_network
-    output = bim_b(eps=5.0, step_size=0.25, steps=60, seed=2)(model, x, labels)
+    output = bim_b(eps=5.0, steps=60, rel_step_size=0.05, seed=2)(model, x, labels)
     targets = seeded_targets(model, x, labels, seed=2)
     with torch.no_grad():
         predicted = model(output.adversarial).argmax(dim=1)

@@ -35,7 +35,10 @@ def build_attack(name: str, **params: float) -> Attack:
         builder = ATTACK_BUILDERS[name]
     except KeyError:
         raise ValueError(f"unknown attack {name!r}; known: {sorted(ATTACK_BUILDERS)}") from None
-    return builder(**params)
+    try:
+        return builder(**params)
+    except TypeError as error:  # an unknown or missing parameter
+        raise ValueError(f"{name}: {error}") from None
 
 
 @contextlib.contextmanager
@@ -62,15 +65,22 @@ def run_attack(
     labels: torch.Tensor,
     batch_size: int,
     device: torch.device,
+    targets: torch.Tensor | None = None,
 ) -> AttackOutput:
-    """Attack ``inputs`` in batches on ``device``; results come back on the CPU."""
+    """Attack ``inputs`` in batches on ``device``; results come back on the CPU.
+
+    ``targets`` (targeted attacks only) fixes each sample's target whatever the batching.
+    """
+    if targets is not None and not attack.targeted:
+        raise ValueError("targets given to an untargeted attack")
     model.eval().to(device)
     adversarial, success, queries = [], [], []
     with frozen_parameters(model):
         for start in range(0, len(inputs), batch_size):
             x = inputs[start : start + batch_size].to(device)
             y = labels[start : start + batch_size].to(device)
-            out = attack(model, x, y)
+            aims = None if targets is None else targets[start : start + batch_size].to(device)
+            out = attack(model, x, y, aims)
             adversarial.append(out.adversarial.detach().cpu())
             success.append(out.success.detach().cpu())
             if out.queries is not None:

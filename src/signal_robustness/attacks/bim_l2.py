@@ -15,9 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signal_robustness.attacks.foolbox_backend import check_non_negative, check_positive_int, foolbox_model
-from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.attacks.types import Attack, AttackOutput
+from signal_robustness.attacks.foolbox_backend import check_non_negative, check_positive, check_positive_int, foolbox_attack
+from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 
 def _flat_norm(tensor: torch.Tensor) -> torch.Tensor:
@@ -58,31 +57,23 @@ def bim_a_attack(
     return adversarial, reached, steps
 
 
-def bim_a(eps: float, step_size: float, max_steps: int, bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Attack:
-    """BIM-a towards random wrong labels drawn with ``seed``."""
+def bim_a(eps: float, max_steps: int, rel_step_size: float = 0.2, bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Attack:
+    """BIM-a: steps of ``rel_step_size`` · eps, each sample stopping at its target or after ``max_steps``."""
     check_non_negative("bim_a eps", eps)
-    check_non_negative("bim_a step_size", step_size)
     check_positive_int("bim_a max_steps", max_steps)
+    check_positive("bim_a rel_step_size", rel_step_size)
 
-    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        targets = seeded_targets(model, inputs, labels, seed)
-        adversarial, reached, _ = bim_a_attack(model, inputs, targets, eps, step_size, int(max_steps), bounds)
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
+        adversarial, reached, _ = bim_a_attack(model, inputs, targets, eps, rel_step_size * eps, int(max_steps), bounds)
         return AttackOutput(adversarial=adversarial, success=reached)
 
-    return run
+    return targeted(run, seed)
 
 
-def bim_b(eps: float, step_size: float, steps: int, bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Attack:
-    """BIM-b (foolbox, ``steps`` iterations of ``step_size``) towards random wrong labels drawn with ``seed``."""
+def bim_b(eps: float, steps: int, rel_step_size: float = 0.2, bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Attack:
+    """BIM-b: foolbox's L2 BIM, ``steps`` steps of ``rel_step_size`` · eps, towards the targets."""
     check_non_negative("bim_b eps", eps)
-    check_non_negative("bim_b step_size", step_size)
     check_positive_int("bim_b steps", steps)
-    attack = foolbox.attacks.L2BasicIterativeAttack(abs_stepsize=step_size, steps=int(steps), random_start=False)
-
-    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        targets = seeded_targets(model, inputs, labels, seed)
-        criterion = foolbox.criteria.TargetedMisclassification(targets)
-        _, clipped, reached = attack(foolbox_model(model, bounds), inputs, criterion, epsilons=eps)
-        return AttackOutput(adversarial=clipped, success=reached)
-
-    return run
+    check_positive("bim_b rel_step_size", rel_step_size)
+    attack = foolbox.attacks.L2BasicIterativeAttack(rel_stepsize=rel_step_size, steps=int(steps), random_start=False)
+    return foolbox_attack(attack, eps, bounds, seed=seed)

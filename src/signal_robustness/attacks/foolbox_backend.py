@@ -18,7 +18,7 @@ import foolbox  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from signal_robustness.attacks.types import Attack, AttackOutput  # noqa: E402
+from signal_robustness.attacks.types import Attack, AttackOutput, targeted, untargeted  # noqa: E402
 
 UNBOUNDED = (-math.inf, math.inf)
 
@@ -26,6 +26,11 @@ UNBOUNDED = (-math.inf, math.inf)
 def check_non_negative(name: str, value: float) -> None:
     if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+def check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
 
 
 def check_positive_int(name: str, value: int) -> None:
@@ -38,11 +43,25 @@ def foolbox_model(model: nn.Module, bounds: tuple[float, float] = UNBOUNDED) -> 
     return foolbox.PyTorchModel(model.eval(), bounds=bounds, device=device)
 
 
-def foolbox_attack(attack: foolbox.attacks.base.Attack, eps: float | None, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
-    """Wrap a foolbox attack; ``eps=None`` runs a minimisation attack without a budget."""
+def foolbox_attack(
+    attack: foolbox.attacks.base.Attack, eps: float | None, bounds: tuple[float, float] = UNBOUNDED, seed: int | None = None
+) -> Attack:
+    """Wrap a foolbox attack; ``eps=None`` runs a minimisation attack without a budget.
+
+    With a ``seed`` the attack is targeted (foolbox's TargetedMisclassification criterion):
+    it aims at the given targets, else at random wrong labels drawn with the seed.
+    """
+    if seed is not None:
+
+        def run_targeted(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
+            criterion = foolbox.criteria.TargetedMisclassification(targets)
+            _, clipped, reached = attack(foolbox_model(model, bounds), inputs, criterion, epsilons=eps)
+            return AttackOutput(adversarial=clipped, success=reached)
+
+        return targeted(run_targeted, seed)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
         _, clipped, success = attack(foolbox_model(model, bounds), inputs, labels, epsilons=eps)
         return AttackOutput(adversarial=clipped, success=success)
 
-    return run
+    return untargeted(run)

@@ -22,8 +22,16 @@ import math
 import torch
 from torch import nn
 
-from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.attacks.types import Attack, AttackOutput
+from signal_robustness.attacks.types import Attack, AttackOutput, targeted
+
+
+def _check_settings(theta: float, gamma: float, max_iterations: int | None) -> None:
+    if theta == 0:
+        raise ValueError("jsma theta must be non-zero")
+    if not 0 < gamma <= 1:
+        raise ValueError(f"jsma gamma must lie in (0, 1], got {gamma}")
+    if max_iterations is not None and (int(max_iterations) != max_iterations or max_iterations < 1):
+        raise ValueError(f"jsma max_iterations must be an integer >= 1, got {max_iterations}")
 
 
 def _logit_gradients(model: nn.Module, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -58,10 +66,7 @@ def jsma_attack(
     max_iterations: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run JSMA towards ``targets``; returns (adversarial, reached target, iterations per sample)."""
-    if theta == 0:
-        raise ValueError("theta must be non-zero")
-    if not 0 < gamma <= 1:
-        raise ValueError(f"gamma must lie in (0, 1], got {gamma}")
+    _check_settings(theta, gamma, max_iterations)
     low, high = bounds
     increase = theta > 0
     x = inputs.detach().clone()
@@ -74,7 +79,7 @@ def jsma_attack(
     at_bound = (x.flatten(1) >= high) if increase else (x.flatten(1) <= low)
     running = torch.ones(len(x), dtype=torch.bool, device=x.device)
     iterations = torch.zeros(len(x), dtype=torch.long, device=x.device)
-    for _ in range(max_iterations):
+    for _ in range(int(max_iterations)):
         if not running.any():
             break
         active = torch.nonzero(running).flatten()
@@ -101,16 +106,14 @@ def jsma_attack(
     return x, reached, iterations
 
 
-def jsma(theta: float = 1.0, gamma: float = 0.1, bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Attack:
-    """JSMA in the pipeline's call shape: each sample aims at a random wrong label drawn with ``seed``."""
-    if theta == 0:
-        raise ValueError("jsma theta must be non-zero")
-    if not 0 < gamma <= 1:
-        raise ValueError(f"jsma gamma must lie in (0, 1], got {gamma}")
+def jsma(
+    theta: float = 1.0, gamma: float = 0.1, bounds: tuple[float, float] = (0.0, 1.0), max_iterations: int | None = None, seed: int = 0
+) -> Attack:
+    """JSMA in the pipeline's call shape (targeted; see ``jsma_attack``)."""
+    _check_settings(theta, gamma, max_iterations)
 
-    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        targets = seeded_targets(model, inputs, labels, seed)
-        adversarial, reached, iterations = jsma_attack(model, inputs, targets, theta, gamma, bounds)
-        return AttackOutput(adversarial=adversarial, success=reached, queries=None)
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
+        adversarial, reached, _ = jsma_attack(model, inputs, targets, theta, gamma, bounds, max_iterations)
+        return AttackOutput(adversarial=adversarial, success=reached)
 
-    return run
+    return targeted(run, seed)

@@ -1,4 +1,5 @@
-"""Minimal-perturbation attacks through foolbox: DeepFool (L-inf) and Carlini-Wagner (L2).
+"""Minimal-perturbation attacks through foolbox: DeepFool (L-inf or L2, untargeted) and
+Carlini-Wagner L2 (untargeted, or targeted as in seed 001).
 
 They search for the smallest perturbation that flips the label, without a budget;
 callers that need one (the post-averaging protocol) apply it afterwards.
@@ -10,16 +11,23 @@ import math
 
 import foolbox
 
-from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive_int, foolbox_attack
+from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive, check_positive_int, foolbox_attack
 from signal_robustness.attacks.types import Attack
 
 
-def deepfool(steps: int = 50, candidates: int = 10, overshoot: float = 0.02, bounds: tuple[float, float] = UNBOUNDED) -> Attack:
-    """DeepFool (Moosavi-Dezfooli et al.), L-inf variant, foolbox's defaults."""
+DEEPFOOL_NORMS = {"linf": foolbox.attacks.LinfDeepFoolAttack, "l2": foolbox.attacks.L2DeepFoolAttack}
+
+
+def deepfool(
+    steps: int = 50, candidates: int = 10, overshoot: float = 0.02, norm: str = "linf", bounds: tuple[float, float] = UNBOUNDED
+) -> Attack:
+    """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (seed 001)."""
     check_positive_int("deepfool steps", steps)
     check_positive_int("deepfool candidates", candidates)
     check_non_negative("deepfool overshoot", overshoot)
-    attack = foolbox.attacks.LinfDeepFoolAttack(steps=int(steps), candidates=int(candidates), overshoot=overshoot)
+    if norm not in DEEPFOOL_NORMS:
+        raise ValueError(f"deepfool norm must be one of {sorted(DEEPFOOL_NORMS)}, got {norm!r}")
+    attack = DEEPFOOL_NORMS[norm](steps=int(steps), candidates=int(candidates), overshoot=overshoot)
     return foolbox_attack(attack, None, bounds)
 
 
@@ -29,11 +37,15 @@ def carlini_wagner(
     stepsize: float = 0.01,
     confidence: float = 0.0,
     initial_const: float = 0.001,
+    targeted: bool = False,
+    seed: int = 0,
     bounds: tuple[float, float] = UNBOUNDED,
 ) -> Attack:
-    """Carlini-Wagner L2 (untargeted), foolbox's defaults; c found by binary search.
+    """Carlini-Wagner L2, foolbox's defaults; c found by binary search from ``initial_const``.
 
-    C&W optimises in tanh space, so it needs finite ``bounds`` that contain the data.
+    Untargeted, or ``targeted`` at the given targets (else random wrong labels drawn
+    with ``seed``). C&W optimises in tanh space, so it needs finite ``bounds`` that
+    contain the data.
     """
     if not all(math.isfinite(b) for b in bounds):
         raise ValueError("cw needs finite bounds that contain the data (it optimises in tanh space)")
@@ -41,6 +53,7 @@ def carlini_wagner(
     check_positive_int("cw steps", steps)
     check_non_negative("cw stepsize", stepsize)
     check_non_negative("cw confidence", confidence)
+    check_positive("cw initial_const", initial_const)
     attack = foolbox.attacks.L2CarliniWagnerAttack(
         binary_search_steps=int(binary_search_steps),
         steps=int(steps),
@@ -48,4 +61,4 @@ def carlini_wagner(
         confidence=confidence,
         initial_const=initial_const,
     )
-    return foolbox_attack(attack, None, bounds)
+    return foolbox_attack(attack, None, bounds, seed=seed if targeted else None)

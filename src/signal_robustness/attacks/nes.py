@@ -12,7 +12,7 @@ every query. Targeted, L-inf:
   the step from ``lr_max`` until the target stays in the top k, and, when even
   ``lr_min`` fails, keeps the ball and halves δ_ε;
 - stop when the ball has shrunk to ε and the target is the top class, or when the
-  query budget is spent.
+  query budget is spent; a sample still outside the ε-ball then is projected into it.
 
 A sample whose target class has no example in the batch starts from itself at ε
 (the query-limited attack of the same paper).
@@ -25,8 +25,7 @@ import inspect
 import torch
 from torch import nn
 
-from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.attacks.types import Attack, AttackOutput
+from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
 
@@ -55,18 +54,42 @@ def _log_target(probabilities: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
 def nes_gradient(
     oracle: TopKOracle, x: torch.Tensor, targets: torch.Tensor, owners: torch.Tensor, sigma: float, n_samples: int,
-    generator: torch.Generator,
+    generator: torch.Generator, max_points: int = 512,
 ) -> torch.Tensor:
-    """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries)."""
+    """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries).
+
+    Pairs are queried in chunks of at most ``max_points`` inputs, so memory does not grow with ``n_samples``.
+    """
     n = len(x)
-    noise = torch.randn((n_samples, *x.shape), generator=generator).to(x.device)
-    noise = torch.cat([noise, -noise])  # antithetic pairs
-    points = (x[None] + sigma * noise).reshape(-1, *x.shape[1:])
-    repeated_targets = targets.repeat(2 * n_samples)
-    repeated_owners = owners.repeat(2 * n_samples)
-    values = _log_target(oracle.probabilities(points, repeated_owners), repeated_targets).view(2 * n_samples, n)
-    shape = (2 * n_samples, n) + (1,) * (x.dim() - 1)
-    return (values.view(shape) * noise).mean(dim=0) / sigma
+    pairs_per_chunk = max(1, max_points // (2 * n))
+    total = torch.zeros_like(x)
+    shape = (-1, n) + (1,) * (x.dim() - 1)
+    for start in range(0, n_samples, pairs_per_chunk):
+        pairs = min(pairs_per_chunk, n_samples - start)
+        noise = torch.randn((pairs, *x.shape), generator=generator).to(x.device)
+        noise = torch.cat([noise, -noise])  # antithetic pairs
+        points = (x[None] + sigma * noise).reshape(-1, *x.shape[1:])
+        visible = oracle.probabilities(points, owners.repeat(2 * pairs))
+        values = _log_target(visible, targets.repeat(2 * pairs))
+        total += (values.view(shape) * noise).sum(dim=0)
+    return total / (2 * n_samples * sigma)
+
+
+def _check_settings(
+    epsilon: float, epsilon_start: float, lr_min: float, lr_max: float, sigma: float, n_samples: int, top_k: int,
+    max_queries: int, epsilon_decay: float, momentum: float, **_,
+) -> None:
+    if not 0 < epsilon <= epsilon_start:
+        raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
+    if not 0 < lr_min <= lr_max:
+        raise ValueError(f"nes needs 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
+    if not sigma > 0 or not epsilon_decay > 0:
+        raise ValueError(f"nes sigma and epsilon_decay must be > 0, got {sigma}, {epsilon_decay}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"nes momentum must lie in [0, 1), got {momentum}")
+    for name, value in (("n_samples", n_samples), ("top_k", top_k), ("max_queries", max_queries)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"nes {name} must be an integer >= 1, got {value}")
 
 
 def partial_information_attack(
@@ -88,10 +111,8 @@ def partial_information_attack(
     seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Returns (adversarial, reached target within ε, queries per sample)."""
-    if not epsilon > 0 or not epsilon_start >= epsilon:
-        raise ValueError(f"need 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
-    if not 0 < lr_min <= lr_max:
-        raise ValueError(f"need 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
+    _check_settings(epsilon, epsilon_start=epsilon_start, lr_min=lr_min, lr_max=lr_max, sigma=sigma,
+                    n_samples=n_samples, top_k=top_k, max_queries=max_queries, epsilon_decay=epsilon_decay, momentum=momentum)
     low, high = bounds
     device = inputs.device
     generator = torch.Generator().manual_seed(seed)
@@ -141,24 +162,29 @@ def partial_information_attack(
             lr /= 2
         # No step kept the target visible: keep the ball, decay more slowly.
         decay[active[~accepted]] /= 2
+    # Samples whose ball never shrank to ε (queries spent) are projected into it: the output keeps the budget.
+    adversarial = project(adversarial, torch.arange(len(x), device=device), torch.full_like(radius, float(epsilon)))
     with torch.no_grad():
-        reached = (model(adversarial).argmax(dim=1) == targets) & (radius <= epsilon + 1e-12)
+        reached = model(adversarial).argmax(dim=1) == targets
     return adversarial, reached, oracle.queries
 
 
 def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
-    """PIA in the pipeline's call shape: random wrong targets drawn with ``seed``; queries reported.
+    """PIA in the pipeline's call shape (targeted; queries reported).
 
     ``settings`` are ``partial_information_attack``'s keywords (bounds, top_k, epsilon_start, ...);
-    an unknown one is refused here, before any query.
+    an unknown or out-of-range one is refused here, before any query.
     """
     inspect.signature(partial_information_attack).bind_partial(epsilon=epsilon, seed=seed, **settings)
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(partial_information_attack).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    _check_settings(epsilon, **{**defaults, **settings})
 
-    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
-        targets = seeded_targets(model, inputs, labels, seed)
-        adversarial, reached, queries = partial_information_attack(
-            model, inputs, labels, targets, epsilon, seed=seed, **settings
-        )
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
+        adversarial, reached, queries = partial_information_attack(model, inputs, labels, targets, epsilon, seed=seed, **settings)
         return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
 
-    return run
+    return targeted(run, seed)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import nn
+
+from signal_robustness.attacks.targets import seeded_targets
 
 
 @dataclass
@@ -17,4 +20,38 @@ class AttackOutput:
     queries: torch.Tensor | None = None  # model queries per sample, for black-box attacks
 
 
-Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutput]
+class Attack(Protocol):
+    """``attack(model, inputs, labels, targets=None) -> AttackOutput``.
+
+    A targeted attack aims at ``targets`` when given, else at random wrong labels
+    drawn with its seed; an untargeted one refuses targets.
+    """
+
+    targeted: bool
+
+    def __call__(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> AttackOutput: ...
+
+
+def untargeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutput]) -> Attack:
+    """An untargeted attack in the call shape: passing targets is an error, not silently ignored."""
+
+    def attack(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutput:
+        if targets is not None:
+            raise ValueError("this attack is untargeted; it takes no targets")
+        return run(model, inputs, labels)
+
+    attack.targeted = False  # type: ignore[attr-defined]
+    return attack  # type: ignore[return-value]
+
+
+def targeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], AttackOutput], seed: int) -> Attack:
+    """A targeted attack in the call shape; without targets it draws random wrong labels with ``seed``."""
+    def attack(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutput:
+        if targets is None:
+            targets = seeded_targets(model, inputs, labels, seed)
+        return run(model, inputs, labels, targets.to(inputs.device))
+
+    attack.targeted = True  # type: ignore[attr-defined]
+    return attack  # type: ignore[return-value]

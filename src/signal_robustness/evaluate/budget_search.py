@@ -1,0 +1,247 @@
+"""The budget search of seed 001 (section VI) and the metrics read from it.
+
+For one model and one attack, the attack's budget parameter (the L2 radius of
+BIM, JSMA's fraction of features, DeepFool's and C&W's iterations, PIA's query
+limit, ...) climbs a configured grid; at every budget the attack runs on the
+same correctly classified samples, with the same targets, and the search stops
+at the first budget whose fooling rate reaches the threshold, or at the grid's end.
+
+Definitions (README, "Audio attacks"):
+
+- fooling rate at a budget: the share of attacked samples the attack succeeds on
+  there (targeted: the model predicts the target; untargeted: any wrong label);
+- AUC: the area under the fooling-rate curve over the budget axis, from budget 0
+  (fooling rate 0: every attacked sample is classified correctly) to the grid's
+  last budget, piecewise linear between the budgets run and flat after the last
+  one run, divided by that last budget: 1 means every sample is fooled at once;
+- ε at the threshold: the mean L2 norm of the successful perturbations at the
+  first budget whose fooling rate reaches the threshold (undefined if none does);
+- fooling rate within an L2 bound: the share of samples that some budget of the
+  search fooled with a perturbation of L2 norm at most the bound (Table II).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from signal_robustness.attacks import ATTACK_BUILDERS, build_attack, run_attack
+from signal_robustness.attacks.targets import random_targets
+from signal_robustness.attacks.types import Attack
+from signal_robustness.evaluate.robustness import predict
+
+log = logging.getLogger(__name__)
+
+# A feature counts as changed (L0) when it moved by more than this; float32 rounding of values in [0, 1] is far below.
+L0_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class BudgetGrid:
+    """One attack's search: the builder parameter that is the budget, its grid, and the fixed parameters."""
+
+    attack: str
+    budget: str
+    grid: tuple[float, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.attack not in ATTACK_BUILDERS:
+            raise ValueError(f"unknown attack {self.attack!r}; known: {sorted(ATTACK_BUILDERS)}")
+        accepted = inspect.signature(ATTACK_BUILDERS[self.attack]).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        if self.budget not in accepted and not takes_any:
+            raise ValueError(f"{self.attack} has no parameter {self.budget!r} to use as its budget; it has {sorted(accepted)}")
+        if self.budget in self.params:
+            raise ValueError(f"{self.attack}: {self.budget!r} is the budget; it cannot also be a fixed parameter")
+        for reserved in ("seed", "bounds"):
+            if reserved in self.params:
+                raise ValueError(f"{self.attack}: {reserved!r} is set by the pipeline (the run's seed, the images' bounds)")
+        if not self.grid:
+            raise ValueError(f"{self.attack}: the budget grid is empty")
+        if not all(value > 0 for value in self.grid):
+            raise ValueError(f"{self.attack}: every budget must be > 0, got {list(self.grid)}")
+        if list(self.grid) != sorted(set(self.grid)):
+            raise ValueError(f"{self.attack}: the budget grid must increase strictly, got {list(self.grid)}")
+
+    def build(self, budget: float, seed: int, bounds: tuple[float, float]) -> Attack:
+        """The attack at one budget (as the grid gives it: an int stays an int); ValueError on a refused parameter."""
+        extra: dict[str, Any] = {"bounds": bounds}
+        if "seed" in inspect.signature(ATTACK_BUILDERS[self.attack]).parameters:
+            extra["seed"] = seed
+        return build_attack(self.attack, **self.params, **{self.budget: budget}, **extra)
+
+
+@dataclass
+class SearchResult:
+    """Per budget run (rows) and attacked sample (columns)."""
+
+    budgets: np.ndarray  # (b,)
+    success: np.ndarray  # (b, n) bool: the attack's goal reached
+    misclassified: np.ndarray  # (b, n) bool: any wrong label
+    l2: np.ndarray  # (b, n)
+    linf: np.ndarray  # (b, n)
+    l0: np.ndarray  # (b, n)
+    seconds: np.ndarray  # (b,) wall time of each budget's run
+    queries: np.ndarray | None  # (b, n) model queries, black-box attacks only
+    targets: np.ndarray | None  # (n,) the targets, targeted attacks only
+    example_adversarial: np.ndarray  # (b, *image): the first sample's adversarial version at each budget
+
+    @property
+    def fooling_rates(self) -> np.ndarray:
+        return self.success.mean(axis=1)
+
+
+def attack_samples(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, n: int, seed: int, device: torch.device) -> np.ndarray:
+    """Positions of up to ``n`` samples the model classifies correctly, in an order fixed by ``seed``."""
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    correct = (predict(model, inputs[order], device) == labels[order]).numpy()
+    return order.numpy()[correct][:n]
+
+
+def perturbation_norms(clean: torch.Tensor, adversarial: torch.Tensor) -> dict[str, np.ndarray]:
+    """L2, L-inf and L0 (features moved by more than ``L0_TOLERANCE``) of every sample's perturbation."""
+    delta = (adversarial - clean).flatten(1).double()
+    return {
+        "l2": delta.norm(dim=1).numpy(),
+        "linf": delta.abs().amax(dim=1).numpy(),
+        "l0": (delta.abs() > L0_TOLERANCE).sum(dim=1).numpy().astype(np.float64),
+    }
+
+
+def budget_search(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    search: BudgetGrid,
+    threshold: float,
+    seed: int,
+    device: torch.device,
+    bounds: tuple[float, float],
+    batch_size: int = 64,
+) -> SearchResult:
+    """Raise the budget along the grid until the fooling rate reaches ``threshold``."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    inputs, labels = inputs.cpu(), labels.cpu()
+    probe = search.build(search.grid[0], seed, bounds)
+    targets = None
+    if probe.targeted:
+        with torch.no_grad():
+            n_classes = model.eval().to(device)(inputs[:1].to(device)).shape[1]
+        targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
+    rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "seconds", "queries", "example")}
+    budgets = []
+    for budget in search.grid:
+        attack = search.build(budget, seed, bounds)
+        started = time.perf_counter()
+        out = run_attack(attack, model, inputs, labels, batch_size, device, targets=targets)
+        rows["seconds"].append(time.perf_counter() - started)
+        predicted = predict(model, out.adversarial, device)
+        # Success is re-read from the model, not trusted from the attack: the same rule for every attack.
+        success = predicted == targets if targets is not None else predicted != labels
+        budgets.append(budget)
+        rows["success"].append(success.numpy())
+        rows["misclassified"].append((predicted != labels).numpy())
+        for name, values in perturbation_norms(inputs, out.adversarial).items():
+            rows[name].append(values)
+        rows["queries"].append(None if out.queries is None else out.queries.numpy())
+        rows["example"].append(out.adversarial[0].numpy())
+        rate = float(success.float().mean())
+        log.info("%s %s=%g: fooling rate %.3f, %.2f s", search.attack, search.budget, budget, rate, rows["seconds"][-1])
+        if rate >= threshold:
+            break
+    queries = None if any(q is None for q in rows["queries"]) else np.stack(rows["queries"])
+    return SearchResult(
+        budgets=np.asarray(budgets, dtype=np.float64),
+        success=np.stack(rows["success"]),
+        misclassified=np.stack(rows["misclassified"]),
+        l2=np.stack(rows["l2"]),
+        linf=np.stack(rows["linf"]),
+        l0=np.stack(rows["l0"]),
+        seconds=np.asarray(rows["seconds"]),
+        queries=queries,
+        targets=None if targets is None else targets.numpy(),
+        example_adversarial=np.stack(rows["example"]),
+    )
+
+
+def fooling_rate_auc(budgets: Sequence[float], rates: Sequence[float], grid_end: float) -> float:
+    """Area under the fooling-rate curve from budget 0 to ``grid_end``, divided by ``grid_end``.
+
+    The curve starts at (0, 0), is linear between the budgets run, and stays at the
+    last rate from the last budget run to ``grid_end``.
+    """
+    budgets, rates = np.asarray(budgets, dtype=np.float64), np.asarray(rates, dtype=np.float64)
+    if len(budgets) == 0 or len(budgets) != len(rates):
+        raise ValueError("need one fooling rate per budget, at least one")
+    if np.any(np.diff(budgets) <= 0) or budgets[0] <= 0 or grid_end < budgets[-1]:
+        raise ValueError("budgets must be positive and increasing, and end at or before grid_end")
+    x = np.concatenate([[0.0], budgets, [grid_end]])
+    y = np.concatenate([[0.0], rates, [rates[-1]]])
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / grid_end)
+
+
+def threshold_index(result: SearchResult, threshold: float) -> int | None:
+    """The first budget run whose fooling rate reaches ``threshold``, if any."""
+    reached = np.flatnonzero(result.fooling_rates >= threshold)
+    return int(reached[0]) if len(reached) else None
+
+
+def mean_over_successes(values: np.ndarray, success: np.ndarray) -> float:
+    return float(values[success].mean()) if success.any() else math.nan
+
+
+def search_summary(result: SearchResult, search: BudgetGrid, threshold: float, l2_bound: float) -> dict[str, Any]:
+    """The per-(model, attack) numbers of the tables: AUC, ε at the threshold, fooling rate within the L2 bound."""
+    stop = threshold_index(result, threshold)
+    within = (result.success & (result.l2 <= l2_bound)).any(axis=0)
+    return {
+        "attack": search.attack,
+        "budget_name": search.budget,
+        "grid": [float(b) for b in search.grid],
+        "budgets_run": [float(b) for b in result.budgets],
+        "fooling_rates": [float(r) for r in result.fooling_rates],
+        "n_attacked": int(result.success.shape[1]),
+        "threshold": threshold,
+        "threshold_reached": stop is not None,
+        "threshold_budget": None if stop is None else float(result.budgets[stop]),
+        "auc": fooling_rate_auc(result.budgets, result.fooling_rates, search.grid[-1]),
+        "epsilon_at_threshold": math.nan if stop is None else mean_over_successes(result.l2[stop], result.success[stop]),
+        "l2_bound": l2_bound,
+        "fooling_rate_within_l2_bound": float(within.mean()),
+        "seconds": float(result.seconds.sum()),
+    }
+
+
+def search_rows(result: SearchResult, search: BudgetGrid) -> list[dict[str, Any]]:
+    """One row per budget run: the fooling rate, the mean norms of successful perturbations, queries and time."""
+    rows = []
+    n = result.success.shape[1]
+    for index, budget in enumerate(result.budgets):
+        success = result.success[index]
+        rows.append(
+            {
+                "attack": search.attack,
+                "budget_name": search.budget,
+                "budget": float(budget),
+                "n_attacked": n,
+                "fooling_rate": float(success.mean()),
+                "misclassification_rate": float(result.misclassified[index].mean()),
+                "l2_mean": mean_over_successes(result.l2[index], success),
+                "linf_mean": mean_over_successes(result.linf[index], success),
+                "l0_mean": mean_over_successes(result.l0[index], success),
+                "queries_mean": math.nan if result.queries is None else float(result.queries[index].mean()),
+                "seconds_per_sample": float(result.seconds[index]) / max(1, n),
+            }
+        )
+    return rows

@@ -1,0 +1,145 @@
+"""The budget search of seed 001: every attack on a small trained network, the AUC, the bounds of its metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from signal_robustness.attacks import build_attack, run_attack
+from signal_robustness.evaluate.budget_search import (
+    BudgetGrid,
+    attack_samples,
+    budget_search,
+    fooling_rate_auc,
+    search_rows,
+    search_summary,
+)
+
+BOUNDS = (0.0, 1.0)
+CPU = torch.device("cpu")
+
+# Budgets large enough that each attack should fool nearly every sample of the small network.
+UNLIMITED = {
+    "bim_a": BudgetGrid("bim_a", "eps", (5.0,), {"max_steps": 100, "rel_step_size": 0.05}),
+    "bim_b": BudgetGrid("bim_b", "eps", (5.0,), {"steps": 100, "rel_step_size": 0.05}),
+    "jsma": BudgetGrid("jsma", "gamma", (0.5,), {"theta": 1.0}),
+    "deepfool": BudgetGrid("deepfool", "steps", (50,), {"norm": "l2", "candidates": 4, "overshoot": 0.02}),
+    "cw": BudgetGrid("cw", "steps", (200,), {"binary_search_steps": 4, "initial_const": 1.0, "stepsize": 0.05, "targeted": True}),
+    "nes": BudgetGrid("nes", "max_queries", (20_000,), {"epsilon": 0.3, "n_samples": 10, "epsilon_decay": 0.01}),
+}
+
+
+def test_auc_of_a_hand_made_curve():
+    # (0,0)-(1,.5)-(2,1)-(4,1): areas 0.25 + 0.75 + 2 = 3 over 4.
+    assert fooling_rate_auc([1, 2, 4], [0.5, 1.0, 1.0], 4) == pytest.approx(0.75)
+    # Stopped at budget 2 of a grid ending at 4: the last rate holds. 0.125 + 0.375 + 1.0 = 1.5 over 4.
+    assert fooling_rate_auc([1, 2], [0.25, 0.5], 4) == pytest.approx(0.375)
+    # Fooled at once, at the grid's only budget: half the area of the first segment is lost.
+    assert fooling_rate_auc([2], [1.0], 2) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        fooling_rate_auc([2, 1], [0.5, 1.0], 4)
+
+
+@pytest.mark.parametrize("name", sorted(UNLIMITED))
+def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network, name):
+    model, x, labels = small_network
+    search = UNLIMITED[name]
+    result = budget_search(model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16)
+    assert result.fooling_rates[-1] >= 0.9
+    with torch.no_grad():
+        predicted = model(x).argmax(dim=1).numpy()
+    if result.targets is not None:  # targeted: every target is a wrong label, and success is landing on it
+        assert (result.targets != labels.numpy()).all()
+        assert not result.success[-1][predicted == result.targets].any()
+    assert (result.success[-1] <= result.misclassified[-1]).all()
+
+
+def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network):
+    model, x, labels = small_network
+    n_features = x[0].numel()
+    cases = [
+        (BudgetGrid("bim_a", "eps", (0.2, 0.4), {"max_steps": 20}), "l2", lambda b: b),
+        (BudgetGrid("bim_b", "eps", (0.2, 0.4), {"steps": 10}), "l2", lambda b: b),
+        (BudgetGrid("jsma", "gamma", (0.05, 0.1)), "l0", lambda b: math.floor(b * n_features)),
+        (BudgetGrid("nes", "epsilon", (0.02, 0.05), {"n_samples": 5, "max_queries": 400, "epsilon_decay": 0.05}), "linf", lambda b: b),
+    ]
+    for search, norm, limit in cases:
+        # threshold 1.0: every budget of the grid runs
+        result = budget_search(model, x[:12], labels[:12], search, threshold=1.0, seed=0, device=CPU, bounds=BOUNDS)
+        values = getattr(result, norm)
+        for index, budget in enumerate(result.budgets):
+            assert values[index].max() <= limit(budget) + 1e-5, (search.attack, budget)
+        assert result.success.shape == (len(result.budgets), 12)
+
+
+def test_the_search_stops_at_the_first_budget_that_reaches_the_threshold(small_network):
+    model, x, labels = small_network
+    search = BudgetGrid("bim_b", "eps", (0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0), {"steps": 20})
+    result = budget_search(model, x, labels, search, threshold=0.8, seed=0, device=CPU, bounds=BOUNDS)
+    rates = result.fooling_rates
+    assert tuple(result.budgets) == search.grid[: len(rates)]  # a prefix of the grid
+    assert rates[-1] >= 0.8 and (rates[:-1] < 0.8).all()
+    assert len(rates) >= 2 and len(rates) < len(search.grid)
+    summary = search_summary(result, search, threshold=0.8, l2_bound=100.0)
+    assert summary["threshold_reached"] and summary["threshold_budget"] == result.budgets[-1]
+    assert summary["auc"] == pytest.approx(fooling_rate_auc(result.budgets, rates, 8.0))
+    successful = result.success[-1]
+    assert summary["epsilon_at_threshold"] == pytest.approx(result.l2[-1][successful].mean())
+    # Every success lies within an L2 bound of 100, so the bounded rate is the share fooled at any budget.
+    assert summary["fooling_rate_within_l2_bound"] == pytest.approx(result.success.any(axis=0).mean())
+    rows = search_rows(result, search)
+    assert [row["budget"] for row in rows] == list(result.budgets)
+    assert rows[-1]["fooling_rate"] == pytest.approx(rates[-1])
+    assert math.isnan(rows[-1]["queries_mean"])
+
+
+def test_targets_do_not_depend_on_the_batching(small_network):
+    model, x, labels = small_network
+    search = BudgetGrid("bim_a", "eps", (3.0,), {"max_steps": 60, "rel_step_size": 0.05})
+    small = budget_search(model, x, labels, search, threshold=1.0, seed=4, device=CPU, bounds=BOUNDS, batch_size=7)
+    whole = budget_search(model, x, labels, search, threshold=1.0, seed=4, device=CPU, bounds=BOUNDS, batch_size=40)
+    np.testing.assert_array_equal(small.targets, whole.targets)
+    np.testing.assert_array_equal(small.success, whole.success)
+    # The targets spread over the wrong labels rather than repeating per batch.
+    assert len(set((small.targets - labels.numpy()) % 4)) == 3
+
+
+def test_targets_are_refused_by_an_untargeted_attack(small_network):
+    model, x, labels = small_network
+    with pytest.raises(ValueError, match="untargeted"):
+        run_attack(build_attack("deepfool", norm="l2"), model, x, labels, 8, CPU, targets=labels)
+
+
+def test_attack_samples_are_correctly_classified_and_fixed_by_the_seed(small_network):
+    model, x, labels = small_network
+    first = attack_samples(model, x, labels, 10, seed=1, device=CPU)
+    assert len(first) == 10 and np.array_equal(first, attack_samples(model, x, labels, 10, seed=1, device=CPU))
+    with torch.no_grad():
+        assert (model(x[first]).argmax(dim=1) == labels[first]).all()
+    assert not np.array_equal(first, attack_samples(model, x, labels, 10, seed=2, device=CPU))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"attack": "pgd99", "budget": "eps", "grid": (1.0,)}, "unknown attack"),
+        ({"attack": "jsma", "budget": "eps", "grid": (1.0,)}, "no parameter 'eps'"),
+        ({"attack": "bim_a", "budget": "eps", "grid": (0.0, 1.0), "params": {"max_steps": 5}}, "must be > 0"),
+        ({"attack": "bim_a", "budget": "eps", "grid": (2.0, 1.0), "params": {"max_steps": 5}}, "increase"),
+        ({"attack": "bim_a", "budget": "eps", "grid": (1.0,), "params": {"seed": 3}}, "seed"),
+        ({"attack": "bim_a", "budget": "eps", "grid": (1.0,), "params": {"eps": 3}}, "budget"),
+    ],
+)
+def test_bad_searches_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BudgetGrid(**kwargs)
+
+
+def test_a_parameter_the_builder_refuses_names_the_attack():
+    with pytest.raises(ValueError, match="jsma"):
+        BudgetGrid("jsma", "gamma", (1.5,)).build(1.5, 0, BOUNDS)
+    with pytest.raises(ValueError, match="deepfool"):
+        BudgetGrid("deepfool", "steps", (5,), {"nrm": "l2"}).build(5, 0, BOUNDS)
