@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/bench_post_averaging.py
 	$(BIN)/python bench/bench_augment.py $(if $(wildcard benchmarks),--benchmarks benchmarks)
 	$(BIN)/python bench/bench_audio.py
+	$(BIN)/python bench/bench_attacks.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake

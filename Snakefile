@@ -18,7 +18,7 @@ wildcard_constraints:
     method="|".join(TS_METHODS),
     regulariser="|".join(TS_REGULARISERS),
     seed=r"\d+",
-    attack="|".join(DEF_ATTACKS),
+    attack="|".join(sorted(set(DEF_ATTACKS) | set(AUDIO_ATTACKS))),
     representation="|".join(REPRESENTATIONS),
     base="|".join(BASE_REPRESENTATIONS),
     model="|".join(AUDIO_MODELS),
@@ -30,6 +30,7 @@ wildcard_constraints:
 include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/defense.smk"
 include: "workflow/rules/audio.smk"
+include: "workflow/rules/attacks.smk"
 include: "workflow/rules/report.smk"
 
 

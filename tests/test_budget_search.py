@@ -88,9 +88,16 @@ def test_the_search_stops_at_the_first_budget_that_reaches_the_threshold(small_n
     assert summary["auc"] == pytest.approx(fooling_rate_auc(result.budgets, rates, 8.0))
     successful = result.success[-1]
     assert summary["epsilon_at_threshold"] == pytest.approx(result.l2[-1][successful].mean())
-    # Every success lies within an L2 bound of 100, so the bounded rate is the share fooled at any budget.
-    assert summary["fooling_rate_within_l2_bound"] == pytest.approx(result.success.any(axis=0).mean())
-    rows = search_rows(result, search)
+    # Every success lies within an L2 bound of 100: the bounded curve is the plain one.
+    assert summary["fooling_rate_within_l2_bound"] == pytest.approx(rates.max())
+    assert summary["auc_within_l2_bound"] == pytest.approx(summary["auc"])
+    # A bound of 0.5 drops the successes beyond it: at eps <= 0.5 nothing changes, above it some are lost.
+    tight = search_summary(result, search, threshold=0.8, l2_bound=0.5)
+    beyond = result.l2[-1][result.success[-1]] > 0.5
+    assert beyond.any() and tight["fooling_rate_within_l2_bound"] < rates[-1]
+    assert tight["auc_within_l2_bound"] < summary["auc"]
+    rows = search_rows(result, search, l2_bound=0.5)
+    assert rows[-1]["fooling_rate_within_l2_bound"] == pytest.approx((result.success[-1] & (result.l2[-1] <= 0.5)).mean())
     assert [row["budget"] for row in rows] == list(result.budgets)
     assert rows[-1]["fooling_rate"] == pytest.approx(rates[-1])
     assert math.isnan(rows[-1]["queries_mean"])

@@ -178,3 +178,28 @@ def test_an_official_test_fold_missing_from_a_local_dataset_is_named(default_con
     default_config["audio"]["local_dirs"]["esc50"] = str(mini)
     default_config["audio"]["split"]["protocol"] = "official"  # the mini set has folds 3, 4 and 5 only
     assert "esc10: test_fold 1 is not one of the dataset's folds [3, 4, 5]" in _problems(default_config, schema)
+
+
+def test_every_bad_attack_search_is_named_at_once(default_config, schema):
+    methods = default_config["audio"]["attacks"]["methods"]
+    methods["jsma"]["grid"] = [0.1, 1.5]  # gamma above 1
+    methods["bim_a"]["grid"] = [2.0, 1.0]  # decreasing
+    methods["cw"]["params"]["stepsiz"] = 0.1  # misspelt
+    methods["deepfool"]["budget"] = "eps"  # DeepFool's budget is its steps
+    methods["pia"] = {"budget": "epsilon", "grid": [0.1]}  # PIA is registered as nes
+    problems = _problems(default_config, schema)
+    assert "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5" in problems
+    assert "'audio.attacks.methods.bim_a': bim_a: the budget grid must increase strictly" in problems
+    assert "'audio.attacks.methods.cw'" in problems and "stepsiz" in problems
+    assert "'audio.attacks.methods.deepfool': deepfool has no parameter 'eps'" in problems
+    assert "'audio.attacks.methods.pia': unknown attack 'pia'" in problems
+
+
+def test_no_attack_search_is_a_valid_config(default_config, schema):
+    default_config["audio"]["attacks"]["methods"] = {}
+    validate_config(default_config, schema)
+
+
+def test_attacked_seeds_must_be_trained_seeds(default_config, schema):
+    default_config["audio"]["attacks"]["seeds"] = [0, 3]
+    assert "config key 'audio.attacks.seeds': [3] are not in 'seeds' [0]" in _problems(default_config, schema)

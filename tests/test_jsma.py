@@ -88,3 +88,30 @@ def test_attack_call_shape_and_bad_parameters(small_network):
     for bad in ({"gamma": 0.0}, {"gamma": 1.5}, {"theta": 0.0}):
         with pytest.raises(ValueError):
             jsma(**bad)
+
+
+def test_jsma_agrees_with_the_adversarial_robustness_toolbox(small_network):
+    """ART's SaliencyMapMethod is a second implementation (it picks two features per step from the
+    target's gradient alone): on the same inputs and targets both reach the targets with as few features."""
+    estimators = pytest.importorskip("art.estimators.classification")
+    evasion = pytest.importorskip("art.attacks.evasion")
+    model, x, labels = small_network
+    targets = random_targets(labels, 4, torch.Generator().manual_seed(1))
+    ours, reached, _ = jsma_attack(model, x, targets, theta=1.0, gamma=0.5, bounds=(0.0, 1.0))
+    classifier = estimators.PyTorchClassifier(
+        model=model, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]), nb_classes=4, clip_values=(0.0, 1.0)
+    )
+    reference = evasion.SaliencyMapMethod(classifier, theta=1.0, gamma=0.5, batch_size=len(x), verbose=False)
+    theirs = torch.from_numpy(reference.generate(x.numpy(), y=targets.numpy()))
+    with torch.no_grad():
+        reached_theirs = model(theirs).argmax(dim=1) == targets
+    assert reached.float().mean() >= 0.9 and reached_theirs.float().mean() >= 0.9
+    both = reached & reached_theirs
+    assert both.float().mean() >= 0.85
+
+    def changed(adversarial: torch.Tensor) -> torch.Tensor:
+        return ((adversarial - x).flatten(1).abs() > 1e-6).sum(dim=1).float()[both]
+
+    # One feature per step against two: ours needs at most as many features, and not far fewer.
+    assert changed(ours).mean() <= changed(theirs).mean() + 1.0
+    assert changed(theirs).mean() <= 1.5 * changed(ours).mean() + 2.0

@@ -15,6 +15,8 @@ import pytest
 import torch
 import yaml
 
+from signal_robustness.models import build_model
+from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, RUN_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
 from signal_robustness.report.tables import SUMMARY_COLUMNS
 
@@ -57,6 +59,22 @@ TINY = {
         "image": {"height": 16, "width": 16, "tonnetz_height": 4},
         "split": {"protocol": "random", "test_fraction": 0.3, "cv_folds": 2, "train_folds": 2, "test_fold": 1},
         "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.001, "weight_decay": 0.0001, "early_stopping_patience": 2},
+        # The attack jobs are the bulk of this run's job count: one attacked seed, tiny grids.
+        "attacks": {
+            "seeds": [0],
+            "samples": 4,
+            "batch_size": 4,
+            "threshold": 0.75,
+            "l2_bound": 1.0,
+            "methods": {
+                "bim_a": {"budget": "eps", "grid": [0.5, 2.0, 8.0], "params": {"max_steps": 10}},
+                "bim_b": {"budget": "eps", "grid": [0.5, 2.0], "params": {"steps": 5}},
+                "jsma": {"budget": "gamma", "grid": [0.05, 0.2]},
+                "deepfool": {"budget": "steps", "grid": [2, 10], "params": {"norm": "l2", "candidates": 3}},
+                "cw": {"budget": "steps", "grid": [5, 20], "params": {"targeted": True, "binary_search_steps": 2}},
+                "nes": {"budget": "epsilon", "grid": [0.05, 0.2], "params": {"n_samples": 5, "epsilon_decay": 0.05, "max_queries": 400}},
+            },
+        },
     },
 }
 
@@ -207,6 +225,61 @@ def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     assert (audio / "figures" / "representations.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
+    attacks = tiny_run / "results" / "attacks"
+    settings = TINY["audio"]["attacks"]
+    searches = pd.read_csv(attacks / "searches.csv")
+    assert list(searches.columns) == SEARCH_COLUMNS
+    # representations x models x trainings x attacked seeds x attacks
+    assert len(searches) == 2 * 1 * 2 * 1 * 6 and set(searches["attack"]) == set(settings["methods"])
+    summary = pd.read_csv(attacks / "summary.csv")
+    assert list(summary.columns) == ATTACK_SUMMARY_COLUMNS
+    for _, search in searches.iterrows():
+        grid = settings["methods"][search["attack"]]["grid"]
+        rows = summary[(summary[RUN_COLUMNS] == search[RUN_COLUMNS]).all(axis=1)]
+        rates = rows["fooling_rate"].to_numpy()
+        assert list(rows["budget"]) == grid[: len(rows)]  # a prefix of the grid, in order
+        assert (rates[:-1] < settings["threshold"]).all()  # it stopped at the first budget that reached it
+        assert search["threshold_reached"] == (rates[-1] >= settings["threshold"])
+        assert search["threshold_reached"] or len(rows) == len(grid)
+    assert (summary["n_attacked"] == settings["samples"]).all()
+    bim = summary[summary["attack"] == "bim_a"].dropna(subset=["l2_mean"])
+    assert (bim["l2_mean"] <= bim["budget"] + 1e-4).all()
+    assert summary.loc[summary["attack"] == "nes", "queries_mean"].gt(0).all()
+    assert summary.loc[summary["attack"] != "nes", "queries_mean"].isna().all()
+
+    # The stored example is what the model sees: fooled exactly when it lands on its target.
+    run = ("synthetic", "stft", "resnet56", "original", "seed0")
+    folder = attacks.joinpath(*run)
+    metrics = json.loads((tiny_run / "results" / "audio").joinpath(*run, "metrics.json").read_text())
+    model = build_model("resnet56", 1, 5)
+    weights = (tiny_run / "results" / "audio").joinpath(*run, f"fold{metrics['selected_fold']}", "model.pt")
+    model.load_state_dict(torch.load(weights, weights_only=True))
+    model.eval()
+    with np.load(folder / "bim_a.npz", allow_pickle=False) as search:
+        assert (search["targets"] != search["labels"]).all()
+        assert search["success"].shape == (len(search["budgets"]), settings["samples"])
+        with torch.no_grad():
+            predicted = model(torch.from_numpy(search["example_adversarial"])).argmax(dim=1).numpy()
+        assert np.array_equal(predicted == search["targets"][0], search["success"][:, 0])
+        assert np.allclose(np.linalg.norm((search["example_adversarial"] - search["example_clean"]).reshape(len(predicted), -1), axis=1),
+                           search["l2"][:, 0], atol=1e-4)
+    with np.load(folder / "nes.npz", allow_pickle=False) as search:
+        assert (search["queries"] > 0).all() and (search["linf"] <= search["budgets"][:, None] + 1e-5).all()
+
+    table2 = pd.read_csv(attacks / "tables" / "table2.csv")
+    ours = table2[(table2["dataset"] == "synthetic") & (table2["n_seeds"] > 0)]
+    assert set(ours["metric"]) == {"fooling_rate_auc", "fooling_rate"} and (ours["n_seeds"] == 1).all()
+    assert ours["ours_mean"].between(0, 100).all()
+    markdown = (attacks / "tables" / "table2.md").read_text()
+    assert "synthetic" in markdown and "53.12" in markdown and "not run" in markdown
+    table3 = pd.read_csv(attacks / "tables" / "table3.csv")
+    assert set(table3["metric"]) == {"epsilon_ratio", "attacks_compared"}
+    assert "1.412" in (attacks / "tables" / "table3.md").read_text()
+    assert "\\begin{tabular}" in (attacks / "tables" / "table3.tex").read_text()
+    assert (attacks / "figures" / "adversarial_examples.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_second_run_has_nothing_to_do(tiny_run, repo):
     again = snakemake(repo, tiny_run, "--cores", "2", config=TINY)
     assert again.returncode == 0
@@ -231,6 +304,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "fawaz_comparison" in html and "clean_vs_adversarial" in html
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
     assert "representations.png" in html and "Audio" in html
+    assert "adversarial_examples.png" in html and "table3" in html
 
 
 def _broken_archive(root: Path) -> Path:
@@ -254,9 +328,17 @@ def _broken_archive(root: Path) -> Path:
         ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
         ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
         ("audio-folder-without-metadata", "meta/esc50.csv"),
+        ({"audio": {"attacks": {"threshold": 1.5}}}, "audio.attacks.threshold': 1.5 is greater than the maximum of 1"),
+        ({"audio": {"attacks": {"methods": {"jsma": {"budget": "gamma", "grid": [0.1, 1.5]}}}}},
+         "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5"),
+        ({"audio": {"attacks": {"methods": {"bim_c": {"budget": "eps", "grid": [1.0]}}}}},
+         "'audio.attacks.methods.bim_c': unknown attack 'bim_c'"),
+        ({"audio": {"attacks": {"methods": {"bim_b": {"budget": "eps", "grid": [0.0, 1.0]}}}}},
+         "'audio.attacks.methods.bim_b': bim_b: every budget must be > 0, got [0.0, 1.0]"),
     ],
     ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
-         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata"],
+         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata",
+         "attack-threshold-above-one", "jsma-gamma-above-one", "unknown-audio-attack", "zero-budget"],
 )
 def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
     if change == "broken-archive":

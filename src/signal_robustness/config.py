@@ -17,11 +17,13 @@ import jsonschema
 import numpy as np
 import yaml
 
+from signal_robustness.evaluate.budget_search import BudgetGrid
 from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, audio_split, read_clip_table
 from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_source
 from signal_robustness.features import RepresentationSettings
 from signal_robustness.models import MIN_IMAGE_SIDE
+from signal_robustness.train.audio import IMAGE_BOUNDS
 from signal_robustness.train.classifier import TrainingSettings
 
 
@@ -142,8 +144,34 @@ def dwt_sample_rate(audio: Mapping[str, Any], dataset: str) -> int:
     return int(configured) if configured is not None else AUDIO_DATASETS[dataset].dwt_sample_rate
 
 
-def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
+def audio_attack_searches(audio: Mapping[str, Any]) -> dict[str, BudgetGrid]:
+    """The configured budget searches, by attack; ValueError names the first bad one."""
+    searches = {}
+    for name, spec in audio["attacks"]["methods"].items():
+        try:
+            searches[name] = BudgetGrid.from_config(name, spec)
+        except ValueError as error:
+            raise ValueError(f"config key 'audio.attacks.methods.{name}': {error}") from None
+    return searches
+
+
+def audio_attack_problems(audio: Mapping[str, Any]) -> list[str]:
+    """Every attack search that could not run: an unknown attack or parameter, a budget its builder refuses."""
     problems = []
+    for name, spec in audio["attacks"]["methods"].items():
+        try:
+            search = audio_attack_searches({"attacks": {"methods": {name: spec}}})[name]
+            for budget in search.grid:
+                search.build(budget, seed=0, bounds=IMAGE_BOUNDS)
+        except ValueError as error:
+            message = str(error)
+            prefix = f"config key 'audio.attacks.methods.{name}'"
+            problems.append(message if message.startswith(prefix) else f"{prefix}: {message}")
+    return problems
+
+
+def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
+    problems = audio_attack_problems(audio)
     for dataset in audio["datasets"]:
         rate = dwt_sample_rate(audio, dataset)
         if rate > audio["sample_rate"]:
@@ -183,9 +211,10 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     low, high = config["timeseries"]["augment"]["eps_range"]
     if low > high:
         problems.append(f"config key 'timeseries.augment.eps_range': {[low, high]} is not a range (low > high)")
-    unknown_seeds = sorted(set(config["defense"]["seeds"]) - set(config["seeds"]))
-    if unknown_seeds:
-        problems.append(f"config key 'defense.seeds': {unknown_seeds} are not in 'seeds' {config['seeds']}")
+    for key, seeds in (("defense.seeds", config["defense"]["seeds"]), ("audio.attacks.seeds", config["audio"]["attacks"]["seeds"])):
+        unknown_seeds = sorted(set(seeds) - set(config["seeds"]))
+        if unknown_seeds:
+            problems.append(f"config key '{key}': {unknown_seeds} are not in 'seeds' {config['seeds']}")
     return problems + audio_consistency_problems(config["audio"])
 
 

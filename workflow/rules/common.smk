@@ -211,8 +211,71 @@ def audio_metrics(wildcards=None):
     )
 
 
-def audio_targets():
+# The budget searches (seed 001, section VI); Figure 1 shows the first model's original training.
+AUDIO_ATTACKS = list(AUDIO["attacks"]["methods"])
+AUDIO_FIGURE_RUN = dict(
+    dataset=AUDIO_FIGURE_DATASET,
+    model=AUDIO["models"][0],
+    training="original" if "original" in AUDIO_TRAININGS else AUDIO_TRAININGS[0],
+    seed=AUDIO["attacks"]["seeds"][0],
+)
+
+
+def audio_attack_inputs(wildcards):
+    """What the evaluation read, and its metrics.json (which fold was selected)."""
+    return {
+        **audio_evaluation_inputs(wildcards),
+        "metrics": "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/metrics.json".format(
+            **wildcards
+        ),
+    }
+
+
+def audio_attack_searches(wildcards=None):
+    return expand(
+        "results/attacks/{dataset}/{representation}/{model}/{training}/seed{seed}/{attack}.json",
+        dataset=AUDIO["datasets"],
+        representation=AUDIO["representations"],
+        model=AUDIO["models"],
+        training=AUDIO_TRAININGS,
+        seed=AUDIO["attacks"]["seeds"],
+        attack=AUDIO_ATTACKS,
+    )
+
+
+def audio_figure_searches(wildcards=None):
+    """Figure 1's inputs, keyed '<representation>/<attack>/<npz|json>'."""
+    run = "results/attacks/{dataset}/{{representation}}/{model}/{training}/seed{seed}/{{attack}}".format(
+        **AUDIO_FIGURE_RUN
+    )
+    return {
+        f"{representation}/{attack}/{kind}": f"{run}.{kind}".format(
+            representation=representation, attack=attack
+        )
+        for representation in AUDIO["representations"]
+        for attack in AUDIO_ATTACKS
+        for kind in ("npz", "json")
+    }
+
+
+def audio_attack_targets():
+    if not AUDIO_ATTACKS:
+        return []
+    tables = expand(
+        "results/attacks/tables/{table}.{ext}",
+        table=["table2", "table3"],
+        ext=["csv", "md", "tex", "html"],
+    )
     return [
+        "results/attacks/summary.csv",
+        "results/attacks/searches.csv",
+        *tables,
+        "results/attacks/figures/adversarial_examples.png",
+    ]
+
+
+def audio_targets():
+    return audio_attack_targets() + [
         "results/audio/summary.csv",
         "results/audio/tables/table1.csv",
         "results/audio/tables/table1.md",

@@ -290,3 +290,69 @@ rule audio_representations_figure:
         settings=audio_settings_of(AUDIO_FIGURE_DATASET),
     script:
         "../scripts/audio_representations_figure.py"
+
+
+rule audio_attack_tables:
+    """The audio seed's Tables II (fooling rate within the L2 bound) and III (ε_r), beside the paper."""
+    input:
+        searches=rules.summarise_attacks.output.searches,
+        published=PUBLISHED["sallo2020"],
+    output:
+        table2_csv="results/attacks/tables/table2.csv",
+        table2_markdown="results/attacks/tables/table2.md",
+        table2_latex="results/attacks/tables/table2.tex",
+        table2_html=report(
+            "results/attacks/tables/table2.html",
+            caption="../report/attacks_table2.rst",
+            category="Audio attacks",
+            labels={
+                "table": "Table II: adversarially trained models within the L2 bound"
+            },
+        ),
+        table3_csv="results/attacks/tables/table3.csv",
+        table3_markdown="results/attacks/tables/table3.md",
+        table3_latex="results/attacks/tables/table3.tex",
+        table3_html=report(
+            "results/attacks/tables/table3.html",
+            caption="../report/attacks_table3.rst",
+            category="Audio attacks",
+            labels={"table": "Table III: perturbation ratio ε_r"},
+        ),
+    log:
+        "logs/audio_attack_tables/tables.log",
+    benchmark:
+        "benchmarks/audio_attack_tables/tables.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        settings=AUDIO["attacks"],
+        attacks=AUDIO_ATTACKS,
+        image=AUDIO["image"],
+    script:
+        "../scripts/audio_attack_tables.py"
+
+
+rule audio_adversarial_figure:
+    """Figure 1: one test clip of the first model in every representation, clean and under every attack."""
+    input:
+        unpack(audio_figure_searches),
+        clips=f"results/audio/{AUDIO_FIGURE_DATASET}/clips.csv",
+    output:
+        report(
+            "results/attacks/figures/adversarial_examples.png",
+            caption="../report/attacks_figure1.rst",
+            category="Audio attacks",
+            labels={"figure": "Figure 1: a clip under every attack"},
+        ),
+    log:
+        "logs/audio_adversarial_figure/figure.log",
+    benchmark:
+        "benchmarks/audio_adversarial_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        **AUDIO_FIGURE_RUN,
+        representations=AUDIO["representations"],
+        attacks=AUDIO_ATTACKS,
+    script:
+        "../scripts/audio_adversarial_figure.py"

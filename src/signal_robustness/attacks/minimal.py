@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 
 import foolbox
+import torch
+from torch import nn
 
 from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive, check_positive_int, foolbox_attack
-from signal_robustness.attacks.types import Attack
+from signal_robustness.attacks.types import Attack, AttackOutput, untargeted
 
 
 DEEPFOOL_NORMS = {"linf": foolbox.attacks.LinfDeepFoolAttack, "l2": foolbox.attacks.L2DeepFoolAttack}
@@ -21,14 +23,23 @@ DEEPFOOL_NORMS = {"linf": foolbox.attacks.LinfDeepFoolAttack, "l2": foolbox.atta
 def deepfool(
     steps: int = 50, candidates: int = 10, overshoot: float = 0.02, norm: str = "linf", bounds: tuple[float, float] = UNBOUNDED
 ) -> Attack:
-    """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (seed 001)."""
+    """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (seed 001).
+
+    ``candidates`` (the most likely classes whose boundaries are tried) is capped at the model's classes.
+    """
     check_positive_int("deepfool steps", steps)
     check_positive_int("deepfool candidates", candidates)
     check_non_negative("deepfool overshoot", overshoot)
     if norm not in DEEPFOOL_NORMS:
         raise ValueError(f"deepfool norm must be one of {sorted(DEEPFOOL_NORMS)}, got {norm!r}")
-    attack = DEEPFOOL_NORMS[norm](steps=int(steps), candidates=int(candidates), overshoot=overshoot)
-    return foolbox_attack(attack, None, bounds)
+
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
+        with torch.no_grad():
+            n_classes = model(inputs[:1]).shape[1]
+        attack = DEEPFOOL_NORMS[norm](steps=int(steps), candidates=min(int(candidates), n_classes), overshoot=overshoot)
+        return foolbox_attack(attack, None, bounds)(model, inputs, labels)
+
+    return untargeted(run)
 
 
 def carlini_wagner(

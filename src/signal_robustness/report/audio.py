@@ -9,6 +9,8 @@ values and read "not run"; datasets the paper does not report have no ``publishe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -63,37 +65,41 @@ def _order(values: list[str], canonical: list[str]) -> list[str]:
     return sorted(dict.fromkeys(values), key=lambda v: (canonical.index(v) if v in canonical else len(canonical), v))
 
 
-def table1(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Tidy Table I over our cells, then the paper's other cells (marked not run)."""
-    drops = accuracy_drops(summary)
-    paper = published[published["table"] == "table1"]
-    datasets = list(dict.fromkeys([*summary["dataset"], *paper["dataset"]]))
-    representations = _order([*summary["representation"], *paper["representation"]], list(REPRESENTATIONS))
-    models = _order([*summary["model"], *paper["model"]], list(AUDIO_MODELS))
+def grid_rows(values: pd.DataFrame, published: pd.DataFrame, table: str, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """A seed table's tidy rows: per (dataset, representation, model, metric), ours over seeds beside the paper.
+
+    ``values`` has one row per (dataset, representation, model, seed) and a column per
+    metric; the paper's other cells of ``table`` come after ours, marked not run (n_seeds 0).
+    """
+    paper = published[published["table"] == table]
+    datasets = list(dict.fromkeys([*values["dataset"], *paper["dataset"]]))
+    representations = _order([*values["representation"], *paper["representation"]], list(REPRESENTATIONS))
+    models = _order([*values["model"], *paper["model"]], list(AUDIO_MODELS))
     rows = []
     for dataset in datasets:
         for representation in representations:
-            cell_runs = drops[(drops["dataset"] == dataset) & (drops["representation"] == representation)]
+            cell_runs = values[(values["dataset"] == dataset) & (values["representation"] == representation)]
             cell_paper = paper[(paper["dataset"] == dataset) & (paper["representation"] == representation)]
             if cell_runs.empty and cell_paper.empty:
                 continue
             for model in models:
                 runs = cell_runs[cell_runs["model"] == model]
-                for metric in TABLE1_METRICS:
-                    values = runs[metric].dropna()
+                for metric in metrics:
+                    ours = runs[metric].dropna() if metric in runs else pd.Series(dtype=float)
                     reference = cell_paper[(cell_paper["model"] == model) & (cell_paper["metric"] == metric)]["value"]
-                    mean = float(values.mean()) if len(values) else np.nan
+                    mean = float(ours.mean()) if len(ours) else np.nan
                     published_value = float(reference.iloc[0]) if len(reference) else np.nan
                     rows.append(
                         {
-                            "table": "table1",
+                            "table": table,
                             "dataset": dataset,
                             "representation": representation,
                             "model": model,
                             "metric": metric,
                             "ours_mean": mean,
-                            "ours_std": float(values.std()) if len(values) > 1 else (0.0 if len(values) else np.nan),
-                            "n_seeds": len(values),
+                            "ours_std": float(ours.std()) if len(ours) > 1 else (0.0 if len(ours) else np.nan),
+                            "n_seeds": len(ours),
+                            "n_runs": len(runs),
                             "published": published_value,
                             "difference": mean - published_value,
                         }
@@ -101,25 +107,27 @@ def table1(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ours_text(row: pd.Series) -> str:
+def table1(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Tidy Table I over our cells, then the paper's other cells (marked not run)."""
+    return grid_rows(accuracy_drops(summary), published, "table1", TABLE1_METRICS)
+
+
+def ours_text(row: pd.Series, digits: int = 1) -> str:
     if row["n_seeds"] == 0:
         return "not run"
     if row["n_seeds"] > 1:
-        return f"{row['ours_mean']:.1f} ± {row['ours_std']:.1f}"
-    return f"{row['ours_mean']:.1f}"
+        return f"{row['ours_mean']:.{digits}f} ± {row['ours_std']:.{digits}f}"
+    return f"{row['ours_mean']:.{digits}f}"
 
 
-def table1_layout(tidy: pd.DataFrame) -> pd.DataFrame:
-    """The seed's layout: rows (dataset, representation), per model 'accuracy (drop)', ours then the paper's."""
+def grid_layout(tidy: pd.DataFrame, cell_text: Callable[[dict[str, pd.Series]], tuple[str, str]]) -> pd.DataFrame:
+    """The seed's layout: rows (dataset, representation), per model an 'ours' and a 'paper' column.
+
+    ``cell_text`` turns one cell's rows (by metric) into (ours, paper) strings.
+    """
     cells: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
     for (dataset, representation, model), group in tidy.groupby(["dataset", "representation", "model"], sort=False):
-        by_metric = {row["metric"]: row for _, row in group.iterrows()}
-        accuracy, drop = by_metric["accuracy"], by_metric["accuracy_drop"]
-        if accuracy["n_seeds"] == 0:
-            ours = "not run"
-        else:
-            ours = f"{_ours_text(accuracy)} ({_ours_text(drop) if drop['n_seeds'] else 'not run'})"
-        paper = "" if np.isnan(accuracy["published"]) else f"{accuracy['published']:.2f} ({drop['published']:.2f})"
+        ours, paper = cell_text({row["metric"]: row for _, row in group.iterrows()})
         key = (DATASET_LABELS.get(dataset, dataset), REPRESENTATION_LABELS.get(representation, representation))
         label = MODEL_LABELS.get(model, model)
         cells.setdefault(key, {})[(label, "ours")] = ours
@@ -128,3 +136,18 @@ def table1_layout(tidy: pd.DataFrame) -> pd.DataFrame:
     layout.columns = pd.MultiIndex.from_tuples(layout.columns)
     layout.index = pd.MultiIndex.from_tuples(layout.index, names=["Dataset", "Representation"])
     return layout
+
+
+def _table1_cell(by_metric: dict[str, pd.Series]) -> tuple[str, str]:
+    accuracy, drop = by_metric["accuracy"], by_metric["accuracy_drop"]
+    if accuracy["n_seeds"] == 0:
+        ours = "not run"
+    else:
+        ours = f"{ours_text(accuracy)} ({ours_text(drop) if drop['n_seeds'] else 'not run'})"
+    paper = "" if np.isnan(accuracy["published"]) else f"{accuracy['published']:.2f} ({drop['published']:.2f})"
+    return ours, paper
+
+
+def table1_layout(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Table I: per model 'accuracy (drop)', ours then the paper's."""
+    return grid_layout(tidy, _table1_cell)

@@ -141,15 +141,30 @@ def latent_pca(embeddings: dict[str, np.ndarray], labels: np.ndarray, title: str
     return figure
 
 
-def representation_panels(images: dict[str, np.ndarray], title: str, labels: dict[str, str] | None = None) -> plt.Figure:
-    """One clip's representations side by side (rows are frequencies, lowest at the bottom)."""
-    labels = labels or {}
-    figure, axes = plt.subplots(1, len(images), figsize=(3.0 * len(images), 3.2), squeeze=False)
-    for axis, (name, image) in zip(axes[0], images.items()):
-        shown = axis.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0)
-        axis.set_title(labels.get(name, name), fontsize=9)
-        axis.set_xlabel("frame")
-    axes[0][0].set_ylabel("frequency row (low → high)")
-    figure.colorbar(shown, ax=axes[0].tolist(), fraction=0.02, label="level in [0, 1]")
+def image_panels(rows: dict[str, list[tuple[np.ndarray, str]]], title: str) -> plt.Figure:
+    """A grid of [0, 1] images: one row per key (its label on the left), each panel with its own title.
+
+    Rows are frequencies, lowest at the bottom.
+    """
+    n_columns = max(len(panels) for panels in rows.values())
+    figure, axes = plt.subplots(
+        len(rows), n_columns, figsize=(2.6 * n_columns, 3.0 * len(rows) + 0.6), squeeze=False, layout="constrained"
+    )
+    shown = None
+    for row_axes, (row_label, panels) in zip(axes, rows.items()):
+        for axis, (image, panel_title) in zip(row_axes, panels):
+            shown = axis.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0)
+            axis.set_title(panel_title, fontsize=8)
+            axis.set_xlabel("frame", fontsize=8)
+        for axis in row_axes[len(panels) :]:
+            axis.axis("off")
+        row_axes[0].set_ylabel(f"{row_label}\nfrequency row (low → high)", fontsize=8)
+    figure.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.02, label="level in [0, 1]")
     figure.suptitle(title, fontsize=9)
     return figure
+
+
+def representation_panels(images: dict[str, np.ndarray], title: str, labels: dict[str, str] | None = None) -> plt.Figure:
+    """One clip's representations side by side."""
+    labels = labels or {}
+    return image_panels({"": [(image, labels.get(name, name)) for name, image in images.items()]}, title)
