@@ -27,7 +27,7 @@ import torch
 import yaml
 
 from signal_robustness.attacks import run_attack
-from signal_robustness.attacks.targets import random_targets
+from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, perturbation_norms
 from signal_robustness.evaluate.robustness import predict
 from signal_robustness.io import load_json, load_npy, load_state_dict
@@ -79,8 +79,7 @@ def attack_costs(run: dict, searches: dict[str, BudgetGrid], samples: int, devic
     model = run["model"]
     positions = attack_samples(model, run["x"], run["y"], samples, 0, device)
     x, y = run["x"][positions], run["y"][positions]
-    n_classes = int(model(x[:1]).shape[1])
-    targets = random_targets(y, n_classes, torch.Generator().manual_seed(0))
+    targets = seeded_targets(model, x, y, 0)
     costs = {}
     for name, search in searches.items():
         for budget in sorted({search.grid[0], search.grid[-1]}):

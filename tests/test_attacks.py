@@ -90,6 +90,7 @@ def test_metrics_cover_every_configured_attack(trained_gunpoint, test_set, cpu):
         ("pgd99", {"eps": 0.1}, "unknown attack"),
         ("fgsm", {"eps": -0.1}, "eps"),
         ("bim", {"eps": 0.1, "step_size": 0.05, "steps": 0}, "steps"),
+        ("deepfool", {"candidates": 1}, "candidates must be >= 2"),
     ],
 )
 def test_bad_attack_settings_are_refused(name, params, message):

@@ -49,12 +49,20 @@ def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network,
     search = UNLIMITED[name]
     result = budget_search(model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16)
     assert result.fooling_rates[-1] >= 0.9
-    with torch.no_grad():
-        predicted = model(x).argmax(dim=1).numpy()
-    if result.targets is not None:  # targeted: every target is a wrong label, and success is landing on it
-        assert (result.targets != labels.numpy()).all()
-        assert not result.success[-1][predicted == result.targets].any()
     assert (result.success[-1] <= result.misclassified[-1]).all()
+    # The attack's own success flag agrees with the model's predictions on its output:
+    # targeted attacks land on their (wrong-label) target, DeepFool on any wrong label.
+    targets = None if result.targets is None else torch.from_numpy(result.targets)
+    attack = search.build(search.grid[-1], seed=3, bounds=BOUNDS)
+    out = run_attack(attack, model, x, labels, 16, CPU, targets=targets)
+    with torch.no_grad():
+        predicted = model(out.adversarial).argmax(dim=1)
+    if targets is not None:
+        assert (targets != labels).all()
+        assert torch.equal(out.success, predicted == targets)
+    else:
+        assert torch.equal(out.success, predicted != labels)
+    np.testing.assert_array_equal(out.success.numpy(), result.success[-1])  # the search re-read the same outcome
 
 
 def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network):

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signal_robustness.attacks.foolbox_backend import check_non_negative, check_positive, check_positive_int, foolbox_attack
+from signal_robustness.attacks.checks import check_non_negative, check_positive, check_positive_int
+from signal_robustness.attacks.foolbox_backend import foolbox_attack
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 

@@ -23,21 +23,6 @@ from signal_robustness.attacks.types import Attack, AttackOutput, targeted, unta
 UNBOUNDED = (-math.inf, math.inf)
 
 
-def check_non_negative(name: str, value: float) -> None:
-    if not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-
-
-def check_positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-
-
-def check_positive_int(name: str, value: int) -> None:
-    if int(value) < 1 or int(value) != value:
-        raise ValueError(f"{name} must be an integer >= 1, got {value}")
-
-
 def foolbox_model(model: nn.Module, bounds: tuple[float, float] = UNBOUNDED) -> foolbox.PyTorchModel:
     device = next(model.parameters()).device
     return foolbox.PyTorchModel(model.eval(), bounds=bounds, device=device)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import foolbox
 
-from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive_int, foolbox_attack
+from signal_robustness.attacks.checks import check_non_negative, check_positive_int
+from signal_robustness.attacks.foolbox_backend import UNBOUNDED, foolbox_attack
 from signal_robustness.attacks.types import Attack
 
 

@@ -22,6 +22,7 @@ import math
 import torch
 from torch import nn
 
+from signal_robustness.attacks.checks import check_positive_int
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 
@@ -30,8 +31,8 @@ def _check_settings(theta: float, gamma: float, max_iterations: int | None) -> N
         raise ValueError("jsma theta must be non-zero")
     if not 0 < gamma <= 1:
         raise ValueError(f"jsma gamma must lie in (0, 1], got {gamma}")
-    if max_iterations is not None and (int(max_iterations) != max_iterations or max_iterations < 1):
-        raise ValueError(f"jsma max_iterations must be an integer >= 1, got {max_iterations}")
+    if max_iterations is not None:
+        check_positive_int("jsma max_iterations", max_iterations)
 
 
 def _logit_gradients(model: nn.Module, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

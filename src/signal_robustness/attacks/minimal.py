@@ -13,7 +13,8 @@ import foolbox
 import torch
 from torch import nn
 
-from signal_robustness.attacks.foolbox_backend import UNBOUNDED, check_non_negative, check_positive, check_positive_int, foolbox_attack
+from signal_robustness.attacks.checks import check_non_negative, check_positive, check_positive_int
+from signal_robustness.attacks.foolbox_backend import UNBOUNDED, foolbox_attack
 from signal_robustness.attacks.types import Attack, AttackOutput, untargeted
 
 
@@ -29,6 +30,8 @@ def deepfool(
     """
     check_positive_int("deepfool steps", steps)
     check_positive_int("deepfool candidates", candidates)
+    if candidates < 2:
+        raise ValueError(f"deepfool candidates must be >= 2 (the true class and one other), got {candidates}")
     check_non_negative("deepfool overshoot", overshoot)
     if norm not in DEEPFOOL_NORMS:
         raise ValueError(f"deepfool norm must be one of {sorted(DEEPFOOL_NORMS)}, got {norm!r}")

@@ -25,6 +25,7 @@ import inspect
 import torch
 from torch import nn
 
+from signal_robustness.attacks.checks import check_positive, check_positive_int
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
@@ -83,13 +84,12 @@ def _check_settings(
         raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
     if not 0 < lr_min <= lr_max:
         raise ValueError(f"nes needs 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
-    if not sigma > 0 or not epsilon_decay > 0:
-        raise ValueError(f"nes sigma and epsilon_decay must be > 0, got {sigma}, {epsilon_decay}")
+    check_positive("nes sigma", sigma)
+    check_positive("nes epsilon_decay", epsilon_decay)
     if not 0 <= momentum < 1:
         raise ValueError(f"nes momentum must lie in [0, 1), got {momentum}")
     for name, value in (("n_samples", n_samples), ("top_k", top_k), ("max_queries", max_queries)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"nes {name} must be an integer >= 1, got {value}")
+        check_positive_int(f"nes {name}", value)
 
 
 def partial_information_attack(

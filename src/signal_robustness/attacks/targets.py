@@ -15,7 +15,7 @@ def random_targets(labels: torch.Tensor, n_classes: int, generator: torch.Genera
 
 
 def seeded_targets(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, seed: int) -> torch.Tensor:
-    """``random_targets`` over the model's classes (one forward pass tells how many)."""
+    """``random_targets`` over the model's classes (one forward pass, on the model's device, tells how many)."""
     with torch.no_grad():
-        n_classes = model(inputs[:1]).shape[1]
+        n_classes = model(inputs[:1].to(next(model.parameters()).device)).shape[1]
     return random_targets(labels, n_classes, torch.Generator().manual_seed(seed))

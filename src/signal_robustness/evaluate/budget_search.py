@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import ATTACK_BUILDERS, build_attack, run_attack
-from signal_robustness.attacks.targets import random_targets
+from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.attacks.types import Attack
 from signal_robustness.evaluate.robustness import predict
 
@@ -143,11 +143,8 @@ def budget_search(
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     inputs, labels = inputs.cpu(), labels.cpu()
     probe = search.build(search.grid[0], seed, bounds)
-    targets = None
-    if probe.targeted:
-        with torch.no_grad():
-            n_classes = model.eval().to(device)(inputs[:1].to(device)).shape[1]
-        targets = random_targets(labels, n_classes, torch.Generator().manual_seed(seed))
+    # Drawn once for every sample, so a sample keeps its target at every budget and in any batch.
+    targets = seeded_targets(model.eval().to(device), inputs, labels, seed) if probe.targeted else None
     rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "seconds", "queries", "example")}
     budgets = []
     for budget in search.grid:
@@ -197,7 +194,7 @@ def fooling_rate_auc(budgets: Sequence[float], rates: Sequence[float], grid_end:
         raise ValueError("budgets must be positive and increasing, and end at or before grid_end")
     x = np.concatenate([[0.0], budgets, [grid_end]])
     y = np.concatenate([[0.0], rates, [rates[-1]]])
-    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / grid_end)
+    return float(np.trapezoid(y, x) / grid_end)
 
 
 def threshold_index(result: SearchResult, threshold: float) -> int | None:

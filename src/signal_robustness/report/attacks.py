@@ -93,13 +93,9 @@ def table3(searches: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     return grid_rows(values, published, "table3", ("epsilon_ratio", "attacks_compared"))
 
 
-def _not_measured(row: pd.Series, reason: str) -> str:
-    return reason if row["n_runs"] > 0 else "not run"
-
-
 def _table2_cell(by_metric: dict[str, pd.Series]) -> tuple[str, str]:
     auc, rate = by_metric["fooling_rate_auc"], by_metric["fooling_rate"]
-    ours = f"{ours_text(auc)} ({ours_text(rate)})" if auc["n_seeds"] else _not_measured(auc, "not run")
+    ours = f"{ours_text(auc)} ({ours_text(rate)})" if auc["n_seeds"] else "not run"
     paper = "" if np.isnan(auc["published"]) else f"{auc['published']:.2f}"
     return ours, paper
 
@@ -109,7 +105,7 @@ def _table3_cell(by_metric: dict[str, pd.Series]) -> tuple[str, str]:
     if ratio["n_seeds"]:
         ours = f"{ours_text(ratio, digits=2)} ({compared['ours_mean']:.0f})"
     else:
-        ours = _not_measured(compared, "threshold not reached")
+        ours = "threshold not reached" if compared["n_runs"] > 0 else "not run"
     paper = "" if np.isnan(ratio["published"]) else f"{ratio['published']:.3f}"
     return ours, paper
 
