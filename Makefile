@@ -30,8 +30,9 @@ run: setup
 report: setup
 	$(BIN)/snakemake --report results/report.html
 
+# One worker per core; a test file stays on one worker, so the end-to-end run's fixture runs once.
 test: setup
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra -n auto --dist loadfile
 
 lint: setup
 	$(BIN)/snakemake --lint
@@ -42,6 +43,7 @@ bench: setup
 	$(BIN)/python bench/bench_augment.py $(if $(wildcard benchmarks),--benchmarks benchmarks)
 	$(BIN)/python bench/bench_audio.py
 	$(BIN)/python bench/bench_attacks.py
+	$(BIN)/python bench/bench_concurrent_training.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake

@@ -37,7 +37,21 @@ include: "workflow/rules/report.smk"
 report: "workflow/report/workflow.rst"
 
 
+# Download jobs need the network, which cluster nodes often lack: the submitting host runs them.
+localrules:
+    all,
+    download_data,
+    prepare_ucr,
+    download_audio,
+
+
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+rule download_data:
+    """Every configured dataset on disk (aeon and soundata fetch by name); nothing else."""
+    input:
+        data_targets(),

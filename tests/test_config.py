@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from signal_robustness.config import ConfigError, timeseries_training_settings, validate_config
+from signal_robustness.config import ConfigError, MissingDataError, timeseries_training_settings, validate_config
 
 
 def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
@@ -128,6 +128,32 @@ def test_local_archive_config_is_valid(default_config, schema, shared_ucr):
     validate_config(default_config, schema)
 
 
+def test_missing_data_is_listed_with_how_to_get_it(default_config, schema, tmp_path):
+    # Present: a local archive copy, aeon's bundle, aeon's download cache. Missing: Adiac, UrbanSound8K.
+    local = tmp_path / "archive" / "TwoLeadECG"
+    local.mkdir(parents=True)
+    for split in ("TRAIN", "TEST"):
+        (local / f"TwoLeadECG_{split}.tsv").write_text("1\t0.1\t0.5\t0.2\n2\t0.9\t0.1\t0.4\n")
+    cached = tmp_path / "ucr" / "CricketX"
+    cached.mkdir(parents=True)
+    (cached / "CricketX_TRAIN.ts").write_text("")
+    default_config.update(missing_data="stop", ucr_archive_dir=str(tmp_path / "archive"), download_dir=str(tmp_path / "ucr"))
+    default_config["timeseries"]["datasets"] = ["TwoLeadECG", "CricketX", "Adiac", "GunPoint"]
+    default_config["audio"]["datasets"] = ["synthetic", "urbansound8k"]
+    default_config["audio"]["download_dir"] = str(tmp_path / "audio")
+    with pytest.raises(MissingDataError) as error:
+        validate_config(default_config, schema)
+    missing = error.value.problems
+    assert len(missing) == 2, missing
+    assert "'Adiac'" in missing[0] and str(tmp_path / "ucr" / "Adiac") in missing[0]
+    assert "'urbansound8k'" in missing[1] and "audio.local_dirs.urbansound8k" in missing[1]
+    message = str(error.value)
+    assert "missing_data=download" in message and "download_data" in message and "'ucr_archive_dir'" in message
+    # The same config downloads instead of stopping.
+    default_config["missing_data"] = "download"
+    validate_config(default_config, schema)
+
+
 # --- audio -------------------------------------------------------------------------------
 
 
@@ -201,5 +227,9 @@ def test_no_attack_search_is_a_valid_config(default_config, schema):
 
 
 def test_attacked_seeds_must_be_trained_seeds(default_config, schema):
-    default_config["audio"]["attacks"]["seeds"] = [0, 3]
-    assert "config key 'audio.attacks.seeds': [3] are not in 'seeds' [0]" in _problems(default_config, schema)
+    default_config["seeds"] = [0, 1, 2]
+    default_config["audio"]["seeds"] = [0, 1, 4]
+    default_config["audio"]["attacks"]["seeds"] = [0, 2]
+    message = _problems(default_config, schema)
+    assert "config key 'audio.seeds': [4] are not in 'seeds' [0, 1, 2]" in message
+    assert "config key 'audio.attacks.seeds': [2] are not in 'audio.seeds' [0, 1, 4]" in message

@@ -60,3 +60,39 @@ def test_every_published_value_has_its_table_column(published):
         tidy = seed_table(SUMMARY, published, table)
         paper = published[published["table"] == table]
         assert tidy["published"].notna().sum() == len(paper)
+
+
+# --- post-averaging ------------------------------------------------------------------------
+
+
+def _defense_summary() -> pd.DataFrame:
+    """Two defended models of one dataset (baseline; Rand-Grad with Feat-Sim), two seeds, PGD at K = 6."""
+    rows = []
+    for method, feat_sim, clean in (("baseline", False, 90.0), ("rand_grad", True, 80.0)):
+        for seed in (0, 1):
+            rows.append({
+                "dataset": "GunPoint", "method": method, "feat_sim": feat_sim, "seed": seed, "attack": "pgd",
+                "eps": 0.1, "n_directions": 6, "radius": 1.0, "selected_radius": 1.0,
+                "clean_acc": clean + seed, "attacked_acc": 10.0, "defended_clean_acc": clean - 2, "defended_attacked_acc": 60.0,
+                "defence_rate": 70.0, "n_adv": 20, "adaptive_acc": 30.0, "inference_ms_undefended": 1.0, "inference_ms_defended": 6.0,
+            })
+    return pd.DataFrame(rows)
+
+
+def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_seed_s_rows(repo):
+    from signal_robustness.report.defense import layout, model_columns, table1, with_published
+
+    published = pd.read_csv(repo / "config" / "published" / "post_averaging_2020.csv")
+    tidy = table1(_defense_summary(), eps=0.1, n_directions=6)
+    clean = tidy[tidy["value"] == "clean_acc"].set_index("method")
+    assert clean.loc["baseline", "mean"] == 90.5 and clean.loc["rand_grad", "mean"] == 80.5  # not averaged together
+    assert model_columns(tidy) == ["method", "feat_sim"]
+    assert model_columns(tidy[tidy["method"] == "baseline"]) == []
+    both = with_published(tidy, published, "table1", ["dataset", "method", "feat_sim", "attack"])
+    theirs = both[both["source"] == "published"]
+    imagenet_pgd = theirs[(theirs["dataset"] == "ImageNet") & (theirs["attack"] == "pgd") & (theirs["value"] == "defence_rate")]
+    assert imagenet_pgd["mean"].tolist() == [96.39]
+    wide = layout(both, ["source", "dataset", "method", "feat_sim", "attack"])
+    assert ("ours", "GunPoint", "rand_grad", "yes", "PGD") in wide.index
+    assert wide.loc[("published", "CIFAR-10", "ResNet-110", "–", "C&W L2"), "Defence rate"] == "93.7"
+    assert len(wide) == 2 + 8  # our two models' PGD rows, the seed's eight rows

@@ -1,13 +1,10 @@
-"""The real Snakemake DAG, run in a temporary folder: end to end, caching, bad input,
-lint, the SLURM profile (dry-run only: its executor waits for a cluster) and the report."""
+"""The real Snakemake DAG, run end to end in a temporary folder on the tiny config: outputs,
+caching and the report. DAG-only checks (bad input, lint, profiles, the paper config) are in
+test_workflow_dag.py, so that a parallel test run can build them beside this one."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,75 +16,9 @@ from signal_robustness.models import build_model
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, RUN_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
 from signal_robustness.report.tables import SUMMARY_COLUMNS
+from workflow_runs import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
-
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-TINY = {
-    "seeds": [0, 1],
-    "timeseries": {
-        "datasets": ["GunPoint"],
-        "methods": ["baseline", "out_sign_grad"],
-        "feat_sim": [True],
-        "odenet": {"epochs": 2, "batch_size": 256, "learning_rate": 0.0003, "weight_decay": 0.001, "method": "rk4"},
-        "epochs": 2,
-        "attacks": {"fgsm": {"eps": 0.1}, "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3}},
-    },
-    "defense": {
-        "seeds": [1],
-        "n_test": 12,
-        "eps": 0.1,
-        "eps_grid": [0.0, 0.2],
-        "n_directions": 2,
-        "n_directions_grid": [1, 2],
-        "radius_grid": [1.0, 4.0],
-        "max_clean_drop": 2.0,
-        "defense_seed": 0,
-        "attacks": {
-            "fgsm": {},
-            "pgd": {"steps": 3, "rel_stepsize": 0.5},
-            "deepfool": {"steps": 5, "candidates": 2, "overshoot": 0.02},
-            "cw": {"binary_search_steps": 1, "steps": 5, "stepsize": 0.01, "confidence": 0.0, "initial_const": 0.001},
-        },
-        "adaptive": {"n_test": 6, "steps": 2, "eot_samples": 1},
-    },
-    "audio": {
-        "synthetic": {"clips_per_class": 6, "duration": 0.5, "seed": 0},
-        "pitch_scales": [0.9, 1.15],
-        "representations": ["stft", "dwt_tonnetz"],
-        "models": ["resnet56"],
-        "image": {"height": 16, "width": 16, "tonnetz_height": 4},
-        "split": {"protocol": "random", "test_fraction": 0.3, "cv_folds": 2, "train_folds": 2, "test_fold": 1},
-        "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.001, "weight_decay": 0.0001, "early_stopping_patience": 2},
-        # The attack jobs are the bulk of this run's job count: one attacked seed, tiny grids.
-        "attacks": {
-            "seeds": [0],
-            "samples": 4,
-            "batch_size": 4,
-            "threshold": 0.75,
-            "l2_bound": 1.0,
-            "methods": {
-                "bim_a": {"budget": "eps", "grid": [0.5, 2.0, 8.0], "params": {"max_steps": 10}},
-                "bim_b": {"budget": "eps", "grid": [0.5, 2.0], "params": {"steps": 5}},
-                "jsma": {"budget": "gamma", "grid": [0.05, 0.2]},
-                "deepfool": {"budget": "steps", "grid": [2, 10], "params": {"norm": "l2", "candidates": 3}},
-                "cw": {"budget": "steps", "grid": [5, 20], "params": {"targeted": True, "binary_search_steps": 2}},
-                "nes": {"budget": "epsilon", "grid": [0.05, 0.2], "params": {"n_samples": 5, "epsilon_decay": 0.05, "max_queries": 400}},
-            },
-        },
-    },
-}
-
-
-def snakemake(repo: Path, workdir: Path, *args: str, config: dict | None = None, timeout: int = 600):
-    """Run the repository's workflow in ``workdir``; return the completed process."""
-    command = [SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(workdir), *args]
-    if config is not None:
-        config_path = workdir / "test_config.yaml"
-        config_path.write_text(yaml.safe_dump(config))
-        command += ["--configfile", str(config_path)]
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -305,89 +236,3 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
     assert "representations.png" in html and "Audio" in html
     assert "adversarial_examples.png" in html and "table3" in html
-
-
-def _broken_archive(root: Path) -> Path:
-    folder = root / "archive" / "Broken"
-    folder.mkdir(parents=True)
-    (folder / "Broken_TRAIN.tsv").write_text("1\t0.1\t0.2\n2\t0.3\tnot-a-number\n")
-    (folder / "Broken_TEST.tsv").write_text("1\t0.1\t0.2\n")
-    return root / "archive"
-
-
-@pytest.mark.parametrize(
-    "change, expected",
-    [
-        ({"timeseries": {"attacks": {"fgsm": {"eps": -0.1}, "bim": TINY["timeseries"]["attacks"]["bim"]}}}, "timeseries.attacks.fgsm.eps': -0.1"),
-        ({"timeseries": {"epochs": -1}}, "timeseries.epochs': -1"),
-        ({"timeseries": {"epoch": 3}}, "'timeseries.epoch' is not a known key"),
-        ({"timeseries": {"datasets": ["GunPoint", "NoSuchSet"]}}, "NoSuchSet"),
-        ({"ucr_archive_dir": "missing/archive"}, "'missing/archive' is not a folder"),
-        ("broken-archive", "Broken_TRAIN.tsv"),
-        ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
-        ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
-        ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
-        ("audio-folder-without-metadata", "meta/esc50.csv"),
-        ({"audio": {"attacks": {"threshold": 1.5}}}, "audio.attacks.threshold': 1.5 is greater than the maximum of 1"),
-        ({"audio": {"attacks": {"methods": {"jsma": {"budget": "gamma", "grid": [0.1, 1.5]}}}}},
-         "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5"),
-        ({"audio": {"attacks": {"methods": {"bim_c": {"budget": "eps", "grid": [1.0]}}}}},
-         "'audio.attacks.methods.bim_c': unknown attack 'bim_c'"),
-        ({"audio": {"attacks": {"methods": {"bim_b": {"budget": "eps", "grid": [0.0, 1.0]}}}}},
-         "'audio.attacks.methods.bim_b': bim_b: every budget must be > 0, got [0.0, 1.0]"),
-    ],
-    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
-         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata",
-         "attack-threshold-above-one", "jsma-gamma-above-one", "unknown-audio-attack", "zero-budget"],
-)
-def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
-    if change == "broken-archive":
-        change = {"ucr_archive_dir": str(_broken_archive(tmp_path)), "timeseries": {"datasets": ["Broken"]}}
-    if change == "audio-folder-without-metadata":
-        (tmp_path / "esc50" / "audio").mkdir(parents=True)
-        change = {"audio": {"datasets": ["esc10"], "local_dirs": {"esc50": str(tmp_path / "esc50"), "urbansound8k": None}}}
-    config = yaml.safe_load(yaml.safe_dump(TINY))
-    for key, value in change.items():
-        if isinstance(value, dict):
-            config.setdefault(key, {}).update(value)
-        else:
-            config[key] = value
-    done = snakemake(repo, tmp_path, "--cores", "1", config=config)
-    assert done.returncode != 0
-    assert expected in done.stderr + done.stdout
-    assert not (tmp_path / "results").exists()
-
-
-def test_a_dataset_without_local_folder_is_downloaded_by_soundata_first(repo, tmp_path):
-    config = yaml.safe_load(yaml.safe_dump(TINY))
-    config["audio"]["datasets"] = ["esc10"]
-    done = snakemake(repo, tmp_path, "-n", "results/audio/summary.csv", config=config, timeout=120)
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-2000:]
-    download = [block for block in out.split("rule ")[1:] if block.startswith("download_audio")]
-    assert len(download) == 1 and "resources/audio/esc50" in download[0]
-    assert "results/audio/esc10/clips.csv" in out
-    assert not (tmp_path / "results").exists()
-
-
-def test_lint_is_clean(repo, tmp_path):
-    done = snakemake(repo, tmp_path, "--lint")
-    assert done.returncode == 0
-    assert "Lints for" not in done.stdout + done.stderr
-
-
-def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
-    done = snakemake(repo, tmp_path, "-n", "--profile", str(repo / "profiles" / "slurm"), config=TINY, timeout=120)
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-2000:]
-    assert "This was a dry-run" in out
-    train_jobs = [block for block in out.split("rule ")[1:] if block.startswith("train_timeseries")]
-    ts = TINY["timeseries"]
-    variants = 1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])  # baseline + each method and regulariser
-    assert len(train_jobs) == variants * len(TINY["seeds"])
-    assert all("gpu=1" in block and "slurm_partition=gpu" in block for block in train_jobs)
-    # Every job that asks for a GPU is sent to the GPU partition.
-    gpu_jobs = [block for block in out.split("rule ")[1:] if "gpu=1" in block]
-    assert {block.split(":")[0] for block in gpu_jobs} >= {"train_timeseries", "train_audio", "evaluate_audio", "fit_odenet"}
-    assert all("slurm_partition=gpu" in block for block in gpu_jobs)
-    assert not (tmp_path / "results").exists()

@@ -20,7 +20,7 @@ import yaml
 from signal_robustness.evaluate.budget_search import BudgetGrid
 from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, audio_split, read_clip_table
 from signal_robustness.data.synthetic_audio import synthetic_metadata
-from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_source
+from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_download_cached, ucr_source
 from signal_robustness.features import RepresentationSettings
 from signal_robustness.models import MIN_IMAGE_SIDE
 from signal_robustness.train.audio import IMAGE_BOUNDS
@@ -30,9 +30,26 @@ from signal_robustness.train.classifier import TrainingSettings
 class ConfigError(ValueError):
     """The configuration is invalid; the message lists every problem."""
 
-    def __init__(self, problems: list[str]):
+    heading = "invalid configuration:"
+
+    def __init__(self, problems: list[str], footer: str = ""):
         self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__("\n".join([self.heading, *(f"  - {p}" for p in problems), *([footer] if footer else [])]))
+
+
+class MissingDataError(ConfigError):
+    """Data the configuration names is not on disk and ``missing_data`` is ``stop``."""
+
+    heading = "missing data (config key 'missing_data' is 'stop'), nothing was run:"
+
+
+# How to get what missing_datasets lists; printed once under the list.
+HOW_TO_GET_MISSING_DATA = """How to get it, either way:
+  - download it by name: add `--config missing_data=download` to your command and ask for the
+    target `download_data` first (aeon fetches UCR sets by name; soundata fetches ESC-50 and
+    UrbanSound8K and checks their checksums; on SLURM these jobs run on the submitting host);
+  - or point the key named above at a local copy: 'ucr_archive_dir' (the UCR 2018 archive's
+    <Name>/<Name>_TRAIN.tsv layout) or 'audio.local_dirs.<dataset>' (the dataset's own layout)."""
 
 
 def load_schema(path: str | os.PathLike) -> dict[str, Any]:
@@ -78,7 +95,39 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
             except DatasetError as error:
                 train_path, _ = archive_files(name, archive_dir)
                 problems.append(f"config key 'ucr_archive_dir' ({train_path.parent}): {error}")
-    return problems + audio_data_problems(config["audio"], min(config["seeds"]))
+    return problems + audio_data_problems(config["audio"], min(config["audio"]["seeds"]))
+
+
+def missing_datasets(config: Mapping[str, Any]) -> list[str]:
+    """Every configured dataset the run would have to download, each naming the key that would hold it.
+
+    A UCR set is present when it is in the local archive, bundled with aeon, or already in
+    aeon's download folder; an audio set when its folder holds the dataset's metadata CSV.
+    """
+    missing = []
+    archive_dir = config.get("ucr_archive_dir")
+    for name in config["timeseries"]["datasets"]:
+        try:
+            source = ucr_source(name, archive_dir)
+        except DatasetError:
+            continue  # an unknown name is reported by data_problems
+        if source == "download" and not ucr_download_cached(name, config["download_dir"]):
+            missing.append(
+                f"UCR dataset {name!r} (timeseries.datasets): not in 'ucr_archive_dir' ({archive_dir}), "
+                f"not bundled with aeon, not downloaded to 'download_dir' ({Path(config['download_dir']) / name})"
+            )
+    audio = config["audio"]
+    for dataset in audio["datasets"]:
+        if dataset == "synthetic":
+            continue
+        folder, local = audio_source_folder(audio, dataset)
+        spec = AUDIO_DATASETS[dataset]
+        if not local and not (Path(folder) / spec.metadata).is_file():
+            missing.append(
+                f"audio dataset {dataset!r} (audio.datasets): 'audio.local_dirs.{spec.folder_key}' is null and "
+                f"'audio.download_dir' holds no {Path(folder) / spec.metadata}"
+            )
+    return missing
 
 
 def audio_source_folder(audio: Mapping[str, Any], dataset: str) -> tuple[str, bool]:
@@ -211,20 +260,31 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     low, high = config["timeseries"]["augment"]["eps_range"]
     if low > high:
         problems.append(f"config key 'timeseries.augment.eps_range': {[low, high]} is not a range (low > high)")
-    for key, seeds in (("defense.seeds", config["defense"]["seeds"]), ("audio.attacks.seeds", config["audio"]["attacks"]["seeds"])):
-        unknown_seeds = sorted(set(seeds) - set(config["seeds"]))
+    audio = config["audio"]
+    subsets = (
+        ("defense.seeds", config["defense"]["seeds"], "seeds", config["seeds"]),
+        ("audio.seeds", audio["seeds"], "seeds", config["seeds"]),
+        ("audio.attacks.seeds", audio["attacks"]["seeds"], "audio.seeds", audio["seeds"]),
+    )
+    for key, seeds, parent_key, parent in subsets:
+        unknown_seeds = sorted(set(seeds) - set(parent))
         if unknown_seeds:
-            problems.append(f"config key '{key}': {unknown_seeds} are not in 'seeds' {config['seeds']}")
+            problems.append(f"config key '{key}': {unknown_seeds} are not in '{parent_key}' {parent}")
     return problems + audio_consistency_problems(config["audio"])
 
 
 def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """Raise ConfigError listing every problem of ``config``; return None if it is valid."""
+    """Raise ConfigError listing every problem of ``config``, then MissingDataError listing the
+    data it would download when ``missing_data`` is ``stop``; return None if it can run."""
     problems = schema_problems(config, schema)
     if not problems:
         problems = consistency_problems(config) + data_problems(config)
     if problems:
         raise ConfigError(problems)
+    if config["missing_data"] == "stop":
+        missing = missing_datasets(config)
+        if missing:
+            raise MissingDataError(missing, HOW_TO_GET_MISSING_DATA)
 
 
 def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings:

@@ -42,6 +42,9 @@ PUBLISHED = {
     "fawaz2019": str(REPO / "config" / "published" / "fawaz2019_resnet_attacks.csv"),
     "sarkar2020": str(REPO / "config" / "published" / "sarkar2020_augmentation.csv"),
     "sallo2020": str(REPO / "config" / "published" / "sallo2020_audio.csv"),
+    "post_averaging2020": str(
+        REPO / "config" / "published" / "post_averaging_2020.csv"
+    ),
 }
 
 # The configured augmentation methods, and the datasets the seed's Figure 3 shows (two, as the seed).
@@ -101,14 +104,24 @@ def timeseries_metrics(wildcards=None):
     )
 
 
+def defended_runs():
+    """The trained classifiers post-averaging defends: of defense.seeds, the baselines or all."""
+    return [
+        run
+        for run in timeseries_runs()
+        if run["seed"] in DEF["seeds"]
+        and (DEF["models"] == "all" or run["method"] == "baseline")
+    ]
+
+
 def defense_files(name):
-    """One file per defended model (baseline models of defense.seeds)."""
-    return expand(
-        "results/defense/{dataset}/baseline/none/seed{seed}/{name}",
-        dataset=TS["datasets"],
-        seed=DEF["seeds"],
-        name=name,
-    )
+    """One file per defended model."""
+    return [
+        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/{name}".format(
+            name=name, **run
+        )
+        for run in defended_runs()
+    ]
 
 
 def augmentation_figures():
@@ -207,7 +220,7 @@ def audio_metrics(wildcards=None):
         representation=AUDIO["representations"],
         model=AUDIO["models"],
         training=AUDIO_TRAININGS,
-        seed=config["seeds"],
+        seed=AUDIO["seeds"],
     )
 
 
@@ -282,6 +295,15 @@ def audio_targets():
         "results/audio/tables/table1.tex",
         "results/audio/tables/table1.html",
         "results/audio/figures/representations.png",
+    ]
+
+
+def data_targets():
+    """The prepared UCR sets and the audio folders: what `download_data` asks for."""
+    return expand("results/timeseries/{dataset}/data.npz", dataset=TS["datasets"]) + [
+        audio_source_folder(AUDIO, dataset)[0]
+        for dataset in AUDIO["datasets"]
+        if dataset != "synthetic"
     ]
 
 

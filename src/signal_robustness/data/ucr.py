@@ -115,6 +115,11 @@ def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
     return "download"
 
 
+def ucr_download_cached(name: str, download_dir: str | os.PathLike) -> bool:
+    """Whether aeon has already downloaded ``name`` into ``download_dir`` (it then loads offline)."""
+    return (Path(download_dir) / name / f"{name}_TRAIN.ts").is_file()
+
+
 def z_normalise(x: np.ndarray) -> np.ndarray:
     """Per-series z-normalisation; constant series are centred, not divided by 0."""
     mean = x.mean(axis=-1, keepdims=True)

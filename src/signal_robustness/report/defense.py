@@ -89,12 +89,12 @@ def _in_attack_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
-    """The seed's Table 1 per dataset and attack, tidy, mean over seeds; the adaptive
+    """The seed's Table 1 per model and attack, tidy, mean over seeds; the adaptive
     EOT-PGD accuracy at the same (eps, K, r) is one more value of the PGD row only."""
     rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
     rows.loc[rows["attack"] != "pgd", "adaptive_acc"] = np.nan
     values = PROTOCOL_COLUMNS + ["adaptive_acc"]
-    return aggregate_over_seeds(rows, ["dataset", "method", "attack"], values)
+    return aggregate_over_seeds(rows, ["dataset", "method", "feat_sim", "attack"], values)
 
 
 def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFrame:
@@ -102,14 +102,44 @@ def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFra
     rows = summary[(summary["attack"] == attack) & np.isclose(summary["eps"], eps)
                    & np.isclose(summary["radius"], summary["selected_radius"])]
     values = PROTOCOL_COLUMNS + ["inference_ms_undefended", "inference_ms_defended"]
-    return aggregate_over_seeds(rows, ["dataset", "method", "n_directions"], values)
+    return aggregate_over_seeds(rows, ["dataset", "method", "feat_sim", "n_directions"], values)
+
+
+def model_columns(tidy: pd.DataFrame) -> list[str]:
+    """The columns that tell defended models of one dataset apart: none when only baselines were defended."""
+    return ["method", "feat_sim"] if len(tidy[["method", "feat_sim"]].drop_duplicates()) > 1 else []
+
+
+def with_published(tidy: pd.DataFrame, published: pd.DataFrame, table: str, by: Sequence[str]) -> pd.DataFrame:
+    """``tidy`` (source 'ours') followed by the seed's rows of ``table`` (source 'published').
+
+    The seed's datasets (ImageNet, CIFAR-10) are not ours: its rows stand beside ours for the
+    shape of the results, with its network in the method column and no spread."""
+    ours = tidy.assign(source="ours")
+    rows = published[published["table"] == table].rename(columns={"model": "method", "inference_s_defended": "inference_ms_defended"})
+    rows = rows.assign(feat_sim=np.nan, inference_ms_defended=rows["inference_ms_defended"] * 1000.0)
+    values = [value for value in dict.fromkeys(tidy["value"]) if value in rows.columns]
+    theirs = rows.melt(id_vars=[c for c in by if c in rows.columns], value_vars=values, var_name="value", value_name="mean")
+    theirs = theirs.dropna(subset=["mean"]).assign(std=0.0, n_seeds=1, source="published")
+    return pd.concat([ours, theirs[list(ours.columns)]], ignore_index=True)
+
+
+def _key_label(column: str, value: object) -> object:
+    """A layout row label: attacks by name, Feat-Sim as yes/no, a missing value (published rows) as '–'."""
+    if pd.isna(value):
+        return "–"
+    if column == "attack":
+        return ATTACK_LABELS.get(value, value)
+    if column == "feat_sim":
+        return "yes" if value else "no"
+    return value
 
 
 def layout(tidy: pd.DataFrame, index: Sequence[str], digits: int = 1) -> pd.DataFrame:
     """Wide, readable layout: one row per ``index``, one column per value, 'mean ± std'."""
     cells: dict[tuple, dict[str, str]] = {}
     for _, row in tidy.iterrows():
-        key = tuple(ATTACK_LABELS.get(row[c], row[c]) if c == "attack" else row[c] for c in index)
+        key = tuple(_key_label(c, row[c]) for c in index)
         d = 0 if row["value"] == "n_adv" else digits
         cells.setdefault(key, {})[COLUMN_LABELS.get(row["value"], row["value"])] = format_mean_std(
             row["mean"], row["std"], int(row["n_seeds"]), d

@@ -1,0 +1,143 @@
+"""The workflow's DAG without running it: bad input stops before any job, lint, the SLURM
+profile (dry-run only: its executor waits for a cluster) and config/paper.yaml's jobs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflow_runs import TINY, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def _broken_archive(root: Path) -> Path:
+    folder = root / "archive" / "Broken"
+    folder.mkdir(parents=True)
+    (folder / "Broken_TRAIN.tsv").write_text("1\t0.1\t0.2\n2\t0.3\tnot-a-number\n")
+    (folder / "Broken_TEST.tsv").write_text("1\t0.1\t0.2\n")
+    return root / "archive"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"timeseries": {"attacks": {"fgsm": {"eps": -0.1}, "bim": TINY["timeseries"]["attacks"]["bim"]}}}, "timeseries.attacks.fgsm.eps': -0.1"),
+        ({"timeseries": {"epochs": -1}}, "timeseries.epochs': -1"),
+        ({"timeseries": {"epoch": 3}}, "'timeseries.epoch' is not a known key"),
+        ({"timeseries": {"datasets": ["GunPoint", "NoSuchSet"]}}, "NoSuchSet"),
+        ({"ucr_archive_dir": "missing/archive"}, "'missing/archive' is not a folder"),
+        ("broken-archive", "Broken_TRAIN.tsv"),
+        ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
+        ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
+        ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
+        ("audio-folder-without-metadata", "meta/esc50.csv"),
+        ({"audio": {"attacks": {"threshold": 1.5}}}, "audio.attacks.threshold': 1.5 is greater than the maximum of 1"),
+        ({"audio": {"attacks": {"methods": {"jsma": {"budget": "gamma", "grid": [0.1, 1.5]}}}}},
+         "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5"),
+        ({"audio": {"attacks": {"methods": {"bim_c": {"budget": "eps", "grid": [1.0]}}}}},
+         "'audio.attacks.methods.bim_c': unknown attack 'bim_c'"),
+        ({"audio": {"attacks": {"methods": {"bim_b": {"budget": "eps", "grid": [0.0, 1.0]}}}}},
+         "'audio.attacks.methods.bim_b': bim_b: every budget must be > 0, got [0.0, 1.0]"),
+    ],
+    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
+         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata",
+         "attack-threshold-above-one", "jsma-gamma-above-one", "unknown-audio-attack", "zero-budget"],
+)
+def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
+    if change == "broken-archive":
+        change = {"ucr_archive_dir": str(_broken_archive(tmp_path)), "timeseries": {"datasets": ["Broken"]}}
+    if change == "audio-folder-without-metadata":
+        (tmp_path / "esc50" / "audio").mkdir(parents=True)
+        change = {"audio": {"datasets": ["esc10"], "local_dirs": {"esc50": str(tmp_path / "esc50"), "urbansound8k": None}}}
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    for key, value in change.items():
+        if isinstance(value, dict):
+            config.setdefault(key, {}).update(value)
+        else:
+            config[key] = value
+    done = snakemake(repo, tmp_path, "--cores", "1", config=config)
+    assert done.returncode != 0
+    assert expected in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_dataset_without_local_folder_is_downloaded_by_soundata_first(repo, tmp_path):
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    config["audio"]["datasets"] = ["esc10"]
+    done = snakemake(repo, tmp_path, "-n", "results/audio/summary.csv", config=config, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-2000:]
+    download = [block for block in out.split("rule ")[1:] if block.startswith("download_audio")]
+    assert len(download) == 1 and "resources/audio/esc50" in download[0]
+    assert "results/audio/esc10/clips.csv" in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean(repo, tmp_path):
+    done = snakemake(repo, tmp_path, "--lint")
+    assert done.returncode == 0
+    assert "Lints for" not in done.stdout + done.stderr
+
+
+def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
+    done = snakemake(repo, tmp_path, "-n", "--profile", str(repo / "profiles" / "slurm"), config=TINY, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-2000:]
+    assert "This was a dry-run" in out
+    blocks = out.split("rule ")[1:]
+    train_jobs = [block for block in blocks if block.startswith("train_timeseries")]
+    ts = TINY["timeseries"]
+    variants = 1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])  # baseline + each method and regulariser
+    assert len(train_jobs) == variants * len(TINY["seeds"])
+    # Time-series training shares one GPU per (dataset, seed): one group job each, GPU asked once (gres).
+    assert out.count("Group job timeseries_training") == len(ts["datasets"]) * len(TINY["seeds"])
+    assert all("gres=gpu:1" in block and "gpu=0" in block and "slurm_partition=gpu" in block for block in train_jobs)
+    # Every other job that asks for a GPU is sent to the GPU partition.
+    gpu_jobs = [block for block in blocks if "gpu=1" in block]
+    assert {block.split(":")[0] for block in gpu_jobs} >= {"train_audio", "evaluate_audio", "fit_odenet", "attack_audio"}
+    assert all("slurm_partition=gpu" in block for block in gpu_jobs)
+    assert not (tmp_path / "results").exists()
+
+
+def _job_counts(dry_run_output: str) -> dict[str, int]:
+    """Snakemake's 'Job stats' table of a dry run: rule -> jobs."""
+    stats = dry_run_output.split("Job stats:", 1)[1].split("\ntotal", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M)}
+
+
+def _readme_paper_jobs(readme: str) -> dict[str, int]:
+    """The README's table of config/paper.yaml's jobs per rule."""
+    section = readme.split("<!-- paper-jobs -->", 2)[1]
+    return {m.group(1): int(m.group(2).replace(",", "")) for m in re.finditer(r"^\| `(\w+)` \| ([\d,]+) \|", section, re.M)}
+
+
+def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
+    # Downloads allowed, so the DAG builds without the data; nothing runs.
+    done = snakemake(repo, tmp_path, "-n", "--configfile", str(repo / "config" / "paper.yaml"),
+                     "--config", "missing_data=download", timeout=600)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    counts = _job_counts(out)
+    stated = _readme_paper_jobs((repo / "README.md").read_text())
+    assert counts == stated
+    paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
+    ts, seeds = paper["timeseries"], paper["seeds"]
+    models = len(ts["datasets"]) * (1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])) * len(seeds)
+    assert counts["train_timeseries"] == counts["attack_timeseries"] == models == 440
+    assert counts["adaptive_attack"] == models  # post-averaging on every trained model
+    assert not (tmp_path / "results").exists()
+
+
+def test_paper_config_without_its_data_stops_with_the_list(repo, tmp_path):
+    done = snakemake(repo, tmp_path, "-n", "--configfile", str(repo / "config" / "paper.yaml"), timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
+    for name in paper["timeseries"]["datasets"] + paper["audio"]["datasets"]:
+        assert f"'{name}'" in out, name
+    assert "missing_data=download" in out and "download_data" in out
+    assert not (tmp_path / "results").exists()
