@@ -96,3 +96,19 @@ def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_seed
     assert ("ours", "GunPoint", "rand_grad", "yes", "PGD") in wide.index
     assert wide.loc[("published", "CIFAR-10", "ResNet-110", "–", "C&W L2"), "Defence rate"] == "93.7"
     assert len(wide) == 2 + 8  # our two models' PGD rows, the seed's eight rows
+
+
+def test_post_averaging_tables_name_audio_models_by_representation_model_and_training(repo):
+    from signal_robustness.report.defense import AUDIO_KEYS, layout, model_columns, model_keys, table1, with_published
+
+    summary = _defense_summary().drop(columns=["method", "feat_sim"])
+    summary = summary.assign(representation="stft", model=np.where(summary["clean_acc"] > 85, "resnet56", "vgg16"),
+                             adversarial_training=summary["clean_acc"] < 85)
+    assert model_keys(summary) == AUDIO_KEYS
+    tidy = table1(summary, eps=0.1, n_directions=6)
+    assert model_columns(tidy) == ["representation", "model", "adversarial_training"]
+    published = pd.read_csv(repo / "config" / "published" / "post_averaging_2020.csv")
+    both = with_published(tidy, published, "table1", [*AUDIO_KEYS[:-1], "attack"])
+    wide = layout(both, ["source", "dataset", *model_columns(tidy), "attack"])
+    assert wide.loc[("ours", "GunPoint", "stft", "vgg16", "yes", "PGD"), "Original clean"] == "80.5 ± 0.7"
+    assert ("published", "ImageNet", "–", "ResNet-152", "–", "PGD") in wide.index

@@ -12,6 +12,7 @@ import pytest
 import torch
 import yaml
 
+from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.models import build_model
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, RUN_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
@@ -236,3 +237,43 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
     assert "representations.png" in html and "Audio" in html
     assert "adversarial_examples.png" in html and "table3" in html
+
+
+def test_post_averaging_defends_an_audio_model(tiny_run, repo):
+    # The tiny run's audio models, defended with image-scale budgets: one model's seven jobs.
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    config["defense"]["audio"] = {"n_test": 6, "eps": 0.05, "eps_grid": [0.0, 0.1], "radius_grid": [0.5, 2.0]}
+    run = tiny_run / "results" / "defense" / "audio" / "synthetic" / "stft" / "resnet56" / "adversarial" / "seed1"
+    targets = [str((run / name).relative_to(tiny_run)) for name in ("post_averaging.csv", "adaptive.csv")]
+    done = snakemake(repo, tiny_run, "--cores", "2", *targets, config=config)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "rule train_audio" not in done.stdout + done.stderr  # the trained models are reused
+    rows = pd.read_csv(run / "post_averaging.csv")
+    identity = {"dataset": "synthetic", "representation": "stft", "model": "resnet56", "adversarial_training": True, "seed": 1}
+    for column, value in identity.items():
+        assert (rows[column] == value).all(), column
+    assert set(rows["attack"]) == set(TINY["defense"]["attacks"])
+    assert set(rows["radius"]) == {0.5, 2.0} and rows["selected_radius"].isin([0.5, 2.0]).all()
+    radius = json.loads((run / "radius.json").read_text())
+    assert radius["selected_radius"] in (0.5, 2.0)
+    # The attacked images stay in [0, 1] and within each L-inf budget of their clean clip.
+    audio = tiny_run / "results" / "audio" / "synthetic"
+    trained = audio / "stft" / "resnet56" / "adversarial" / "seed1"
+    inputs = {
+        "clips": audio / "clips.csv", "split": audio / "splits" / "seed1.csv", "stft": audio / "features" / "stft.npy",
+        "models": [trained / f"fold{fold}" / "model.pt" for fold in (0, 1)],
+        "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
+        "metrics": trained / "metrics.json",
+    }
+    defended = load_defended_run({**identity, "training": "adversarial", "seed": "1"}, inputs)
+    attacked = np.load(run / "attacked" / "fgsm.npz")
+    clean, _ = defended.test_at(attacked["indices"])
+    for i, eps in enumerate(attacked["eps"]):
+        adversarial = attacked[f"adversarial_{i}"]
+        assert 0.0 <= adversarial.min() and adversarial.max() <= 1.0
+        assert np.abs(adversarial - clean.numpy()).max() <= eps + 1e-6
+    adaptive = pd.read_csv(run / "adaptive.csv")
+    assert list(adaptive["eps"]) == [0.0, 0.05, 0.1]
+    at_zero = adaptive[adaptive["eps"] == 0.0].iloc[0]
+    assert at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]
+    assert (np.diff(adaptive["adaptive_acc"]) <= 1e-9).all()

@@ -271,6 +271,42 @@ def audio_figure_searches(wildcards=None):
     }
 
 
+# Post-averaging on the audio models (defense.audio): its own image-scale budgets and radii.
+DEF_AUDIO = DEF["audio"]
+DEF_AUDIO_EPS_GRID = (
+    sorted(set(DEF_AUDIO["eps_grid"]) | {DEF_AUDIO["eps"]}) if DEF_AUDIO else []
+)
+
+
+def defense_audio_files(name):
+    """One file per defended audio model (every trained one, of defense.seeds and audio.seeds)."""
+    if not DEF_AUDIO:
+        return []
+    return expand(
+        "results/defense/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/{name}",
+        dataset=AUDIO["datasets"],
+        representation=AUDIO["representations"],
+        model=AUDIO["models"],
+        training=AUDIO_TRAININGS,
+        seed=sorted(set(DEF["seeds"]) & set(AUDIO["seeds"])),
+        name=name,
+    )
+
+
+def defense_audio_targets():
+    if not defense_audio_files("adaptive.csv"):
+        return []
+    return (
+        ["results/defense/audio/summary.csv"]
+        + expand(
+            "results/defense/audio/tables/{table}.{ext}",
+            table=["table1", "table2"],
+            ext=["csv", "md", "tex", "html"],
+        )
+        + ["results/defense/audio/tables/adaptive_checks.csv"]
+    )
+
+
 def audio_attack_targets():
     if not AUDIO_ATTACKS:
         return []
@@ -311,6 +347,7 @@ def all_targets():
     return (
         augmentation_figures()
         + audio_targets()
+        + defense_audio_targets()
         + [
             "results/timeseries/summary.csv",
             "results/timeseries/tables/fawaz_comparison.csv",

@@ -103,6 +103,53 @@ rule post_averaging_tables:
         "../scripts/post_averaging_tables.py"
 
 
+rule post_averaging_audio_tables:
+    """The seed's Tables 1 and 2 on the audio models beside its published rows, and the sanity checks."""
+    input:
+        summary="results/defense/audio/summary.csv",
+        adaptive="results/defense/audio/adaptive.csv",
+        published=PUBLISHED["post_averaging2020"],
+    output:
+        table1_csv="results/defense/audio/tables/table1.csv",
+        table1_md="results/defense/audio/tables/table1.md",
+        table1_tex="results/defense/audio/tables/table1.tex",
+        table1_html=report(
+            "results/defense/audio/tables/table1.html",
+            caption="../report/post_averaging_audio_table1.rst",
+            category="Post-averaging",
+            labels={
+                "table": "audio models, Table 1: attacks, defence rate, adaptive attack"
+            },
+        ),
+        table2_csv="results/defense/audio/tables/table2.csv",
+        table2_md="results/defense/audio/tables/table2.md",
+        table2_tex="results/defense/audio/tables/table2.tex",
+        table2_html=report(
+            "results/defense/audio/tables/table2.html",
+            caption="../report/post_averaging_audio_table2.rst",
+            category="Post-averaging",
+            labels={"table": "audio models, Table 2: number of directions K"},
+        ),
+        sanity_csv=report(
+            "results/defense/audio/tables/adaptive_checks.csv",
+            caption="../report/post_averaging_checks.rst",
+            category="Post-averaging",
+            labels={"table": "audio models, adaptive attack: sanity checks"},
+        ),
+    log:
+        "logs/post_averaging_audio_tables/tables.log",
+    benchmark:
+        "benchmarks/post_averaging_audio_tables/tables.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        eps=DEF_AUDIO["eps"] if DEF_AUDIO else None,
+        n_directions=DEF["n_directions"],
+        adaptive=DEF["adaptive"],
+    script:
+        "../scripts/post_averaging_tables.py"
+
+
 rule post_averaging_figures:
     """The seed's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack)."""
     input:

@@ -3,10 +3,9 @@
 import pandas as pd
 
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, budget_search, search_rows, search_summary
-from signal_robustness.io import load_json, load_npy, load_state_dict, save_json, save_npz
-from signal_robustness.models import build_model
+from signal_robustness.io import load_json, load_npy, save_json, save_npz
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays
+from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, selected_fold_model
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
@@ -15,8 +14,7 @@ with log_to_file(snakemake.log[0]) as log:
     seed = int(wildcards.seed)
     table = pd.read_csv(snakemake.input.clips)
     fold = load_json(snakemake.input.metrics)["selected_fold"]
-    models = {load_json(summary)["fold"]: path for summary, path in zip(snakemake.input.trainings, snakemake.input.models)}
-    model = load_state_dict(models[fold], build_model(wildcards.model, 1, int(table["label"].nunique())))
+    model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
     x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
     positions = attack_samples(model, x_test, y_test, settings["samples"], seed, device)

@@ -1,9 +1,9 @@
-"""Rule post_averaging_tables: summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
+"""Rule post_averaging_tables(_audio): summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
 
 import pandas as pd
 
 from signal_robustness.io import save_csv, save_text
-from signal_robustness.report.defense import layout, model_columns, sanity_table, table1, table2, with_published
+from signal_robustness.report.defense import layout, model_columns, model_keys, sanity_table, table1, table2, with_published
 from signal_robustness.report.tables import render_layout
 from signal_robustness.runtime import log_to_file
 
@@ -15,12 +15,13 @@ with log_to_file(snakemake.log[0]):
     published = pd.read_csv(snakemake.input.published)
     first = table1(summary, params.eps, params.n_directions)
     models = model_columns(first)
-    first = with_published(first, published, "table1", ["dataset", "method", "feat_sim", "attack"])
+    keys = model_keys(summary)[:-1]  # dataset and the model's columns, not the seed
+    first = with_published(first, published, "table1", [*keys, "attack"])
     caption = (
         f"Post-averaging against attacks on the undefended model (ε = {params.eps}, K = {params.n_directions}, "
         f"r chosen on training data; accuracies and defence rate in %, mean ± std over seeds {seeds}). "
         f"The adaptive EOT-PGD column attacks the defended model itself ({params.adaptive['steps']} steps, "
-        f"{params.adaptive['eot_samples']} draw(s) per step, first {params.adaptive['n_test']} test series). "
+        f"{params.adaptive['eot_samples']} draw(s) per step, first {params.adaptive['n_test']} test inputs). "
         "Published: the seed's Table 1 (ImageNet and CIFAR-10, ε = 8/255, K = 15), which we do not run; "
         "its rows show the shape of the results, not a cell-by-cell comparison."
     )
@@ -31,7 +32,7 @@ with log_to_file(snakemake.log[0]):
     save_text(output.table1_html, rendered["html"])
     second = table2(summary, params.eps)
     models = model_columns(second)
-    second = with_published(second, published, "table2", ["dataset", "method", "feat_sim", "n_directions"])
+    second = with_published(second, published, "table2", [*keys, "n_directions"])
     caption = (
         f"Post-averaging with K directions against PGD (ε = {params.eps}); inference time per input in ms. "
         "Published: the seed's Table 2 (ImageNet, ε = 8/255, r = 30), which we do not run."

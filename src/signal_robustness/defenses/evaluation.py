@@ -26,11 +26,6 @@ def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.dev
     return predict(defended, x, device, batch_size=inputs_per_batch)
 
 
-def data_bounds(x: np.ndarray | torch.Tensor, margin: float) -> tuple[float, float]:
-    """A finite box around the data, wide enough (``margin``) never to bind a budgeted attack."""
-    return float(x.min()) - margin, float(x.max()) + margin
-
-
 def choose_radius(
     model: nn.Module,
     x_train: torch.Tensor,
@@ -165,11 +160,3 @@ def adaptive_rows(
             "adaptive_linf_max": float((adaptive - x).flatten(1).abs().amax(dim=1).max()),
         })
     return rows
-
-
-def defense_subset(x_test: np.ndarray, y_test: np.ndarray, n_test: int | None, seed: int):
-    """The stratified test subsample every defence step uses: (indices, x, y) as tensors."""
-    from signal_robustness.evaluate.protocol import stratified_subset
-
-    indices = stratified_subset(y_test, n_test, seed)
-    return indices, torch.from_numpy(x_test[indices]), torch.from_numpy(y_test[indices])

@@ -10,7 +10,9 @@ import pandas as pd
 
 from signal_robustness.report.tables import format_mean_std
 
-MODEL_KEYS = ["dataset", "method", "feat_sim", "seed"]
+# The columns that name a defended model, per branch.
+TIMESERIES_KEYS = ["dataset", "method", "feat_sim", "seed"]
+AUDIO_KEYS = ["dataset", "representation", "model", "adversarial_training", "seed"]
 CONFIG_KEYS = ["eps", "n_directions", "radius"]
 PROTOCOL_COLUMNS = ["clean_acc", "attacked_acc", "defended_clean_acc", "defended_attacked_acc", "defence_rate", "n_adv"]
 COLUMN_LABELS = {
@@ -27,6 +29,11 @@ COLUMN_LABELS = {
 ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD", "deepfool": "DeepFool", "cw": "C&W L2"}
 
 
+def model_keys(frame: pd.DataFrame) -> list[str]:
+    """The identity columns of ``frame``'s defended models: the audio branch's when it names a representation."""
+    return AUDIO_KEYS if "representation" in frame.columns else TIMESERIES_KEYS
+
+
 def _concat(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     frames = [pd.read_csv(path) for path in paths]
     if not frames:
@@ -39,25 +46,28 @@ def adaptive_with_checks(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     ``check_eps0_is_clean`` (eps 0 reproduces the defended clean accuracy),
     ``check_monotone`` (accuracy never rises with eps) and
     ``check_at_least_transferred`` (the adaptive attack is at least as strong as the transferred one)."""
-    table = _concat(paths).sort_values(MODEL_KEYS + ["eps"]).reset_index(drop=True)
+    table = _concat(paths)
+    keys = model_keys(table)
+    table = table.sort_values(keys + ["eps"]).reset_index(drop=True)
     checks = []
-    for _, group in table.groupby(MODEL_KEYS, sort=False):
+    for _, group in table.groupby(keys, sort=False):
         at_zero = group[group["eps"] == 0]
         checks.append({
-            **{key: group[key].iloc[0] for key in MODEL_KEYS},
+            **{key: group[key].iloc[0] for key in keys},
             "check_eps0_is_clean": bool((at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]).all()) if len(at_zero) else np.nan,
             "check_monotone": bool((np.diff(group["adaptive_acc"].to_numpy()) <= 1e-9).all()),
             "check_at_least_transferred": bool((group["adaptive_acc"] <= group["transferred_acc"] + 1e-9).all()),
         })
-    return table.merge(pd.DataFrame(checks), on=MODEL_KEYS, how="left")
+    return table.merge(pd.DataFrame(checks), on=keys, how="left")
 
 
 def defense_summary(post_averaging_paths: Iterable[str | os.PathLike], adaptive: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, attack, eps, K, r) with the adaptive accuracy of the same (eps, K, r)."""
     rows = _concat(post_averaging_paths)
-    adaptive_columns = adaptive[MODEL_KEYS + CONFIG_KEYS + ["adaptive_acc", "transferred_acc", "n_adaptive"]]
-    merged = rows.merge(adaptive_columns, on=MODEL_KEYS + CONFIG_KEYS, how="left")
-    return merged.sort_values(MODEL_KEYS + ["attack", "eps", "n_directions", "radius"]).reset_index(drop=True)
+    keys = model_keys(rows)
+    adaptive_columns = adaptive[keys + CONFIG_KEYS + ["adaptive_acc", "transferred_acc", "n_adaptive"]]
+    merged = rows.merge(adaptive_columns, on=keys + CONFIG_KEYS, how="left")
+    return merged.sort_values(keys + ["attack", "eps", "n_directions", "radius"]).reset_index(drop=True)
 
 
 def aggregate_over_seeds(frame: pd.DataFrame, by: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
@@ -94,7 +104,7 @@ def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame
     rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
     rows.loc[rows["attack"] != "pgd", "adaptive_acc"] = np.nan
     values = PROTOCOL_COLUMNS + ["adaptive_acc"]
-    return aggregate_over_seeds(rows, ["dataset", "method", "feat_sim", "attack"], values)
+    return aggregate_over_seeds(rows, [*model_keys(summary)[:-1], "attack"], values)
 
 
 def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFrame:
@@ -102,24 +112,28 @@ def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFra
     rows = summary[(summary["attack"] == attack) & np.isclose(summary["eps"], eps)
                    & np.isclose(summary["radius"], summary["selected_radius"])]
     values = PROTOCOL_COLUMNS + ["inference_ms_undefended", "inference_ms_defended"]
-    return aggregate_over_seeds(rows, ["dataset", "method", "feat_sim", "n_directions"], values)
+    return aggregate_over_seeds(rows, [*model_keys(summary)[:-1], "n_directions"], values)
 
 
 def model_columns(tidy: pd.DataFrame) -> list[str]:
-    """The columns that tell defended models of one dataset apart: none when only baselines were defended."""
-    return ["method", "feat_sim"] if len(tidy[["method", "feat_sim"]].drop_duplicates()) > 1 else []
+    """The columns that tell the defended models of one dataset apart in a layout: the
+    identity columns beyond dataset and seed, or none when they never vary (only baselines)."""
+    columns = model_keys(tidy)[1:-1]
+    return columns if len(tidy[columns].drop_duplicates()) > 1 else []
 
 
 def with_published(tidy: pd.DataFrame, published: pd.DataFrame, table: str, by: Sequence[str]) -> pd.DataFrame:
     """``tidy`` (source 'ours') followed by the seed's rows of ``table`` (source 'published').
 
     The seed's datasets (ImageNet, CIFAR-10) are not ours: its rows stand beside ours for the
-    shape of the results, with its network in the method column and no spread."""
+    shape of the results, with its network in the method (or model) column and no spread."""
     ours = tidy.assign(source="ours")
-    rows = published[published["table"] == table].rename(columns={"model": "method", "inference_s_defended": "inference_ms_defended"})
-    rows = rows.assign(feat_sim=np.nan, inference_ms_defended=rows["inference_ms_defended"] * 1000.0)
+    network = "model" if "model" in by else "method"
+    rows = published[published["table"] == table].rename(columns={"model": network, "inference_s_defended": "inference_ms_defended"})
+    rows = rows.assign(inference_ms_defended=rows["inference_ms_defended"] * 1000.0)
+    rows = rows.assign(**{column: np.nan for column in by if column not in rows.columns})
     values = [value for value in dict.fromkeys(tidy["value"]) if value in rows.columns]
-    theirs = rows.melt(id_vars=[c for c in by if c in rows.columns], value_vars=values, var_name="value", value_name="mean")
+    theirs = rows.melt(id_vars=list(by), value_vars=values, var_name="value", value_name="mean")
     theirs = theirs.dropna(subset=["mean"]).assign(std=0.0, n_seeds=1, source="published")
     return pd.concat([ours, theirs[list(ours.columns)]], ignore_index=True)
 
@@ -130,7 +144,7 @@ def _key_label(column: str, value: object) -> object:
         return "–"
     if column == "attack":
         return ATTACK_LABELS.get(value, value)
-    if column == "feat_sim":
+    if column in ("feat_sim", "adversarial_training"):
         return "yes" if value else "no"
     return value
 
@@ -151,4 +165,4 @@ def layout(tidy: pd.DataFrame, index: Sequence[str], digits: int = 1) -> pd.Data
 
 def sanity_table(adaptive: pd.DataFrame) -> pd.DataFrame:
     checks = [c for c in adaptive.columns if c.startswith("check_")]
-    return adaptive[MODEL_KEYS + checks].drop_duplicates().reset_index(drop=True)
+    return adaptive[model_keys(adaptive) + checks].drop_duplicates().reset_index(drop=True)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from signal_robustness.features import REPRESENTATIONS, compose_representation
+from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
@@ -131,3 +132,11 @@ def select_fold(validation_accuracies: Mapping[int, float]) -> int:
     if not validation_accuracies:
         raise ValueError("no trained fold to select from")
     return max(sorted(validation_accuracies), key=lambda fold: validation_accuracies[fold])
+
+
+def selected_fold_model(
+    model_name: str, n_classes: int, selected_fold: int, trainings: Sequence[str | os.PathLike], models: Sequence[str | os.PathLike]
+) -> nn.Module:
+    """The weights of the selected fold (each fold's training.json names its fold), in eval mode."""
+    by_fold = {load_json(training)["fold"]: path for training, path in zip(trainings, models)}
+    return load_state_dict(by_fold[selected_fold], build_model(model_name, 1, n_classes)).eval()

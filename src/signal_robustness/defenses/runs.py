@@ -1,0 +1,93 @@
+"""The trained models post-averaging defends, from either branch: model, data and identity.
+
+A time-series run is a ``data.npz`` and its ``model.pt``; an audio run is the selected
+fold's model with its dataset's clip table, split and base images. Both come back as a
+``DefendedRun`` whose train and test sets are indexed by position (audio images are read
+lazily: at the seed's size one image is 8 MB), so every defence step reads only the
+subset it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from signal_robustness.evaluate.protocol import stratified_subset
+from signal_robustness.features import REPRESENTATIONS
+from signal_robustness.io import load_json, load_npy
+from signal_robustness.report.tables import run_identity
+from signal_robustness.train.audio import IMAGE_BOUNDS, fold_arrays, held_out_test_arrays, selected_fold_model
+from signal_robustness.train.timeseries import load_trained_run
+
+
+@dataclass(frozen=True)
+class DefendedRun:
+    """A trained classifier, its training and test sets (indexable by positions) and the
+    columns that name it in tidy tables. ``bounds``: the input box (images), or None where
+    the data set it (z-normalised series)."""
+
+    model: nn.Module
+    x_train: Any
+    y_train: np.ndarray
+    x_test: Any
+    y_test: np.ndarray
+    identity: dict[str, object]
+    bounds: tuple[float, float] | None = None
+
+    def test_subset(self, n: int | None, seed: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+        """(positions, x, y) of the stratified test subsample every defence step uses (all for None)."""
+        positions = stratified_subset(self.y_test, n, seed)
+        return (positions, *self.test_at(positions))
+
+    def train_subset(self, n: int | None, seed: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+        positions = stratified_subset(self.y_train, n, seed)
+        return positions, torch.as_tensor(self.x_train[positions]), torch.as_tensor(self.y_train[positions])
+
+    def test_at(self, positions: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Test inputs and labels at ``positions`` (as stored with an attacked set)."""
+        return torch.as_tensor(self.x_test[positions]), torch.as_tensor(self.y_test[positions])
+
+    def attack_bounds(self, margin: float) -> tuple[float, float]:
+        """The box attacks clip to: the images' range, or one ``margin`` wider than the test data."""
+        if self.bounds is not None:
+            return self.bounds
+        x = torch.as_tensor(self.x_test)
+        return float(x.min()) - margin, float(x.max()) + margin
+
+
+def timeseries_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
+    """``inputs``: data (data.npz) and model (model.pt)."""
+    splits, model = load_trained_run(wildcards["dataset"], inputs["data"], inputs["model"])
+    identity = run_identity(wildcards["dataset"], wildcards["method"], wildcards["regulariser"], wildcards["seed"])
+    return DefendedRun(model, splits.x_train, splits.y_train, splits.x_test, splits.y_test, identity)
+
+
+def audio_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
+    """``inputs``: clips, split, one image file per base of the representation, the fold
+    models and their training.json (models, trainings) and the run's metrics.json."""
+    representation = wildcards["representation"]
+    table, split = pd.read_csv(inputs["clips"]), pd.read_csv(inputs["split"])
+    fold = load_json(inputs["metrics"])["selected_fold"]
+    model = selected_fold_model(wildcards["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"])
+    features = {base: load_npy(inputs[base]) for base in REPRESENTATIONS[representation]}
+    x_test, y_test = held_out_test_arrays(features, representation, table, split)
+    training = fold_arrays(features, representation, table, split, fold)
+    identity = {
+        "dataset": wildcards["dataset"],
+        "representation": representation,
+        "model": wildcards["model"],
+        "adversarial_training": wildcards["training"] == "adversarial",
+        "seed": int(wildcards["seed"]),
+    }
+    return DefendedRun(model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), identity, IMAGE_BOUNDS)
+
+
+def load_defended_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
+    """The run a defence rule names: an audio run when its wildcards name a representation."""
+    return audio_run(wildcards, inputs) if "representation" in wildcards else timeseries_run(wildcards, inputs)
