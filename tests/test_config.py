@@ -226,6 +226,15 @@ def test_no_attack_search_is_a_valid_config(default_config, schema):
     validate_config(default_config, schema)
 
 
+def test_audio_defence_needs_a_seed_shared_with_the_audio_models(default_config, schema):
+    default_config["seeds"] = [0, 1]
+    default_config["defense"]["seeds"] = [1]
+    default_config["defense"]["audio"] = {"n_test": 10, "eps": 0.03, "eps_grid": [0.0, 0.03], "radius_grid": [1.0]}
+    assert "config key 'defense.audio': no seed is in both 'defense.seeds' [1] and 'audio.seeds' [0]" in _problems(default_config, schema)
+    default_config["audio"]["seeds"] = [0, 1]
+    validate_config(default_config, schema)
+
+
 def test_attacked_seeds_must_be_trained_seeds(default_config, schema):
     default_config["seeds"] = [0, 1, 2]
     default_config["audio"]["seeds"] = [0, 1, 4]

@@ -270,6 +270,11 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
         unknown_seeds = sorted(set(seeds) - set(parent))
         if unknown_seeds:
             problems.append(f"config key '{key}': {unknown_seeds} are not in '{parent_key}' {parent}")
+    if config["defense"]["audio"] is not None and not set(config["defense"]["seeds"]) & set(audio["seeds"]):
+        problems.append(
+            f"config key 'defense.audio': no seed is in both 'defense.seeds' {config['defense']['seeds']} "
+            f"and 'audio.seeds' {audio['seeds']}, so no audio model would be defended"
+        )
     return problems + audio_consistency_problems(config["audio"])
 
 
