@@ -112,3 +112,16 @@ def test_post_averaging_tables_name_audio_models_by_representation_model_and_tra
     wide = layout(both, ["source", "dataset", *model_columns(tidy), "attack"])
     assert wide.loc[("ours", "GunPoint", "stft", "vgg16", "yes", "PGD"), "Original clean"] == "80.5 ± 0.7"
     assert ("published", "ImageNet", "–", "ResNet-152", "–", "PGD") in wide.index
+
+
+def test_post_averaging_figures_plot_the_baseline_models_only():
+    from signal_robustness.report.figures import eps_sweep, radius_sweep
+
+    summary = _defense_summary()
+    summary.loc[summary["method"] == "rand_grad", "defence_rate"] = 20.0  # baseline rows: 70
+    adaptive = summary[["dataset", "method", "feat_sim", "seed", "eps"]].drop_duplicates().assign(adaptive_acc=[50.0, 50.0, 5.0, 5.0])
+    defence_rate_curve = radius_sweep(summary, eps=0.1, n_directions=6, title="").axes[0].lines[0]
+    assert list(defence_rate_curve.get_ydata()) == [70.0]
+    bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[1]
+    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive EOT-PGD"][0]
+    assert list(adaptive_curve.get_ydata()) == [50.0]

@@ -3,10 +3,9 @@
 import pandas as pd
 
 from signal_robustness.evaluate.robustness import accuracy
-from signal_robustness.io import load_json, load_npy, load_state_dict, save_json
-from signal_robustness.models import build_model
+from signal_robustness.io import load_json, load_npy, save_json
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train.audio import held_out_test_arrays, select_fold
+from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
@@ -15,12 +14,11 @@ with log_to_file(snakemake.log[0]) as log:
     table = pd.read_csv(snakemake.input.clips)
     trainings = {summary["fold"]: summary for summary in map(load_json, snakemake.input.trainings)}
     fold = select_fold({f: summary["validation_accuracy"] for f, summary in trainings.items()})
-    weights = dict(zip(trainings, snakemake.input.models))[fold]
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
     x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
     # Pretrained or not, the adapted network has the same layers; the state dict holds every weight.
-    model = build_model(wildcards.model, 1, int(table["label"].nunique()))
-    test_accuracy = accuracy(load_state_dict(weights, model), x_test, y_test, device)
+    model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
+    test_accuracy = accuracy(model, x_test, y_test, device)
     selected = trainings[fold]
     validation = [summary["validation_accuracy"] for summary in trainings.values()]
     log.info("fold %d selected (validation %.1f %%); test accuracy %.1f %% on %d clips", fold,

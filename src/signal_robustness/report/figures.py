@@ -42,9 +42,17 @@ def _panels(n: int, rows: int = 1, height: float = 3.0):
     return figure, axes
 
 
+def _seed_setting(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the seed's setting, the plain classifier (baseline without Feat-Sim): with
+    defense.models all, other methods' rows would otherwise be averaged into its curves."""
+    return frame[(frame["method"] == "baseline") & ~frame["feat_sim"].astype(bool)]
+
+
 def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: str) -> plt.Figure:
     """Figure 2 of the seed: defence rate (top) and defended clean accuracy (bottom) against r,
-    one line per attack, mean over seeds; the dashed line marks the r chosen on training data."""
+    one line per attack, mean over seeds of the baseline models; the dashed line marks the r
+    chosen on training data."""
+    summary = _seed_setting(summary)
     rows = summary[np.isclose(summary["eps"], eps) & (summary["n_directions"] == n_directions)]
     datasets = list(dict.fromkeys(rows["dataset"]))
     figure, axes = _panels(len(datasets), rows=2)
@@ -71,7 +79,8 @@ def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: st
 def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, title: str) -> plt.Figure:
     """Figure 3 of the seed (top: defence rate against eps, per attack) and, beyond it
     (bottom), the defended model's accuracy under the transferred PGD and under the
-    adaptive EOT-PGD, beside the undefended model's PGD accuracy; means over seeds."""
+    adaptive EOT-PGD, beside the undefended model's PGD accuracy; means over seeds of the baseline models."""
+    summary, adaptive = _seed_setting(summary), _seed_setting(adaptive)
     rows = summary[(summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])]
     datasets = list(dict.fromkeys(rows["dataset"]))
     figure, axes = _panels(len(datasets), rows=2)
