@@ -81,7 +81,6 @@ def test_metrics_cover_every_configured_attack(trained_gunpoint, test_set, cpu):
     for name in ("fgsm", "bim"):
         assert 0.0 <= metrics[f"{name}_acc"] <= 100.0
         assert metrics[f"{name}_linf_max"] == pytest.approx(EPS, abs=1e-6)
-        assert metrics[f"{name}_seconds_per_sample"] > 0
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from signal_robustness.errors import InputError
+
 LOGGER = logging.getLogger("signal_robustness")
 
 
@@ -43,7 +45,8 @@ def log_to_file(path: str | os.PathLike | None) -> Iterator[logging.Logger]:
     """Send this process's logging, stdout and stderr (tqdm) to ``path``.
 
     An exception is written to the log with its traceback before it propagates,
-    so a failed job's log says why it failed.
+    so a failed job's log says why it failed. An ``InputError`` (bad data, a corrupt
+    artifact) is written as its message alone and ends the process with it.
     """
     if path is None:
         yield LOGGER
@@ -60,6 +63,10 @@ def log_to_file(path: str | os.PathLike | None) -> Iterator[logging.Logger]:
     sys.stdout = sys.stderr = handle
     try:
         yield LOGGER
+    except InputError as error:
+        # Input to fix, not a bug: one line in the log and on the console, no traceback.
+        handle.write(f"error: {error}\n")
+        raise SystemExit(f"error: {error}") from None
     except BaseException:
         handle.write(traceback.format_exc())
         raise

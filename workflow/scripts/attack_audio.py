@@ -1,9 +1,8 @@
 """Rule attack_audio: the selected fold model + test clips -> one attack's budget search (.npz, .json)."""
 
-import pandas as pd
 
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, budget_search, search_rows, search_summary
-from signal_robustness.io import load_json, load_npy, save_json, save_npz
+from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, selected_fold_model
 
@@ -12,11 +11,11 @@ with log_to_file(snakemake.log[0]) as log:
     device = select_device(snakemake.params.device)
     wildcards, settings = snakemake.wildcards, snakemake.params.settings
     seed = int(wildcards.seed)
-    table = pd.read_csv(snakemake.input.clips)
+    table = read_csv(snakemake.input.clips)
     fold = load_json(snakemake.input.metrics)["selected_fold"]
     model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
-    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
+    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split))
     positions = attack_samples(model, x_test, y_test, settings["samples"], seed, device)
     if len(positions) == 0:
         raise RuntimeError(f"the {wildcards.model} model of fold {fold} classifies no test clip correctly: nothing to attack")
@@ -43,7 +42,6 @@ with log_to_file(snakemake.log[0]) as log:
         "l2": result.l2,
         "linf": result.linf,
         "l0": result.l0,
-        "seconds": result.seconds,
         "example_clean": x[0].numpy(),
         "example_adversarial": result.example_adversarial,
     }

@@ -1,8 +1,7 @@
 """Rule audio_adversarial_figure: the searches of one model -> Figure 1 (a clip and its adversarial versions, PNG)."""
 
-import pandas as pd
 
-from signal_robustness.io import load_json, load_npz, save_figure
+from signal_robustness.io import load_json, load_npz, read_csv, save_figure
 from signal_robustness.report.attacks import ATTACK_LABELS
 from signal_robustness.report.audio import DATASET_LABELS, MODEL_LABELS, REPRESENTATION_LABELS
 from signal_robustness.report.figures import image_panels
@@ -10,7 +9,7 @@ from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
     params = snakemake.params
-    table = pd.read_csv(snakemake.input.clips)
+    table = read_csv(snakemake.input.clips)
     rows = {}
     for representation in params.representations:
         panels, clip = [], None

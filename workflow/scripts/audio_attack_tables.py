@@ -1,15 +1,14 @@
 """Rule audio_attack_tables: searches.csv + the paper's numbers -> Tables II and III (tidy CSV, Markdown, LaTeX, HTML)."""
 
-import pandas as pd
 
-from signal_robustness.io import save_csv, save_text
+from signal_robustness.io import read_csv, save_csv, save_text
 from signal_robustness.report.attacks import ATTACK_LABELS, table2, table2_layout, table3, table3_layout
 from signal_robustness.report.tables import render_layout
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
-    searches = pd.read_csv(snakemake.input.searches)
-    published = pd.read_csv(snakemake.input.published)
+    searches = read_csv(snakemake.input.searches)
+    published = read_csv(snakemake.input.published)
     settings, image = snakemake.params.settings, snakemake.params.image
     attacks = ", ".join(ATTACK_LABELS.get(name, name) for name in snakemake.params.attacks)
     seeds = int(searches["seed"].nunique())

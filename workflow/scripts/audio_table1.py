@@ -1,15 +1,14 @@
 """Rule audio_table1: summary.csv + the paper's numbers -> Table I (tidy CSV, Markdown, LaTeX, HTML)."""
 
-import pandas as pd
 
-from signal_robustness.io import save_csv, save_text
+from signal_robustness.io import read_csv, save_csv, save_text
 from signal_robustness.report.audio import table1, table1_layout
 from signal_robustness.report.tables import render_layout
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
-    summary = pd.read_csv(snakemake.input.summary)
-    tidy = table1(summary, pd.read_csv(snakemake.input.published))
+    summary = read_csv(snakemake.input.summary)
+    tidy = table1(summary, read_csv(snakemake.input.published))
     image, adversarial = snakemake.params.image, snakemake.params.adversarial
     caption = (
         "Table I (audio): test accuracy (%) of the original models and, in parentheses, its drop in points after "

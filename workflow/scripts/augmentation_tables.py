@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-import pandas as pd
 
-from signal_robustness.io import save_csv, save_text
+from signal_robustness.io import read_csv, save_csv, save_text
 from signal_robustness.report.augmentation import seed_table, seed_table_layout
 from signal_robustness.report.tables import render_layout
 from signal_robustness.runtime import log_to_file
@@ -16,8 +15,8 @@ TITLES = {
 }
 
 with log_to_file(snakemake.log[0]):
-    summary = pd.read_csv(snakemake.input.summary)
-    published = pd.read_csv(snakemake.input.published)
+    summary = read_csv(snakemake.input.summary)
+    published = read_csv(snakemake.input.published)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]
     folder = Path(snakemake.output.table1).parent

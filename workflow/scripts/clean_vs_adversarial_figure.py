@@ -1,14 +1,13 @@
 """Rule clean_vs_adversarial_figure: summary.csv + published numbers -> PNG."""
 
-import pandas as pd
 
-from signal_robustness.io import save_figure
+from signal_robustness.io import read_csv, save_figure
 from signal_robustness.report.figures import clean_vs_adversarial
 from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
-    table = fawaz_comparison(pd.read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
+    table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]
     title = (
         f"Baseline ResNet, {snakemake.params.epochs} epochs, mean ± std over {int(table['n_seeds'].max())} seeds; "

@@ -1,9 +1,8 @@
 """Rule evaluate_audio: the fold models -> metrics.json of the selected one on the test clips."""
 
-import pandas as pd
 
 from signal_robustness.evaluate.robustness import accuracy
-from signal_robustness.io import load_json, load_npy, save_json
+from signal_robustness.io import load_json, load_npy, read_csv, save_json
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
@@ -11,11 +10,11 @@ with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     wildcards = snakemake.wildcards
-    table = pd.read_csv(snakemake.input.clips)
+    table = read_csv(snakemake.input.clips)
     trainings = {summary["fold"]: summary for summary in map(load_json, snakemake.input.trainings)}
     fold = select_fold({f: summary["validation_accuracy"] for f, summary in trainings.items()})
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
-    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split))
+    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split))
     # Pretrained or not, the adapted network has the same layers; the state dict holds every weight.
     model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
     test_accuracy = accuracy(model, x_test, y_test, device)
@@ -40,7 +39,6 @@ with log_to_file(snakemake.log[0]) as log:
             "folds_trained": len(trainings),
             "epochs_trained": selected["epochs_trained"],
             "n_train": selected["n_train"],
-            "train_seconds": sum(summary["train_seconds"] for summary in trainings.values()),
             "image_height": int(x_test.shape[-2]),
             "image_width": int(x_test.shape[-1]),
             "fgsm_epsilon": snakemake.params.adversarial["epsilon"] if adversarial else None,

@@ -1,13 +1,12 @@
 """Rule fawaz_comparison_table: summary.csv + published numbers -> tidy CSV, Markdown, LaTeX, HTML."""
 
-import pandas as pd
 
-from signal_robustness.io import save_csv, save_text
+from signal_robustness.io import read_csv, save_csv, save_text
 from signal_robustness.report.tables import FAWAZ_SOURCE, comparison_layout, fawaz_comparison, load_published, render_layout
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
-    table = fawaz_comparison(pd.read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
+    table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
     n_seeds = int(table["n_seeds"].max())
     caption = (
         f"Baseline ResNet accuracy (%) on clean, FGSM and BIM test sets: ours (mean ± std over {n_seeds} seeds, "

@@ -1,15 +1,14 @@
 """Rule post_averaging_figures: summary.csv + adaptive.csv -> r sweep and eps sweep figures."""
 
-import pandas as pd
 
-from signal_robustness.io import save_figure
+from signal_robustness.io import read_csv, save_figure
 from signal_robustness.report.figures import eps_sweep, radius_sweep
 from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0]):
-    summary = pd.read_csv(snakemake.input.summary)
-    adaptive = pd.read_csv(snakemake.input.adaptive)
+    summary = read_csv(snakemake.input.summary)
+    adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
     save_figure(snakemake.output.radius, radius_sweep(
         summary, params.eps, params.n_directions,

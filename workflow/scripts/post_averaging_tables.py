@@ -1,18 +1,17 @@
 """Rule post_averaging_tables(_audio): summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
 
-import pandas as pd
 
-from signal_robustness.io import save_csv, save_text
+from signal_robustness.io import read_csv, save_csv, save_text
 from signal_robustness.report.defense import layout, model_columns, model_keys, sanity_table, table1, table2, with_published
 from signal_robustness.report.tables import render_layout
 from signal_robustness.runtime import log_to_file
 
 params, output = snakemake.params, snakemake.output
 with log_to_file(snakemake.log[0]):
-    summary = pd.read_csv(snakemake.input.summary)
-    adaptive = pd.read_csv(snakemake.input.adaptive)
+    summary = read_csv(snakemake.input.summary)
+    adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
-    published = pd.read_csv(snakemake.input.published)
+    published = read_csv(snakemake.input.published)
     first = table1(summary, params.eps, params.n_directions)
     models = model_columns(first)
     keys = model_keys(summary)[:-1]  # dataset and the model's columns, not the seed

@@ -1,15 +1,14 @@
 """Rule split_audio: clips.csv -> splits/seed<seed>.csv (clip, role, cv_fold)."""
 
-import pandas as pd
 
 from signal_robustness.data.audio import audio_split
-from signal_robustness.io import save_csv
+from signal_robustness.io import read_csv, save_csv
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]) as log:
     split_settings = snakemake.params.split
     split = audio_split(
-        pd.read_csv(snakemake.input.clips),
+        read_csv(snakemake.input.clips),
         protocol=split_settings["protocol"],
         seed=int(snakemake.wildcards.seed),
         test_fraction=split_settings["test_fraction"],

@@ -1,11 +1,9 @@
 """Rule train_audio: features + split -> one fold's model.pt, history.csv and training.json."""
 
-import time
-
 import pandas as pd
 
 from signal_robustness.config import audio_training_settings
-from signal_robustness.io import load_npy, save_csv, save_json, save_state_dict
+from signal_robustness.io import load_npy, read_csv, save_csv, save_json, save_state_dict
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fold_arrays
 from signal_robustness.train.losses import FGSMAdversarialLoss
@@ -14,9 +12,9 @@ with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     wildcards = snakemake.wildcards
-    table = pd.read_csv(snakemake.input.clips)
+    table = read_csv(snakemake.input.clips)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
-    arrays = fold_arrays(features, wildcards.representation, table, pd.read_csv(snakemake.input.split), int(wildcards.fold))
+    arrays = fold_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split), int(wildcards.fold))
     settings = audio_training_settings(snakemake.params.training)
     adversarial = None
     if wildcards.training == "adversarial":
@@ -24,7 +22,6 @@ with log_to_file(snakemake.log[0]) as log:
         adversarial = FGSMAdversarialLoss(params["epsilon"], params["alpha"], IMAGE_BOUNDS)
     log.info("%s on %s, %d training / %d validation images, %s", wildcards.model, device, len(arrays.x_train),
              len(arrays.x_validation), settings)
-    started = time.perf_counter()
     model, result = fit_audio_classifier(
         wildcards.model,
         arrays,
@@ -35,7 +32,6 @@ with log_to_file(snakemake.log[0]) as log:
         adversarial=adversarial,
         weights_path=snakemake.params.weights_path,
     )
-    seconds = time.perf_counter() - started
     best = result.best
     log.info("best validation accuracy %.3f at epoch %d of %d", best["validation_accuracy"], result.best_epoch, len(result.history))
     save_state_dict(snakemake.output.model, model)
@@ -52,7 +48,6 @@ with log_to_file(snakemake.log[0]) as log:
             "n_train": len(arrays.x_train),
             "n_validation": len(arrays.x_validation),
             "batch_size": result.batch_size,
-            "train_seconds": seconds,
             "device": str(device),
         },
     )

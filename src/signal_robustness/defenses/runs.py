@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.features import REPRESENTATIONS
-from signal_robustness.io import load_json, load_npy
+from signal_robustness.io import load_json, load_npy, read_csv
 from signal_robustness.report.tables import run_identity
 from signal_robustness.train.audio import IMAGE_BOUNDS, fold_arrays, held_out_test_arrays, selected_fold_model
 from signal_robustness.train.timeseries import load_trained_run
@@ -72,7 +71,7 @@ def audio_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> Defend
     """``inputs``: clips, split, one image file per base of the representation, the fold
     models and their training.json (models, trainings) and the run's metrics.json."""
     representation = wildcards["representation"]
-    table, split = pd.read_csv(inputs["clips"]), pd.read_csv(inputs["split"])
+    table, split = read_csv(inputs["clips"]), read_csv(inputs["split"])
     fold = load_json(inputs["metrics"])["selected_fold"]
     model = selected_fold_model(wildcards["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"])
     features = {base: load_npy(inputs[base]) for base in REPRESENTATIONS[representation]}

@@ -97,7 +97,6 @@ class SearchResult:
     l2: np.ndarray  # (b, n)
     linf: np.ndarray  # (b, n)
     l0: np.ndarray  # (b, n)
-    seconds: np.ndarray  # (b,) wall time of each budget's run
     queries: np.ndarray | None  # (b, n) model queries, black-box attacks only
     targets: np.ndarray | None  # (n,) the targets, targeted attacks only
     example_adversarial: np.ndarray  # (b, *image): the first sample's adversarial version at each budget
@@ -145,13 +144,13 @@ def budget_search(
     probe = search.build(search.grid[0], seed, bounds)
     # Drawn once for every sample, so a sample keeps its target at every budget and in any batch.
     targets = seeded_targets(model.eval().to(device), inputs, labels, seed) if probe.targeted else None
-    rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "seconds", "queries", "example")}
+    rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "queries", "example")}
     budgets = []
     for budget in search.grid:
         attack = search.build(budget, seed, bounds)
         started = time.perf_counter()
         out = run_attack(attack, model, inputs, labels, batch_size, device, targets=targets)
-        rows["seconds"].append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started  # logged only: artifacts hold no wall times
         predicted = predict(model, out.adversarial, device)
         # Success is re-read from the model, not trusted from the attack: the same rule for every attack.
         success = predicted == targets if targets is not None else predicted != labels
@@ -163,7 +162,7 @@ def budget_search(
         rows["queries"].append(None if out.queries is None else out.queries.numpy())
         rows["example"].append(out.adversarial[0].numpy())
         rate = float(success.float().mean())
-        log.info("%s %s=%g: fooling rate %.3f, %.2f s", search.attack, search.budget, budget, rate, rows["seconds"][-1])
+        log.info("%s %s=%g: fooling rate %.3f, %.2f s", search.attack, search.budget, budget, rate, seconds)
         if rate >= threshold:
             break
     queries = None if any(q is None for q in rows["queries"]) else np.stack(rows["queries"])
@@ -174,7 +173,6 @@ def budget_search(
         l2=np.stack(rows["l2"]),
         linf=np.stack(rows["linf"]),
         l0=np.stack(rows["l0"]),
-        seconds=np.asarray(rows["seconds"]),
         queries=queries,
         targets=None if targets is None else targets.numpy(),
         example_adversarial=np.stack(rows["example"]),
@@ -231,12 +229,11 @@ def search_summary(result: SearchResult, search: BudgetGrid, threshold: float, l
         "l2_bound": l2_bound,
         "fooling_rate_within_l2_bound": float(bounded.max()),
         "auc_within_l2_bound": fooling_rate_auc(result.budgets, bounded, search.grid[-1]),
-        "seconds": float(result.seconds.sum()),
     }
 
 
 def search_rows(result: SearchResult, search: BudgetGrid, l2_bound: float) -> list[dict[str, Any]]:
-    """One row per budget run: the fooling rate, the mean norms of successful perturbations, queries and time."""
+    """One row per budget run: the fooling rate, the mean norms of successful perturbations and queries."""
     rows = []
     bounded = bounded_fooling_rates(result, l2_bound)
     n = result.success.shape[1]
@@ -255,7 +252,6 @@ def search_rows(result: SearchResult, search: BudgetGrid, l2_bound: float) -> li
                 "linf_mean": mean_over_successes(result.linf[index], success),
                 "l0_mean": mean_over_successes(result.l0[index], success),
                 "queries_mean": math.nan if result.queries is None else float(result.queries[index].mean()),
-                "seconds_per_sample": float(result.seconds[index]) / max(1, n),
             }
         )
     return rows

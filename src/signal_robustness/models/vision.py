@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from signal_robustness.errors import InputError
 from signal_robustness.models.torchvision_compat import import_torchvision_models
 
 
@@ -73,7 +74,10 @@ def torchvision_classifier(
             options["init_weights"] = False  # the checkpoint replaces every weight
         model = getattr(models, spec.constructor)(weights=None, **options)
         # A torchvision checkpoint of GoogLeNet also holds the auxiliary heads: skip them.
-        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        except (RuntimeError, ValueError, EOFError, OSError) as error:
+            raise InputError(f"pretrained weights {weights_path} cannot be read as a state dict: {error}") from None
         state = {k: v for k, v in state.items() if not k.startswith(("aux1.", "aux2."))}
         model.load_state_dict(state)
         last = model.get_submodule(spec.last_linear)

@@ -34,7 +34,6 @@ ATTACK_SUMMARY_COLUMNS = [
     "linf_mean",
     "l0_mean",
     "queries_mean",
-    "seconds_per_sample",
 ]
 SEARCH_COLUMNS = [
     *RUN_COLUMNS,
@@ -48,7 +47,6 @@ SEARCH_COLUMNS = [
     "l2_bound",
     "fooling_rate_within_l2_bound",
     "auc_within_l2_bound",
-    "seconds",
 ]
 CELL_KEYS = ["dataset", "representation", "model", "seed"]
 

@@ -31,7 +31,6 @@ AUDIO_SUMMARY_COLUMNS = [
     "folds_trained",
     "epochs_trained",
     "n_train",
-    "train_seconds",
     "image_height",
     "image_width",
     "fgsm_epsilon",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from signal_robustness.report.tables import format_mean_std
+from signal_robustness.io import read_csv
 
 # The columns that name a defended model, per branch.
 TIMESERIES_KEYS = ["dataset", "method", "feat_sim", "seed"]
@@ -35,7 +36,7 @@ def model_keys(frame: pd.DataFrame) -> list[str]:
 
 
 def _concat(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    frames = [pd.read_csv(path) for path in paths]
+    frames = [read_csv(path) for path in paths]
     if not frames:
         raise ValueError("no result files to summarise")
     return pd.concat(frames, ignore_index=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from signal_robustness.io import load_json
+from signal_robustness.io import load_json, read_csv
 
 SUMMARY_COLUMNS = ["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"]
 METRIC_LABELS = {"clean": "Clean", "fgsm": "FGSM", "bim": "BIM"}
@@ -46,7 +46,7 @@ def mean_std(frame: pd.DataFrame, by: Sequence[str], value: str) -> pd.DataFrame
 
 
 def load_published(path: str | os.PathLike, source: str) -> pd.DataFrame:
-    published = pd.read_csv(path)
+    published = read_csv(path)
     rows = published[published["source"] == source]
     if rows.empty:
         raise ValueError(f"{path} has no rows of source {source!r}")
