@@ -32,6 +32,7 @@ include: "workflow/rules/defense.smk"
 include: "workflow/rules/audio.smk"
 include: "workflow/rules/attacks.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/provenance.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -41,8 +42,10 @@ report: "workflow/report/workflow.rst"
 localrules:
     all,
     download_data,
+    download_ucr,
     prepare_ucr,
     download_audio,
+    provenance,
 
 
 rule all:

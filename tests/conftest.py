@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SHARED_UCR = SHARED_DATA / "ucr" / "UCRArchive_2018"
+SHARED_ESC50 = SHARED_DATA / "esc50-mini"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +30,28 @@ def shared_ucr() -> Path:
     if not (SHARED_UCR / "TwoLeadECG").is_dir():
         pytest.skip("../shared/data/ucr is not present (a user's clone has none)")
     return SHARED_UCR
+
+
+@pytest.fixture()
+def ucr_copy(shared_ucr, tmp_path) -> Path:
+    """A writable copy of the shared UCR archive (TwoLeadECG, Coffee), to damage."""
+    copy = tmp_path / "UCRArchive_2018"
+    shutil.copytree(shared_ucr, copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return copy
+
+
+@pytest.fixture()
+def esc50_copy(tmp_path) -> Path:
+    """A writable copy of the shared ESC-50 sample (83 real ESC-10 clips), to damage."""
+    if not (SHARED_ESC50 / "meta" / "esc50.csv").is_file():
+        pytest.skip("../shared/data/esc50-mini is not present (a user's clone has none)")
+    copy = tmp_path / "esc50"
+    shutil.copytree(SHARED_ESC50, copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ test_workflow_dag.py, so that a parallel test run can build them beside this one
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,11 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
         assert (rates[:-1] < settings["threshold"]).all()  # it stopped at the first budget that reached it
         assert search["threshold_reached"] == (rates[-1] >= settings["threshold"])
         assert search["threshold_reached"] or len(rows) == len(grid)
-    assert (summary["n_attacked"] == settings["samples"]).all()
+    # Up to `samples` clips, of those the model classifies correctly.
+    audio = pd.read_csv(tiny_run / "results" / "audio" / "summary.csv")
+    correct = summary.merge(audio, on=[c for c in RUN_COLUMNS if c != "attack"])
+    attackable = (correct["accuracy"] * correct["n_test"] / 100).round().clip(upper=settings["samples"])
+    assert (correct["n_attacked"] == attackable).all() and len(correct) == len(summary)
     bim = summary[summary["attack"] == "bim_a"].dropna(subset=["l2_mean"])
     assert (bim["l2_mean"] <= bim["budget"] + 1e-4).all()
     assert summary.loc[summary["attack"] == "nes", "queries_mean"].gt(0).all()
@@ -212,6 +217,52 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
     assert (attacks / "figures" / "adversarial_examples.png").read_bytes().startswith(b"\x89PNG")
 
 
+# One model of each kind, through every step that writes weights, arrays or JSON.
+REPEATED_TARGETS = [
+    "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/metrics.json",
+    "results/attacks/synthetic/stft/resnet56/original/seed0/bim_a.json",
+    "results/defense/GunPoint/baseline/none/seed1/radius.json",
+]
+
+
+def test_a_second_run_writes_the_same_bytes_readable_by_everyone(tiny_run, repo, tmp_path_factory):
+    for path in (tiny_run / "results").rglob("*"):
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
+    workdir = tmp_path_factory.mktemp("second_run")
+    done = snakemake(repo, workdir, "--cores", "2", *REPEATED_TARGETS, config=TINY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = sorted(p.relative_to(workdir) for p in (workdir / "results").rglob("*") if p.is_file())
+    kinds = {p.suffix for p in written}
+    assert {".pt", ".npz", ".npy", ".json", ".csv"} <= kinds and len(written) > 20
+    different = [str(p) for p in written if (workdir / p).read_bytes() != (tiny_run / p).read_bytes()]
+    assert different == []
+
+
+def test_provenance_names_the_code_packages_and_every_raw_file(tiny_run, repo):
+    import hashlib
+    import subprocess
+
+    import aeon
+
+    record = json.loads((tiny_run / "results" / "provenance.json").read_text())
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:
+        assert record["code"]["commit"] == head.stdout.strip() and isinstance(record["code"]["dirty"], bool)
+    assert record["packages"]["torch"] == torch.__version__ and record["packages"]["snakemake"]
+    assert record["device"]["configured"] == "auto" and "cuda_available" in record["device"]
+    assert record["config"]["timeseries"]["datasets"] == ["GunPoint"]
+    bundle = Path(aeon.__file__).parent / "datasets" / "data" / "GunPoint"
+    gunpoint = record["raw_inputs"]["ucr/GunPoint"]
+    assert [Path(f["path"]) for f in gunpoint["list"]] == [bundle / "GunPoint_TEST.ts", bundle / "GunPoint_TRAIN.ts"]
+    for entry in gunpoint["list"]:
+        assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
+    assert record["raw_inputs"]["audio/synthetic"]["files"] == 5 * 6 + 1  # the clips and their metadata
+    results = {entry["path"]: entry["sha256"] for entry in record["results"]}
+    assert "results/timeseries/tables/fawaz_comparison.csv" in results
+    for path, digest in results.items():
+        assert hashlib.sha256((tiny_run / path).read_bytes()).hexdigest() == digest, path
+
+
 def test_second_run_has_nothing_to_do(tiny_run, repo):
     again = snakemake(repo, tiny_run, "--cores", "2", config=TINY)
     assert again.returncode == 0
@@ -237,6 +288,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
     assert "representations.png" in html and "Audio" in html
     assert "adversarial_examples.png" in html and "table3" in html
+    assert "provenance.html" in html
 
 
 def test_post_averaging_defends_an_audio_model(tiny_run, repo):

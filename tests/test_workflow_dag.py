@@ -71,9 +71,11 @@ def test_a_dataset_without_local_folder_is_downloaded_by_soundata_first(repo, tm
     done = snakemake(repo, tmp_path, "-n", "results/audio/summary.csv", config=config, timeout=120)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-2000:]
-    download = [block for block in out.split("rule ")[1:] if block.startswith("download_audio")]
+    # A checkpoint: the clips it fetches become the preparing job's inputs once they are on disk.
+    download = [block for block in out.split("checkpoint ")[1:] if block.startswith("download_audio")]
     assert len(download) == 1 and "resources/audio/esc50" in download[0]
-    assert "results/audio/esc10/clips.csv" in out
+    prepare = [block for block in out.split("rule ")[1:] if block.startswith("prepare_audio")]
+    assert len(prepare) == 1 and "input: <TBD>" in prepare[0] and "results/audio/esc10/clips.csv" in prepare[0]
     assert not (tmp_path / "results").exists()
 
 

@@ -68,11 +68,11 @@ TINY = {
 
 
 def snakemake(repo: Path, workdir: Path, *args: str, config: dict | None = None, timeout: int = 600):
-    """Run the repository's workflow in ``workdir``; return the completed process."""
+    """Run the repository's workflow in ``workdir`` under umask 022; return the completed process."""
     command = [SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(workdir), *args]
     if config is not None:
         config_path = workdir / "test_config.yaml"
         config_path.write_text(yaml.safe_dump(config))
         command += ["--configfile", str(config_path)]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, umask=0o022)

@@ -18,16 +18,23 @@ import numpy as np
 import yaml
 
 from signal_robustness.evaluate.budget_search import BudgetGrid
-from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, audio_split, read_clip_table
+from signal_robustness.data.audio import (
+    AUDIO_DATASETS,
+    AudioDatasetError,
+    audio_split,
+    clip_header_problems,
+    read_clip_table,
+)
 from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_download_cached, ucr_source
+from signal_robustness.errors import InputError
 from signal_robustness.features import RepresentationSettings
 from signal_robustness.models import MIN_IMAGE_SIDE
 from signal_robustness.train.audio import IMAGE_BOUNDS
 from signal_robustness.train.classifier import TrainingSettings
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """The configuration is invalid; the message lists every problem."""
 
     heading = "invalid configuration:"
@@ -175,12 +182,18 @@ def audio_data_problems(audio: Mapping[str, Any], seed: int = 0) -> list[str]:
             continue
         # A download folder is checked once it exists; before that, soundata fills it.
         if local or (Path(folder) / AUDIO_DATASETS[dataset].metadata).exists():
+            where = key if local else "audio.download_dir"
             try:
                 table = read_clip_table(dataset, folder)
             except AudioDatasetError as error:
-                problems.append(f"config key '{key if local else 'audio.download_dir'}': {error}")
-            else:
-                problems += audio_split_problems(dataset, table, audio["split"], seed)
+                problems.append(f"config key '{where}': {error}")
+                continue
+            # Headers only (no decoding): a few milliseconds a clip, before any job.
+            clips = clip_header_problems(dataset, table, folder)
+            problems += [f"config key '{where}': {dataset}: {problem}" for problem in clips[:10]]
+            if len(clips) > 10:
+                problems.append(f"config key '{where}': {dataset}: and {len(clips) - 10} more clips like these")
+            problems += audio_split_problems(dataset, table, audio["split"], seed)
     for model, path in audio["pretrained_weights"].items():
         if not Path(path).is_file():
             problems.append(f"config key 'audio.pretrained_weights.{model}': {path!r} is not a file")

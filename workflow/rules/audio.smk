@@ -19,7 +19,8 @@ rule generate_synthetic_audio:
         "../scripts/generate_synthetic_audio.py"
 
 
-rule download_audio:
+# A checkpoint: the clips it fetches become prepare_audio's inputs once they are on disk.
+checkpoint download_audio:
     """ESC-50 or UrbanSound8K through soundata, checked against the published checksums."""
     output:
         directory(f"{AUDIO['download_dir']}/{{folder}}"),
@@ -38,7 +39,7 @@ rule download_audio:
 rule prepare_audio:
     """Read every clip (mono, resampled, fixed length) and pitch-shift it at every scale."""
     input:
-        source=audio_source,
+        unpack(audio_inputs),
     output:
         clips="results/audio/{dataset}/clips.csv",
         waveforms="results/audio/{dataset}/waveforms.npy",
@@ -52,6 +53,7 @@ rule prepare_audio:
         runtime=120,
         mem_mb=8000,
     params:
+        folder=audio_folder,
         sample_rate=AUDIO["sample_rate"],
         duration=audio_duration,
         pitch_scales=AUDIO["pitch_scales"],

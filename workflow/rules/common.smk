@@ -1,4 +1,5 @@
 # Helpers shared by the rule files (config validation, target lists, input functions).
+import functools
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -17,7 +18,9 @@ from signal_robustness.config import (
     representation_settings,
     validate_config,
 )
-from signal_robustness.data.audio import AUDIO_DATASETS
+from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, read_clip_table
+from signal_robustness.data.ucr import ucr_files
+from signal_robustness.provenance import code_version, package_versions
 from signal_robustness.features import BASE_REPRESENTATIONS, REPRESENTATIONS
 from signal_robustness.models import AUDIO_MODELS
 
@@ -30,6 +33,10 @@ try:
     )
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
+
+# What the provenance record states of this run's code: a change reruns the record.
+CODE_VERSION = code_version(REPO)
+PACKAGE_VERSIONS = package_versions()
 
 TS = config["timeseries"]
 DEF = config["defense"]
@@ -69,6 +76,17 @@ def timeseries_runs():
         for m, r in variants
         for s in config["seeds"]
     ]
+
+
+def ucr_inputs_of(dataset):
+    """The two files a UCR set is read from: the local archive's TSVs, aeon's bundled .ts
+    files, or the .ts files download_ucr fetches."""
+    _, train, test = ucr_files(dataset, config["ucr_archive_dir"], config["download_dir"])
+    return {"train": str(train), "test": str(test)}
+
+
+def ucr_inputs(wildcards):
+    return ucr_inputs_of(wildcards.dataset)
 
 
 def training_inputs(wildcards):
@@ -148,11 +166,43 @@ AUDIO_DOWNLOADS = sorted(
 )
 
 
-def audio_source(wildcards):
+SYNTHETIC_SOURCE = "results/audio/synthetic/source"
+
+
+def audio_folder(wildcards):
     """The folder a dataset is read from: generated, local or downloaded."""
     if wildcards.dataset == "synthetic":
-        return "results/audio/synthetic/source"
+        return SYNTHETIC_SOURCE
     return audio_source_folder(AUDIO, wildcards.dataset)[0]
+
+
+@functools.cache
+def listed_clips(dataset, folder):
+    """The clip files the metadata of ``dataset`` in ``folder`` lists (read once per parse)."""
+    try:
+        table = read_clip_table(dataset, folder)
+    except AudioDatasetError as error:
+        raise WorkflowError(str(error)) from None
+    return [str(Path(folder) / path) for path in table["path"]]
+
+
+def audio_inputs_of(dataset):
+    """What reading ``dataset`` reads: its metadata CSV and every clip it lists (the generated
+    set's folder for synthetic). A downloaded set is listed once soundata has fetched it."""
+    if dataset == "synthetic":
+        return {"folder": SYNTHETIC_SOURCE}
+    folder, local = audio_source_folder(AUDIO, dataset)
+    spec = AUDIO_DATASETS[dataset]
+    if not local:
+        checkpoints.download_audio.get(folder=spec.folder_key)
+    return {
+        "metadata": str(Path(folder) / spec.metadata),
+        "clips": listed_clips(dataset, folder),
+    }
+
+
+def audio_inputs(wildcards):
+    return audio_inputs_of(wildcards.dataset)
 
 
 def audio_duration(wildcards):
@@ -344,6 +394,11 @@ def data_targets():
 
 
 def all_targets():
+    return results_targets() + ["results/provenance.json", "results/provenance.html"]
+
+
+def results_targets():
+    """Every table and figure of the configured branches (the provenance record hashes them)."""
     return (
         augmentation_figures()
         + audio_targets()
@@ -370,3 +425,18 @@ def all_targets():
             "results/defense/figures/eps_sweep.png",
         ]
     )
+
+
+def provenance_inputs(wildcards):
+    """Every raw file the configured datasets are read from, by dataset, and the results."""
+    inputs = {
+        f"ucr/{dataset}": list(ucr_inputs_of(dataset).values())
+        for dataset in TS["datasets"]
+    }
+    for dataset in AUDIO["datasets"]:
+        files = audio_inputs_of(dataset)
+        inputs[f"audio/{dataset}"] = [files["folder"]] if "folder" in files else [files["metadata"], *files["clips"]]
+    for model, path in AUDIO["pretrained_weights"].items():
+        inputs[f"pretrained/{model}"] = [path]
+    inputs["results"] = results_targets()
+    return inputs

@@ -1,8 +1,28 @@
 # Time series: UCR data -> Fawaz ResNet -> FGSM/BIM -> summary.csv
 
 
+rule download_ucr:
+    """Fetch one UCR dataset with aeon (a set in neither the local archive nor aeon's bundle)."""
+    output:
+        train=f"{config['download_dir']}/{{dataset}}/{{dataset}}_TRAIN.ts",
+        test=f"{config['download_dir']}/{{dataset}}/{{dataset}}_TEST.ts",
+    log:
+        "logs/download_ucr/{dataset}.log",
+    benchmark:
+        "benchmarks/download_ucr/{dataset}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        # aeon writes <download_dir>/<Name>/<Name>_TRAIN.ts
+        download_dir=lambda wildcards, output: str(Path(output.train).parent.parent),
+    script:
+        "../scripts/download_ucr.py"
+
+
 rule prepare_ucr:
-    """Load one UCR dataset (local archive, aeon's bundle or aeon's download), z-normalise it."""
+    """Read one UCR dataset's train and test files, check its labels, z-normalise it."""
+    input:
+        unpack(ucr_inputs),
     output:
         "results/timeseries/{dataset}/data.npz",
     log:
@@ -11,9 +31,6 @@ rule prepare_ucr:
         "benchmarks/prepare_ucr/{dataset}.tsv"
     conda:
         "../../envs/pipeline.yaml"
-    params:
-        archive_dir=config["ucr_archive_dir"],
-        download_dir=config["download_dir"],
     script:
         "../scripts/prepare_ucr.py"
 

@@ -6,23 +6,46 @@ Three sources, tried in this order for each dataset name:
    and ``_TEST.tsv``, tab-separated, label first, no header), read with aeon's
    ``load_from_tsv_file``;
 2. the datasets bundled in aeon's wheel (GunPoint, ArrowHead, ItalyPowerDemand,
-   OSULeaf, ACSF1, ...), which load offline;
-3. aeon's downloader, which fetches any other UCR name into ``download_dir``.
+   OSULeaf, ACSF1, ...), ``.ts`` files that load offline;
+3. aeon's downloader, which fetches any other UCR name into
+   ``<download_dir>/<Name>/<Name>_TRAIN.ts`` and ``_TEST.ts``.
 
-Every series is z-normalised on its own, as in Fawaz et al.'s code for the 2018
-archive, and labels are re-encoded 0..K-1. Datasets with missing values or
-unequal lengths are refused: use the archive's
-``Missing_value_and_variable_length_datasets_adjusted`` versions instead.
+Each source is a pair of files (``ucr_files``), so a workflow can name them as a
+job's inputs and rerun it when either changes. Every series is z-normalised on
+its own, as in Fawaz et al.'s code for the 2018 archive. UCR labels are numbers:
+``1`` and ``1.0`` are one class, anything that is not a finite number is refused
+with its file, line and value; labels are re-encoded 0..K-1 in numeric order. A
+training split with fewer than two classes, or a test class that training never
+shows, is refused. Datasets with missing values or unequal lengths are refused:
+use the archive's ``Missing_value_and_variable_length_datasets_adjusted`` versions.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from signal_robustness.errors import DatasetError
+
+SOURCES = ("archive", "aeon-bundled", "download")
+
+# UCR 2015 names that the 2018 archive renamed beyond case and underscores
+# (Dau et al. 2018, "The UCR time series archive", and its briefing document).
+RENAMED_2015 = {
+    "50words": "FiftyWords",
+    "Lighting2": "Lightning2",
+    "Lighting7": "Lightning7",
+    "NonInvasiveFatalECG_Thorax1": "NonInvasiveFetalECGThorax1",
+    "NonInvasiveFatalECG_Thorax2": "NonInvasiveFetalECGThorax2",
+    "SonyAIBORobotSurface": "SonyAIBORobotSurface1",
+    "SonyAIBORobotSurfaceII": "SonyAIBORobotSurface2",
+    "WordsSynonyms": "WordSynonyms",
+}
 
 
 # aeon is imported only where a dataset is loaded or named: it costs ~2 s, which every
@@ -35,8 +58,20 @@ def ucr_dataset_names() -> frozenset[str]:
     return frozenset(univariate)
 
 
-class DatasetError(ValueError):
-    """A dataset that is unknown, missing or malformed."""
+def _folded(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def suggest_ucr_name(name: str) -> str | None:
+    """The 2018 name someone typing ``name`` most likely meant (2015 names, case, typos), or None."""
+    names = ucr_dataset_names()
+    if name in RENAMED_2015:
+        return RENAMED_2015[name]
+    by_folded = {_folded(known): known for known in names}
+    if _folded(name) in by_folded:
+        return by_folded[_folded(name)]
+    close = difflib.get_close_matches(_folded(name), list(by_folded), n=1, cutoff=0.8)
+    return by_folded[close[0]] if close else None
 
 
 @dataclass(frozen=True)
@@ -87,37 +122,73 @@ def archive_files(name: str, archive_dir: str | os.PathLike) -> tuple[Path, Path
     return folder / f"{name}_TRAIN.tsv", folder / f"{name}_TEST.tsv"
 
 
+def _aeon_bundle_dir() -> Path:
+    import aeon.datasets
+
+    return Path(aeon.datasets.__file__).parent / "data"
+
+
 @functools.cache
 def aeon_bundled_names() -> frozenset[str]:
     """UCR names that aeon's wheel ships, loadable without a network."""
     from aeon.datasets.dataset_collections import get_downloaded_tsc_tsr_datasets
-    import aeon.datasets
 
-    bundled_dir = Path(aeon.datasets.__file__).parent / "data"
-    return frozenset(get_downloaded_tsc_tsr_datasets(str(bundled_dir))) & ucr_dataset_names()
+    return frozenset(get_downloaded_tsc_tsr_datasets(str(_aeon_bundle_dir()))) & ucr_dataset_names()
 
 
 def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
     """Where ``name`` will be read from: ``archive``, ``aeon-bundled`` or ``download``.
 
     Raises DatasetError for a name that is not a UCR univariate dataset and is not
-    in the local archive either.
+    in the local archive either; it suggests the 2018 name of a 2015 one.
     """
     if archive_dir is not None and archive_files(name, archive_dir)[0].parent.is_dir():
         return "archive"
     if name not in ucr_dataset_names():
+        suggestion = suggest_ucr_name(name)
         raise DatasetError(
             f"unknown UCR dataset {name!r}: not one of the 128 univariate UCR 2018 names"
             + (f" and no folder {Path(archive_dir) / name}" if archive_dir is not None else "")
+            + (f"; did you mean {suggestion}?" if suggestion else "")
         )
     if name in aeon_bundled_names():
         return "aeon-bundled"
     return "download"
 
 
+def ucr_files(
+    name: str, archive_dir: str | os.PathLike | None, download_dir: str | os.PathLike | None
+) -> tuple[str, Path, Path]:
+    """(source, train file, test file) of ``name``; for ``download`` the files aeon will write."""
+    source = ucr_source(name, archive_dir)
+    if source == "archive":
+        return (source, *archive_files(name, archive_dir))  # type: ignore[arg-type]
+    folder = (_aeon_bundle_dir() if source == "aeon-bundled" else Path(download_dir or ".")) / name
+    return source, folder / f"{name}_TRAIN.ts", folder / f"{name}_TEST.ts"
+
+
 def ucr_download_cached(name: str, download_dir: str | os.PathLike) -> bool:
     """Whether aeon has already downloaded ``name`` into ``download_dir`` (it then loads offline)."""
     return (Path(download_dir) / name / f"{name}_TRAIN.ts").is_file()
+
+
+def download_ucr(name: str, download_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Fetch ``name`` with aeon into ``download_dir``; return its train and test ``.ts`` files."""
+    from aeon.datasets import load_classification
+
+    Path(download_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        load_classification(name, split="train", extract_path=str(download_dir))
+    except Exception as error:  # noqa: BLE001 - network and archive errors come in many types
+        raise DatasetError(
+            f"UCR dataset {name!r}: aeon could not download it ({error}); "
+            "without a network, set 'ucr_archive_dir' to a local copy of the UCR 2018 archive"
+        ) from None
+    _, train, test = ucr_files(name, None, download_dir)
+    for path in (train, test):
+        if not path.is_file():
+            raise DatasetError(f"UCR dataset {name!r}: aeon's download did not write {path}")
+    return train, test
 
 
 def z_normalise(x: np.ndarray) -> np.ndarray:
@@ -128,97 +199,99 @@ def z_normalise(x: np.ndarray) -> np.ndarray:
     return (x - mean) / std
 
 
-def encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Map labels to 0..K-1 in numeric order when they are numbers, else text order."""
-    as_text_train = np.asarray(y_train).astype(str)
-    as_text_test = np.asarray(y_test).astype(str)
-    labels = np.unique(np.concatenate([as_text_train, as_text_test]))
-    try:
-        labels = np.array(sorted(labels, key=float))
-    except ValueError:
-        labels = np.sort(labels)
-    index = {label: i for i, label in enumerate(labels)}
-    encode = np.vectorize(index.__getitem__, otypes=[np.int64])
-    return encode(as_text_train), encode(as_text_test), labels.astype(str)
+def _first_data_line(path: Path) -> int:
+    """The line number (1-based) of a file's first series: 1 for ``.tsv``, after ``@data`` for ``.ts``."""
+    if path.suffix != ".ts":
+        return 1
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip().lower() == "@data":
+                return number + 1
+    return 1
 
 
-def _read_archive_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    from aeon.datasets import load_from_tsv_file
+def parse_labels(raw: np.ndarray, path: Path) -> np.ndarray:
+    """UCR labels as numbers (``1`` and ``1.0`` alike); DatasetError names the first that is not one."""
+    values = np.empty(len(raw), dtype=np.float64)
+    for row, label in enumerate(raw):
+        try:
+            values[row] = float(str(label).strip())
+        except ValueError:
+            values[row] = np.nan
+        if not np.isfinite(values[row]):
+            line = _first_data_line(path) + row
+            raise DatasetError(f"{path}, line {line}: the label {str(label)!r} is not a number (UCR labels are numbers)")
+    return values
+
+
+def _label_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def encode_labels(
+    y_train: np.ndarray, y_test: np.ndarray, dataset: str = "dataset"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numeric labels -> 0..K-1 in numeric order, and each class's label as text.
+
+    Refuses a training split with fewer than two classes and test labels that
+    training never shows, naming ``dataset``.
+    """
+    train_values = np.asarray(y_train, dtype=np.float64)
+    test_values = np.asarray(y_test, dtype=np.float64)
+    labels = np.unique(train_values)
+    if len(labels) < 2:
+        shown = ", ".join(_label_text(v) for v in labels) or "none"
+        raise DatasetError(f"UCR dataset {dataset!r}: its training split holds one class ({shown}); classification needs two")
+    unseen = sorted(set(np.unique(test_values)) - set(labels))
+    if unseen:
+        raise DatasetError(
+            f"UCR dataset {dataset!r}: test labels {', '.join(_label_text(v) for v in unseen)} never occur in training "
+            f"(training labels: {', '.join(_label_text(v) for v in labels)})"
+        )
+    return (
+        np.searchsorted(labels, train_values).astype(np.int64),
+        np.searchsorted(labels, test_values).astype(np.int64),
+        np.array([_label_text(v) for v in labels]),
+    )
+
+
+def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Series and numeric labels of one ``.tsv`` or ``.ts`` file."""
+    from aeon.datasets import load_from_ts_file, load_from_tsv_file
 
     if not path.is_file():
         raise DatasetError(f"UCR dataset {name!r}: missing file {path}")
     try:
-        x, y = load_from_tsv_file(str(path))
-    except Exception as error:  # pandas raises many types for a malformed table
-        raise DatasetError(f"UCR dataset {name!r}: cannot parse {path}: {error}") from error
+        x, y = load_from_ts_file(str(path)) if path.suffix == ".ts" else load_from_tsv_file(str(path))
+    except Exception as error:  # noqa: BLE001 - pandas and aeon raise many types for a malformed table
+        raise DatasetError(f"UCR dataset {name!r}: cannot parse {path}: {error}") from None
+    if isinstance(x, list):
+        raise DatasetError(f"UCR dataset {name!r}: {path} has series of unequal length; use the archive's adjusted version")
+    x = np.asarray(x)
     if x.size == 0:
         raise DatasetError(f"UCR dataset {name!r}: {path} holds no series")
     if not np.issubdtype(x.dtype, np.number):
         raise DatasetError(f"UCR dataset {name!r}: {path} has non-numeric values")
-    return x.astype(np.float64), y
-
-
-def _read_aeon_split(name: str, split: str, download_dir: str | os.PathLike | None, source: str):
-    from aeon.datasets import load_classification
-
-    extract_path = None
-    if source == "download":
-        if download_dir is None:
-            raise DatasetError(f"UCR dataset {name!r} must be downloaded but no download folder was given")
-        extract_path = str(download_dir)
-        Path(extract_path).mkdir(parents=True, exist_ok=True)
-    try:
-        x, y = load_classification(name, split=split, extract_path=extract_path)
-    except Exception as error:
-        raise DatasetError(
-            f"UCR dataset {name!r}: aeon could not load or download it ({error}); "
-            "without a network, set 'ucr_archive_dir' to a local copy of the UCR 2018 archive"
-        ) from error
-    if isinstance(x, list):
-        raise DatasetError(f"UCR dataset {name!r} has series of unequal length; use the archive's adjusted version")
-    return np.asarray(x, dtype=np.float64), np.asarray(y)
-
-
-def _check_series(name: str, where: str, x: np.ndarray) -> None:
     if x.ndim != 3 or x.shape[1] != 1:
-        raise DatasetError(f"UCR dataset {name!r}: {where} is not univariate (shape {x.shape})")
+        raise DatasetError(f"UCR dataset {name!r}: {path} is not univariate (shape {x.shape})")
     if not np.all(np.isfinite(x)):
         raise DatasetError(
-            f"UCR dataset {name!r}: {where} has missing values (NaN) or unequal lengths; "
+            f"UCR dataset {name!r}: {path} has missing values (NaN) or unequal lengths; "
             "use the archive's Missing_value_and_variable_length_datasets_adjusted version"
         )
+    if len(x) != len(y):
+        raise DatasetError(f"UCR dataset {name!r}: {path} has {len(x)} series but {len(y)} labels")
+    return x.astype(np.float64), parse_labels(np.asarray(y), path)
 
 
-def load_ucr(
-    name: str,
-    archive_dir: str | os.PathLike | None = None,
-    download_dir: str | os.PathLike | None = None,
-) -> TimeSeriesSplits:
-    """Load, check, z-normalise and label-encode one UCR dataset."""
-    source = ucr_source(name, archive_dir)
-    if source == "archive":
-        train_path, test_path = archive_files(name, archive_dir)  # type: ignore[arg-type]
-        (x_train, y_train), (x_test, y_test) = (
-            _read_archive_split(name, train_path),
-            _read_archive_split(name, test_path),
-        )
-        where_train, where_test = str(train_path), str(test_path)
-    else:
-        x_train, y_train = _read_aeon_split(name, "train", download_dir, source)
-        x_test, y_test = _read_aeon_split(name, "test", download_dir, source)
-        where_train, where_test = f"{name} train split", f"{name} test split"
-    _check_series(name, where_train, x_train)
-    _check_series(name, where_test, x_test)
+def load_ucr_files(name: str, train_path: str | os.PathLike, test_path: str | os.PathLike, source: str = "files") -> TimeSeriesSplits:
+    """Read, check, z-normalise and label-encode one UCR dataset from its two files."""
+    (x_train, y_train), (x_test, y_test) = _read_split(name, Path(train_path)), _read_split(name, Path(test_path))
     if x_train.shape[-1] != x_test.shape[-1]:
         raise DatasetError(
             f"UCR dataset {name!r}: train series have length {x_train.shape[-1]}, test series {x_test.shape[-1]}"
         )
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise DatasetError(f"UCR dataset {name!r}: number of labels and series differ")
-    y_train_enc, y_test_enc, classes = encode_labels(y_train, y_test)
-    missing = set(np.unique(y_test_enc)) - set(np.unique(y_train_enc))
-    if missing:
-        raise DatasetError(f"UCR dataset {name!r}: test classes {sorted(classes[list(missing)])} never occur in training")
+    y_train_enc, y_test_enc, classes = encode_labels(y_train, y_test, name)
     return TimeSeriesSplits(
         name=name,
         x_train=z_normalise(x_train).astype(np.float32),
@@ -228,3 +301,17 @@ def load_ucr(
         classes=classes,
         source=source,
     )
+
+
+def load_ucr(
+    name: str,
+    archive_dir: str | os.PathLike | None = None,
+    download_dir: str | os.PathLike | None = None,
+) -> TimeSeriesSplits:
+    """Load one UCR dataset from wherever ``ucr_source`` finds it, downloading it if need be."""
+    source, train, test = ucr_files(name, archive_dir, download_dir)
+    if source == "download" and not ucr_download_cached(name, download_dir or "."):
+        if download_dir is None:
+            raise DatasetError(f"UCR dataset {name!r} must be downloaded but no download folder was given")
+        train, test = download_ucr(name, download_dir)
+    return load_ucr_files(name, train, test, source)

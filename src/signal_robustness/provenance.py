@@ -1,0 +1,158 @@
+"""Provenance of a run: which code, which packages, which machine, which raw files.
+
+``provenance_record`` gathers what a reader of a table needs months later to tell
+where it came from: the git commit and whether the tree had uncommitted changes,
+the versions of the packages that compute the numbers, the device, the resolved
+configuration, and the SHA-256 of every raw input file and of every result the
+record covers. Nothing here imports torch except ``device_info``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import signal_robustness
+
+# The packages whose versions can change a number in a table, and the workflow engine.
+RECORDED_PACKAGES = (
+    "signal-robustness",
+    "torch",
+    "torchvision",
+    "torchdiffeq",
+    "foolbox",
+    "adversarial-robustness-toolbox",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "aeon",
+    "librosa",
+    "soundfile",
+    "soxr",
+    "PyWavelets",
+    "soundata",
+    "matplotlib",
+    "snakemake",
+)
+
+
+# Files a workflow engine leaves in a folder it made (Snakemake's time stamp of a directory output).
+WORKFLOW_MARKERS = frozenset({".snakemake_timestamp"})
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def code_version(repo: str | os.PathLike) -> dict[str, Any]:
+    """The commit of ``repo`` and whether tracked or unignored files differ from it.
+
+    Outside a git checkout (an unpacked archive, no git on PATH) the commit is null
+    and the package version stands in.
+    """
+    repo = Path(repo)
+    commit = _git(repo, "rev-parse", "HEAD")
+    status = _git(repo, "status", "--porcelain") if commit else None
+    return {
+        "commit": commit,
+        "dirty": bool(status) if status is not None else None,
+        "changed_files": sorted(line[3:] for line in status.splitlines()) if status else [],
+        "package_version": signal_robustness.__version__,
+    }
+
+
+def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each package (null when it is not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def device_info(preference: str) -> dict[str, Any]:
+    """The configured device and what this machine offers (the job that writes the record)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return {
+        "configured": preference,
+        "cuda_available": cuda,
+        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
+        "cuda_version": torch.version.cuda,
+        "torch_threads": torch.get_num_threads(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "python": platform.python_version(),
+    }
+
+
+def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_records(paths: Iterable[str | os.PathLike]) -> list[dict[str, Any]]:
+    """Path, size and SHA-256 of each file (a folder: of every file below it), sorted by path."""
+    files: set[Path] = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.update(p for p in path.rglob("*") if p.is_file() and p.name not in WORKFLOW_MARKERS)
+        else:
+            files.add(path)
+    return [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)} for p in sorted(files)]
+
+
+def dataset_digest(files: Iterable[Mapping[str, Any]]) -> str:
+    """One SHA-256 for a set of files: of their sorted ``<sha256>  <name>`` lines (sha256sum's format),
+    named relative to their common folder, so a moved copy of the same data keeps its digest."""
+    files = list(files)
+    paths = [Path(f["path"]) for f in files]
+    root = Path(os.path.commonpath(paths)) if len(paths) > 1 else (paths[0].parent if paths else Path("."))
+    lines = sorted(f"{f['sha256']}  {Path(f['path']).relative_to(root).as_posix()}\n" for f in files)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def provenance_record(
+    code: Mapping[str, Any],
+    packages: Mapping[str, str | None],
+    device: Mapping[str, Any],
+    config: Mapping[str, Any],
+    raw_inputs: Mapping[str, Iterable[str | os.PathLike]],
+    results: Iterable[str | os.PathLike],
+) -> dict[str, Any]:
+    """The record, as written to ``results/provenance.json`` (README, output formats).
+
+    ``raw_inputs`` maps each dataset (or other input, such as pretrained weights) to
+    the files read for it; each gets its files' records and one digest of them all.
+    """
+    return {
+        "code": dict(code),
+        "packages": dict(packages),
+        "device": dict(device),
+        "config": dict(config),
+        "raw_inputs": {name: _file_set(paths) for name, paths in sorted(raw_inputs.items())},
+        "results": file_records(results),
+    }
+
+
+def _file_set(paths: Iterable[str | os.PathLike]) -> dict[str, Any]:
+    files = file_records(paths)
+    return {"files": len(files), "bytes": sum(f["bytes"] for f in files), "sha256": dataset_digest(files), "list": files}

@@ -1,0 +1,208 @@
+"""Damaged copies of the real data in ../shared are refused, each with a message naming the file,
+line or value at fault; results are written with the user's permissions and the same bytes every
+time, and a damaged result is reported with its path and the remedy. The workflow-level versions
+(nothing under results/, reruns after an edit) are in test_workflow_inputs.py."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile
+import torch
+
+from signal_robustness.data.audio import AudioDatasetError, clip_header_problems, load_clip, read_clip_table
+from signal_robustness.data.ucr import load_ucr, load_ucr_files, suggest_ucr_name, ucr_source
+from signal_robustness.errors import ArtifactError, DatasetError
+from signal_robustness.io import load_json, load_npy, load_npz, load_weights, read_csv, save_json, save_npz, save_state_dict
+from signal_robustness.runtime import log_to_file
+
+# --- UCR ---------------------------------------------------------------------------------
+
+
+def _rewrite_labels(path, labels):
+    """Replace the label (first field) of the given 0-based rows of a UCR TSV."""
+    lines = path.read_text().splitlines()
+    for row, label in labels.items():
+        lines[row] = label + lines[row][lines[row].index("\t") :]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_one_and_one_point_zero_are_one_class(ucr_copy):
+    original = load_ucr("TwoLeadECG", ucr_copy)
+    train = ucr_copy / "TwoLeadECG" / "TwoLeadECG_TRAIN.tsv"
+    first = {row: f"{float(line.split(chr(9))[0]):.1f}" for row, line in enumerate(train.read_text().splitlines()[:5])}
+    _rewrite_labels(train, first)  # "1" -> "1.0", "2" -> "2.0" on the first five lines
+    reloaded = load_ucr("TwoLeadECG", ucr_copy)
+    assert list(reloaded.classes) == list(original.classes) == ["1", "2"]
+    assert np.array_equal(reloaded.y_train, original.y_train) and np.array_equal(reloaded.y_test, original.y_test)
+
+
+def test_a_label_that_is_not_a_number_is_named_with_file_line_and_value(ucr_copy):
+    train = ucr_copy / "TwoLeadECG" / "TwoLeadECG_TRAIN.tsv"
+    _rewrite_labels(train, {6: "abc"})
+    with pytest.raises(DatasetError) as error:
+        load_ucr("TwoLeadECG", ucr_copy)
+    assert str(error.value) == f"{train}, line 7: the label 'abc' is not a number (UCR labels are numbers)"
+
+
+def test_a_training_split_of_one_class_is_refused_naming_the_dataset(ucr_copy):
+    train = ucr_copy / "Coffee" / "Coffee_TRAIN.tsv"
+    _rewrite_labels(train, {row: "0" for row in range(len(train.read_text().splitlines()))})
+    with pytest.raises(DatasetError, match=r"UCR dataset 'Coffee': its training split holds one class \(0\); classification needs two"):
+        load_ucr("Coffee", ucr_copy)
+
+
+def test_a_test_class_absent_from_training_is_named_in_plain_numbers(ucr_copy):
+    test = ucr_copy / "TwoLeadECG" / "TwoLeadECG_TEST.tsv"
+    _rewrite_labels(test, {3: "3.0"})
+    with pytest.raises(DatasetError) as error:
+        load_ucr("TwoLeadECG", ucr_copy)
+    assert str(error.value) == "UCR dataset 'TwoLeadECG': test labels 3 never occur in training (training labels: 1, 2)"
+
+
+def test_bundled_sets_are_read_from_their_files_like_archive_ones(shared_ucr, gunpoint):
+    source = ucr_source("GunPoint", shared_ucr)
+    from signal_robustness.data.ucr import ucr_files
+
+    _, train, test = ucr_files("GunPoint", shared_ucr, None)
+    assert source == "aeon-bundled" and train.name == "GunPoint_TRAIN.ts" and train.is_file() and test.is_file()
+    again = load_ucr_files("GunPoint", train, test)
+    assert np.array_equal(again.x_train, gunpoint.x_train) and list(again.classes) == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [("50words", "FiftyWords"), ("Gun_Point", "GunPoint"), ("wafer", "Wafer"), ("Lighting7", "Lightning7"),
+     ("SonyAIBORobotSurfaceII", "SonyAIBORobotSurface2"), ("uWaveGestureLibrary_X", "UWaveGestureLibraryX"),
+     ("TwoLeadEGC", "TwoLeadECG")],
+)
+def test_ucr_2015_names_and_typos_get_the_2018_name_back(typed, meant):
+    assert suggest_ucr_name(typed) == meant
+    with pytest.raises(DatasetError, match=f"did you mean {meant}\\?"):
+        ucr_source(typed, None)
+
+
+def test_a_name_like_no_ucr_set_gets_no_suggestion():
+    assert suggest_ucr_name("MyOwnRecordings") is None
+
+
+# --- audio -------------------------------------------------------------------------------
+
+
+def test_a_clip_listed_twice_is_refused_naming_it_and_its_lines(esc50_copy):
+    metadata = esc50_copy / "meta" / "esc50.csv"
+    lines = metadata.read_text().splitlines()
+    metadata.write_text("\n".join(lines + [lines[5]]) + "\n")
+    name = lines[5].split(",")[0]
+    with pytest.raises(AudioDatasetError, match=f"lists clips more than once: {name} \\(lines 6, {len(lines) + 1}\\)"):
+        read_clip_table("esc10", esc50_copy)
+
+
+def test_a_label_edited_into_another_class_s_id_is_refused(esc50_copy):
+    metadata = esc50_copy / "meta" / "esc50.csv"
+    table = pd.read_csv(metadata)
+    row = table.index[table["category"] == "dog"][0]
+    table.loc[row, "target"] = 10  # rain's id
+    table.to_csv(metadata, index=False)
+    with pytest.raises(AudioDatasetError, match="target 10 goes with category 'rain', 'dog' .*a label must name one class"):
+        read_clip_table("esc10", esc50_copy)
+
+
+def _damage_clips(folder):
+    """Truncated in transit, a 100-byte stub, a text file, and a clip cut to 3 s with a true header."""
+    audio = sorted((folder / "audio").iterdir())
+    truncated, stub, text, short = audio[0], audio[1], audio[2], audio[3]
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    stub.write_bytes(stub.read_bytes()[:100])
+    text.write_text("this is not audio\n" * 20)
+    samples, rate = soundfile.read(short)
+    soundfile.write(short, samples[: 3 * rate], rate, subtype="PCM_16")
+    return truncated, stub, text, short
+
+
+def test_broken_clips_are_found_from_their_headers_each_by_name(esc50_copy):
+    truncated, stub, text, short = _damage_clips(esc50_copy)
+    problems = clip_header_problems("esc10", read_clip_table("esc10", esc50_copy), esc50_copy)
+    assert problems == [
+        f"audio file {truncated} is truncated: its header declares 5.000 s (220500 frames) but it holds 2.500 s (110239 frames)",
+        f"audio file {stub} is truncated: its header declares 5.000 s (220500 frames) but it holds 0.001 s (28 frames)",
+        f"cannot read audio file {text}: Format not recognised.",
+        f"audio file {short} lasts 3.000 s; the dataset's clips last 5 s",
+    ]
+    # The job that decodes them refuses each the same way, with the decoder's reason where it has one.
+    for path in (truncated, stub, text, short):
+        with pytest.raises(AudioDatasetError, match=str(path)):
+            load_clip(path, 22050, 5.0, min_duration=5.0)
+    assert load_clip(sorted((esc50_copy / "audio").iterdir())[4], 22050, 5.0, min_duration=5.0).shape == (110250,)
+
+
+def test_decoding_matches_librosa_s_loader_on_a_real_clip(esc50_copy):
+    import librosa
+
+    path = sorted((esc50_copy / "audio").iterdir())[0]
+    expected = librosa.util.fix_length(librosa.load(path, sr=22050, mono=True)[0], size=5 * 22050)
+    np.testing.assert_array_equal(load_clip(path, 22050, 5.0), expected)
+
+
+# --- results: permissions, bytes, damage --------------------------------------------------
+
+
+def _write_every_format(folder, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    model = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.randn(3, 4, generator=generator))
+        model.bias.copy_(torch.randn(3, generator=generator))
+    save_state_dict(folder / "model.pt", model)
+    save_npz(folder / "data.npz", x=np.arange(12.0).reshape(3, 4), y=np.array([0, 1, 2]))
+    save_json(folder / "metrics.json", {"accuracy": 93.5, "seed": seed})
+
+
+def test_results_take_the_umask_s_permissions_and_the_same_bytes_every_time(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        _write_every_format(tmp_path / "first")
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "first").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    import time
+
+    time.sleep(2.1)  # zip time stamps have a 2 s resolution: a later write must still match
+    _write_every_format(tmp_path / "second")
+    for name in ("model.pt", "data.npz", "metrics.json"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_damaged_result_names_its_path_and_the_remedy(ucr_copy, tmp_path):
+    splits = load_ucr("TwoLeadECG", ucr_copy)
+    save_npz(tmp_path / "data.npz", **splits.arrays())
+    _write_every_format(tmp_path)
+    np.save(tmp_path / "images.npy", np.zeros((4, 8), dtype=np.float32))
+    (tmp_path / "clips.csv").write_bytes(b"")
+    for name, reader in (("data.npz", load_npz), ("model.pt", load_weights), ("metrics.json", load_json), ("images.npy", load_npy)):
+        path = tmp_path / name
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(ArtifactError) as error:
+            reader(path)
+        assert str(error.value).startswith(f"{path} is corrupt or truncated (")
+        assert str(error.value).endswith("delete it and rerun snakemake, which makes it again.")
+    with pytest.raises(ArtifactError, match="clips.csv is corrupt or truncated"):
+        read_csv(tmp_path / "clips.csv")
+
+
+def test_a_job_reports_refused_input_as_one_line_without_a_traceback(tmp_path):
+    log = tmp_path / "job.log"
+    (tmp_path / "data.npz").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(SystemExit) as stop:
+        with log_to_file(log):
+            load_npz(tmp_path / "data.npz")
+    message = f"error: {tmp_path / 'data.npz'} is corrupt or truncated"
+    assert str(stop.value.code).startswith(message)
+    assert log.read_text().startswith(message) and "Traceback" not in log.read_text()
