@@ -98,7 +98,7 @@ def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_j
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # One value of one TwoLeadECG training series, one clip replaced by another recording, one
-    # metadata row edited (the take letter, not the class): each job that reads them, nothing else.
+    # clip relabelled (a dog as a rooster, id and name): each job that reads them, nothing else.
     train = ucr_copy / "TwoLeadECG" / "TwoLeadECG_TRAIN.tsv"
     lines = train.read_text().splitlines()
     fields = lines[2].split("\t")
@@ -109,7 +109,8 @@ def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_j
     clips[0].write_bytes(clips[1].read_bytes())
     metadata = esc50_copy / "meta" / "esc50.csv"
     table = pd.read_csv(metadata)
-    table.loc[0, "take"] = "Z"
+    dog = table.index[table["category"] == "dog"][0]
+    table.loc[dog, ["target", "category"]] = [1, "rooster"]
     table.to_csv(metadata, index=False)
     dry = snakemake(repo, workdir, "-n", *targets, config=config)
     assert dry.returncode == 0, dry.stderr[-3000:]
@@ -117,6 +118,14 @@ def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_j
         ("prepare_audio", "results/audio/esc10/clips.csv, results/audio/esc10/waveforms.npy", sorted([str(clips[0]), str(metadata)])),
         ("prepare_ucr", "results/timeseries/TwoLeadECG/data.npz", [str(train)]),
     ]
+
+    # A damaged intermediate: the job that reads it names it and the remedy.
+    data = workdir / "results" / "timeseries" / "Coffee" / "data.npz"
+    data.write_bytes(data.read_bytes()[:1000])
+    odenet = snakemake(repo, workdir, "--cores", "1", "results/timeseries/Coffee/odenet.pt", config=config, timeout=300)
+    out = odenet.stdout + odenet.stderr
+    assert odenet.returncode != 0 and "Traceback" not in out
+    assert "error: results/timeseries/Coffee/data.npz is corrupt or truncated" in out and "delete it and rerun snakemake" in out
 
     # A silent clip has a sound header: the preparing job finds it, names it, and leaves no output.
     samples, rate = soundfile.read(clips[0])
