@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.evaluate import accuracy, evaluate_attacks
+from signal_robustness.evaluate.robustness import predict
 
 EPS = 0.1
 BIM = {"eps": EPS, "step_size": 0.05, "steps": 10}
@@ -108,3 +109,19 @@ def test_attacks_leave_the_model_untouched(trained_gunpoint, test_set, cpu):
     assert all(p.grad is None for p in model.parameters())
     assert all(p.requires_grad for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_predicted_labels_change_the_attack_only_where_the_model_is_wrong(trained_gunpoint, test_set, cpu):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    wrong = predict(model, x, cpu) != y
+    attacks = {"fgsm": {"eps": EPS}}
+    truth, truth_adv = evaluate_attacks(model, x, y, attacks, cpu, attack_labels="ground_truth")
+    own, own_adv = evaluate_attacks(model, x, y, attacks, cpu, attack_labels="predicted")
+    assert own["attack_labels"] == "predicted" and truth["attack_labels"] == "ground_truth"
+    assert torch.equal(truth_adv["fgsm"][~wrong], own_adv["fgsm"][~wrong])
+    if wrong.any():  # pushed away from its own wrong answer, a misclassified series moves the other way
+        assert not torch.equal(truth_adv["fgsm"][wrong], own_adv["fgsm"][wrong])
+    assert own["clean_acc"] == truth["clean_acc"]
+    with pytest.raises(ValueError, match="attack_labels"):
+        evaluate_attacks(model, x, y, attacks, cpu, attack_labels="true")

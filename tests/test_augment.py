@@ -20,7 +20,7 @@ from signal_robustness.augment import (
     spec_den_one,
 )
 from signal_robustness.augment.spectral import bin_weights, spectral_partition
-from signal_robustness.models.odenet import ODEFitSettings, fit_odenet
+from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet, rollout_predictions, rollout_windows
 from signal_robustness.train.losses import AugmentedLoss, feat_sim_loss, other_class_indices
 
 BETA = 0.33
@@ -47,6 +47,47 @@ def test_odenet_fitted_on_sine_recovers_cosine(cpu):
     error = (odenet.derivative(series[:1])[0, 0] - h * torch.cos(t)).abs()
     assert float(error.mean()) < 0.1 * h
     assert report.history[-1]["mse"] < 0.1 * report.zero_derivative_mse
+
+
+def test_rollout_windows_tile_every_series_and_share_their_end_points():
+    series = torch.arange(2 * 11, dtype=torch.float32).view(2, 1, 11)
+    windows, starts = rollout_windows(series, 4)
+    assert windows.tolist()[:3] == [[0, 1, 2, 3, 4], [4, 5, 6, 7, 8], [11, 12, 13, 14, 15]]
+    assert starts.tolist() == [0.0, 4.0, 0.0, 4.0]  # the last 2 points of each series lie outside a whole window
+    whole, whole_starts = rollout_windows(series, None)
+    assert whole.shape == (2, 11) and whole_starts.tolist() == [0.0, 0.0]
+
+
+def test_a_rollout_feeds_each_prediction_forward():
+    class Constant(torch.nn.Module):  # dz/dt = 0.5 everywhere: the trajectory climbs 0.5 a step
+        def forward(self, z, t):
+            return torch.full_like(z, 0.5)
+
+    trajectory = rollout_predictions(Constant(), torch.tensor([1.0, -2.0]), torch.tensor([0.0, 3.0]), 4, 10, "rk4")
+    assert torch.allclose(trajectory.T, torch.tensor([[1.5, 2.0, 2.5, 3.0], [-1.5, -1.0, -0.5, 0.0]]))
+
+
+def test_a_rollout_fit_follows_a_sine_far_better_than_standing_still(cpu):
+    n = 64
+    series = torch.sin(torch.arange(n) * math.pi / n).view(1, 1, -1).repeat(16, 1, 1)
+    torch.manual_seed(0)
+    settings = ODEFitSettings(epochs=40, batch_size=32, learning_rate=3e-3, training="rollout", rollout_window=8)
+    odenet, report = fit_odenet(series, settings, torch.Generator().manual_seed(0), cpu, progress=False)
+    assert report.history[-1]["mse"] < 0.5 * report.history[0]["mse"]
+    # In eval mode on the true points, the fit predicts as well as it trained (BatchNorm holds the data's statistics).
+    scores = evaluate_odenet(odenet, series[:2], window=8)
+    assert scores["rollout_mse"] < 0.5 * scores["rollout_zero_derivative_mse"]
+    assert scores["rollout_mse"] < 3 * report.history[-1]["mse"]
+
+
+def test_a_one_step_rollout_is_teacher_forcing(cpu):
+    series = torch.sin(torch.arange(32) / 5.0).view(1, 1, -1).repeat(4, 1, 1)
+    fits = []
+    for training in ("teacher_forcing", "rollout"):
+        torch.manual_seed(0)
+        settings = ODEFitSettings(epochs=1, batch_size=512, training=training, rollout_window=1)
+        fits.append(fit_odenet(series, settings, torch.Generator().manual_seed(0), cpu, progress=False)[1].history)
+    assert fits[0] == fits[1]
 
 
 def test_odenet_fit_on_real_series_lowers_its_loss_and_gives_finite_derivatives(gunpoint_dzdt):
@@ -188,7 +229,7 @@ def test_augmented_training_loss_adds_feat_sim(trained_gunpoint, gunpoint):
     model, _ = trained_gunpoint
     series, labels = torch.from_numpy(gunpoint.x_train[:8]), torch.from_numpy(gunpoint.y_train[:8])
     augmented = series + 0.05 * torch.randn_like(series)
-    batch = (series, labels, augmented, torch.arange(8))
+    batch = (series, labels, torch.arange(8))
     plain = AugmentedLoss(augmented, labels, weight=0.0, margin=0.5, generator=torch.Generator().manual_seed(0))
     with_fs = AugmentedLoss(augmented, labels, weight=1.0, margin=0.5, generator=torch.Generator().manual_seed(0))
     model.eval()
@@ -196,3 +237,25 @@ def test_augmented_training_loss_adds_feat_sim(trained_gunpoint, gunpoint):
         ce = float(plain(model, batch))
         total = float(with_fs(model, batch))
     assert ce > 0 and total >= ce
+
+
+def test_online_out_sign_grad_copies_follow_the_network_they_are_given(trained_gunpoint, gunpoint_dzdt, gunpoint):
+    from signal_robustness.augment import loss_input_gradient_sign, out_sign_grad
+    from signal_robustness.augment.gradient import out_sign_grad_magnitude
+    from signal_robustness.models import build_model
+    from signal_robustness.train.losses import OnlineOutSignGradLoss
+
+    model, _ = trained_gunpoint
+    series, dzdt, _ = gunpoint_dzdt
+    labels = torch.from_numpy(gunpoint.y_train)
+    loss = OnlineOutSignGradLoss(series, out_sign_grad_magnitude(dzdt, BETA), labels, 0.0, 0.2, torch.Generator().manual_seed(0))
+    model.eval()
+    copies = loss.copies(model, torch.arange(len(series)))
+    # With the trained network in eval mode, the copies are the fixed reading's with that network as the baseline.
+    fixed = out_sign_grad(series, dzdt, BETA, loss_input_gradient_sign(model, series, labels))
+    assert torch.equal(copies, fixed)
+    assert (copies - series).abs().max() <= BETA + 1e-6
+    torch.manual_seed(3)
+    other = build_model("resnet1d", 1, 2).eval()
+    assert not torch.equal(loss.copies(other, torch.arange(len(series))), copies)  # another network, other signs
+    assert float(loss(model, (series[:8], labels[:8], torch.arange(8)))) > 0

@@ -47,9 +47,12 @@ def test_summary_has_one_row_per_model_with_the_documented_columns(tiny_run):
 
 def test_augmentation_method_runs_from_odenet_to_metrics(tiny_run):
     root = tiny_run / "results" / "timeseries" / "GunPoint"
-    odenet = torch.load(root / "odenet.pt", weights_only=True)
-    assert any(key.endswith("weight") for key in odenet)
-    assert len(pd.read_csv(root / "odenet_history.csv")) == 2
+    for seed in (0, 1):  # one ODENet per seed
+        odenet = torch.load(root / "odenet" / f"seed{seed}.pt", weights_only=True)
+        assert any(key.endswith("weight") for key in odenet)
+        assert len(pd.read_csv(root / "odenet" / f"seed{seed}_history.csv")) == 2
+        scores = json.loads((root / "odenet" / f"seed{seed}.json").read_text())
+        assert scores["training"] == "teacher_forcing" and scores["one_step_zero_derivative_mse"] > 0
     with np.load(root / "aug" / "out_sign_grad" / "seed0.npz", allow_pickle=False) as arrays:
         augmented = arrays["x_augmented"]
     with np.load(root / "data.npz", allow_pickle=False) as arrays:

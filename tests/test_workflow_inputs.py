@@ -122,7 +122,7 @@ def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_j
     # A damaged intermediate: the job that reads it names it and the remedy.
     data = workdir / "results" / "timeseries" / "Coffee" / "data.npz"
     data.write_bytes(data.read_bytes()[:1000])
-    odenet = snakemake(repo, workdir, "--cores", "1", "results/timeseries/Coffee/odenet.pt", config=config, timeout=300)
+    odenet = snakemake(repo, workdir, "--cores", "1", "results/timeseries/Coffee/odenet/seed0.pt", config=config, timeout=300)
     out = odenet.stdout + odenet.stderr
     assert odenet.returncode != 0 and "Traceback" not in out
     assert "error: results/timeseries/Coffee/data.npz is corrupt or truncated" in out and "delete it and rerun snakemake" in out

@@ -6,8 +6,8 @@ from snakemake.exceptions import WorkflowError
 
 from signal_robustness.augment import (
     AUGMENTATION_METHODS,
-    NEEDS_CLASSIFIER,
     NEEDS_ODENET,
+    needs_classifier,
 )
 from dataclasses import asdict
 
@@ -103,8 +103,8 @@ def augmentation_inputs(wildcards):
     """What a method's augmentation reads: the data, the ODENet, the baseline classifier."""
     inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
     if wildcards.method in NEEDS_ODENET:
-        inputs["odenet"] = f"results/timeseries/{wildcards.dataset}/odenet.pt"
-    if wildcards.method in NEEDS_CLASSIFIER:
+        inputs["odenet"] = f"results/timeseries/{wildcards.dataset}/odenet/seed{wildcards.seed}.pt"
+    if needs_classifier(wildcards.method, TS["augment"]):
         inputs["classifier"] = (
             f"results/timeseries/{wildcards.dataset}/baseline/none/seed{wildcards.seed}/model.pt"
         )

@@ -36,16 +36,18 @@ rule prepare_ucr:
 
 
 rule fit_odenet:
-    """The ODENet that learns dz/dt of a dataset's training series (eq. 2)."""
+    """The ODENet that learns dz/dt of a dataset's training series (eq. 2), one per seed, so
+    that the seed spread covers the ODENet's variance too; scored on the test series."""
     input:
         data="results/timeseries/{dataset}/data.npz",
     output:
-        model="results/timeseries/{dataset}/odenet.pt",
-        history="results/timeseries/{dataset}/odenet_history.csv",
+        model="results/timeseries/{dataset}/odenet/seed{seed}.pt",
+        history="results/timeseries/{dataset}/odenet/seed{seed}_history.csv",
+        scores="results/timeseries/{dataset}/odenet/seed{seed}.json",
     log:
-        "logs/fit_odenet/{dataset}.log",
+        "logs/fit_odenet/{dataset}_seed{seed}.log",
     benchmark:
-        "benchmarks/fit_odenet/{dataset}.tsv"
+        "benchmarks/fit_odenet/{dataset}_seed{seed}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -55,7 +57,6 @@ rule fit_odenet:
         mem_mb=4000,
     params:
         odenet=TS["odenet"],
-        seed=min(config["seeds"]),
         device=config["device"],
     script:
         "../scripts/fit_odenet.py"
@@ -141,7 +142,8 @@ rule attack_timeseries:
         runtime=30,
         mem_mb=4000,
     params:
-        attacks=TS["attacks"],
+        attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
+        labels=TS["attacks"]["labels"],
         batch_size=TS["attack_batch_size"],
         device=config["device"],
     script:

@@ -20,6 +20,7 @@ with log_to_file(snakemake.log[0]) as log:
         snakemake.params.attacks,
         device,
         snakemake.params.batch_size,
+        snakemake.params.labels,
     )
     metrics.update(run_identity(wildcards.dataset, wildcards.method, wildcards.regulariser, wildcards.seed), device=str(device))
     log.info("%s", {k: v for k, v in metrics.items() if k.endswith("_acc")})

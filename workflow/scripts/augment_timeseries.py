@@ -1,8 +1,8 @@
-"""Rule augment_timeseries: data.npz (+ odenet.pt, baseline model.pt) -> aug/{method}/seed{seed}.npz."""
+"""Rule augment_timeseries: data.npz (+ odenet, baseline model.pt) -> aug/{method}/seed{seed}.npz."""
 
 import torch
 
-from signal_robustness.augment import augment_series
+from signal_robustness.augment import augmentation_arrays
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.io import load_npz, load_state_dict, save_npz
 from signal_robustness.models.odenet import ODENet
@@ -16,10 +16,11 @@ with log_to_file(snakemake.log[0]) as log:
     series, labels = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
     dzdt = load_state_dict(inputs.odenet, ODENet()).derivative(series) if "odenet" in inputs.keys() else None
     classifier = load_timeseries_classifier(inputs.classifier, splits) if "classifier" in inputs.keys() else None
-    augmented = augment_series(
+    arrays = augmentation_arrays(
         wildcards.method, series, labels, snakemake.params.augment,
         torch.Generator().manual_seed(int(wildcards.seed)), dzdt=dzdt, classifier=classifier,
     )
-    change = (augmented - series).abs()
-    log.info("%s: mean |change| %.4f, max %.4f", wildcards.method, float(change.mean()), float(change.max()))
-    save_npz(snakemake.output[0], x_augmented=augmented.numpy().astype("float32"))
+    change = (arrays["x_augmented"] - series).abs() if "x_augmented" in arrays else arrays["magnitude"]
+    log.info("%s (%s): mean |change| %.4f, max %.4f", wildcards.method, ", ".join(arrays), float(change.mean()),
+             float(change.max()))
+    save_npz(snakemake.output[0], **{name: array.numpy().astype("float32") for name, array in arrays.items()})

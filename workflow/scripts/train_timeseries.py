@@ -15,13 +15,16 @@ with log_to_file(snakemake.log[0]) as log:
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
     settings = timeseries_training_settings(snakemake.params.training)
     log.info("training on %s with %s", device, settings)
-    augmented, feat_sim = None, None
+    augmented, magnitude, feat_sim = None, None, None
     if "augmented" in snakemake.input.keys():
-        augmented = torch.from_numpy(load_npz(snakemake.input.augmented)["x_augmented"])
+        arrays = load_npz(snakemake.input.augmented)
+        augmented = torch.from_numpy(arrays["x_augmented"]) if "x_augmented" in arrays else None
+        magnitude = torch.from_numpy(arrays["magnitude"]) if "magnitude" in arrays else None
     if snakemake.wildcards.regulariser == "feat_sim":
         feat_sim = (snakemake.params.feat_sim_loss["weight"], snakemake.params.feat_sim_loss["margin"])
     model, result = fit_timeseries_classifier(
-        splits, settings, int(snakemake.wildcards.seed), device, augmented=augmented, feat_sim=feat_sim
+        splits, settings, int(snakemake.wildcards.seed), device, augmented=augmented, feat_sim=feat_sim,
+        online_magnitude=magnitude,
     )
     log.info("best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size)
     save_state_dict(snakemake.output.model, model)

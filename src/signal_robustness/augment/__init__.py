@@ -7,14 +7,25 @@ from signal_robustness.augment.gradient import (
     out_sign_grad,
     rand_grad,
 )
-from signal_robustness.augment.methods import AUGMENTATION_METHODS, NEEDS_CLASSIFIER, NEEDS_ODENET, augment_series
+from signal_robustness.augment.methods import (
+    AUGMENTATION_METHODS,
+    NEEDS_CLASSIFIER,
+    NEEDS_ODENET,
+    OUT_SIGN_GRAD_MODELS,
+    augment_series,
+    augmentation_arrays,
+    needs_classifier,
+)
 from signal_robustness.augment.spectral import TRIPLE_ENERGY_BOUND, spec_den, spec_den_one
 
 __all__ = [
     "AUGMENTATION_METHODS",
     "NEEDS_CLASSIFIER",
     "NEEDS_ODENET",
+    "OUT_SIGN_GRAD_MODELS",
     "augment_series",
+    "augmentation_arrays",
+    "needs_classifier",
     "TRIPLE_ENERGY_BOUND",
     "in_clamp_grad",
     "in_sign_grad",

@@ -49,10 +49,15 @@ def loss_input_gradient_sign(classifier: nn.Module, series: torch.Tensor, labels
     return torch.sign(grad)
 
 
-def out_sign_grad(series: torch.Tensor, dzdt: torch.Tensor, beta: float, direction: torch.Tensor) -> torch.Tensor:
-    """``direction`` is ``loss_input_gradient_sign`` of the baseline classifier."""
+def out_sign_grad_magnitude(dzdt: torch.Tensor, beta: float) -> torch.Tensor:
+    """|clamp(dz/dt, β)|: how far Out-Sign-Grad moves each point (eq. 9)."""
     _check_beta(beta)
-    return series + direction * dzdt.clamp(-beta, beta).abs()
+    return dzdt.clamp(-beta, beta).abs()
+
+
+def out_sign_grad(series: torch.Tensor, dzdt: torch.Tensor, beta: float, direction: torch.Tensor) -> torch.Tensor:
+    """``direction`` is ``loss_input_gradient_sign`` of a classifier (the baseline, in the fixed reading)."""
+    return series + direction * out_sign_grad_magnitude(dzdt, beta)
 
 
 def rand_grad(series: torch.Tensor, dzdt: torch.Tensor, beta: float, generator: torch.Generator) -> torch.Tensor:

@@ -8,13 +8,45 @@ from typing import Any
 import torch
 from torch import nn
 
-from signal_robustness.augment.gradient import in_clamp_grad, in_sign_grad, loss_input_gradient_sign, out_sign_grad, rand_grad
+from signal_robustness.augment.gradient import (
+    in_clamp_grad,
+    in_sign_grad,
+    loss_input_gradient_sign,
+    out_sign_grad,
+    out_sign_grad_magnitude,
+    rand_grad,
+)
 from signal_robustness.augment.spectral import spec_den
 
 AUGMENTATION_METHODS = ("in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad", "spec_den")
-# Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier.
+# Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier
+# (Out-Sign-Grad read with a fixed network; read "online", the network being trained serves).
 NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad"})
 NEEDS_CLASSIFIER = frozenset({"out_sign_grad"})
+OUT_SIGN_GRAD_MODELS = ("baseline", "online")
+
+
+def needs_classifier(method: str, params: Mapping[str, Any]) -> bool:
+    """Whether ``method`` needs the trained baseline classifier (Out-Sign-Grad's fixed reading)."""
+    return method in NEEDS_CLASSIFIER and params.get("out_sign_grad_model", "baseline") == "baseline"
+
+
+def augmentation_arrays(
+    method: str,
+    series: torch.Tensor,
+    labels: torch.Tensor,
+    params: Mapping[str, Any],
+    generator: torch.Generator,
+    dzdt: torch.Tensor | None = None,
+    classifier: nn.Module | None = None,
+) -> dict[str, torch.Tensor]:
+    """What ``aug/<method>/seed<seed>.npz`` holds: ``x_augmented``, one copy per series, or for
+    Out-Sign-Grad read online ``magnitude`` = |clamp(dz/dt, β)|, the copies being made while training."""
+    if method == "out_sign_grad" and not needs_classifier(method, params):
+        if dzdt is None:
+            raise ValueError("out_sign_grad needs the ODENet's dz/dt")
+        return {"magnitude": out_sign_grad_magnitude(dzdt, params["beta"])}
+    return {"x_augmented": augment_series(method, series, labels, params, generator, dzdt, classifier)}
 
 
 def augment_series(

@@ -44,8 +44,9 @@ class AugmentedLoss:
     """Cross-entropy on a batch of series and their augmented copies (eq. 6), plus
     ``weight`` times Feat-Sim against the augmented copies of other-class series.
 
-    The batch is (series, labels, augmented, index); ``index`` locates each sample in
-    the whole training set, from which the negatives are drawn at every call.
+    The batch is (series, labels, index); ``index`` locates each sample in the whole
+    training set, whose copies are ``augmented`` and from which the negatives are drawn
+    at every call.
     """
 
     def __init__(self, augmented: torch.Tensor, labels: torch.Tensor, weight: float, margin: float, generator: torch.Generator):
@@ -54,19 +55,47 @@ class AugmentedLoss:
         self.augmented, self.labels = augmented, labels
         self.weight, self.margin, self.generator = weight, margin, generator
 
+    def copies(self, model: nn.Module, index: torch.Tensor) -> torch.Tensor:
+        """The augmented copies of the training series at ``index``."""
+        return self.augmented[index.to(self.augmented.device)]
+
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> torch.Tensor:
-        series, labels, augmented, index = batch
+        series, labels, index = batch
+        augmented = self.copies(model, index).to(series.device)
         inputs = torch.cat([series, augmented])
         if self.weight == 0:
             return F.cross_entropy(model(inputs), torch.cat([labels, labels]))
         negatives_index = other_class_indices(self.labels, self.generator)[index.cpu()]
-        negatives = self.augmented[negatives_index].to(series.device)
+        negatives = self.copies(model, negatives_index).to(series.device)
         embeddings = model.embed(torch.cat([inputs, negatives]))
         n = len(series)
         logits = model.head(embeddings[: 2 * n])
         ce = F.cross_entropy(logits, torch.cat([labels, labels]))
         fs = feat_sim_loss(embeddings[:n], embeddings[n : 2 * n], embeddings[2 * n :], self.margin)
         return ce + self.weight * fs
+
+
+class OnlineOutSignGradLoss(AugmentedLoss):
+    """Out-Sign-Grad (eq. 9) read with the network being trained: at every batch each copy is
+
+        z + sign(∂L/∂z of the current network) · |clamp(dz/dt, β)|,
+
+    ``magnitude`` holding |clamp(dz/dt, β)| of every training series. The gradient is taken
+    in the network's current (training) mode and detached, as FGSM adversarial training
+    does; the copies of Feat-Sim's negatives are made the same way.
+    """
+
+    def __init__(self, series: torch.Tensor, magnitude: torch.Tensor, labels: torch.Tensor, weight: float, margin: float,
+                 generator: torch.Generator):
+        super().__init__(magnitude, labels, weight, margin, generator)
+        self.series = series
+
+    def copies(self, model: nn.Module, index: torch.Tensor) -> torch.Tensor:
+        index = index.to(self.series.device)
+        inputs = self.series[index].detach().requires_grad_(True)
+        with torch.enable_grad():
+            (gradient,) = torch.autograd.grad(F.cross_entropy(model(inputs), self.labels[index], reduction="sum"), inputs)
+        return (inputs + gradient.sign() * self.augmented[index]).detach()
 
 
 class FGSMAdversarialLoss:

@@ -12,7 +12,7 @@ from signal_robustness.io import load_npz, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
-from signal_robustness.train.losses import AugmentedLoss
+from signal_robustness.train.losses import AugmentedLoss, OnlineOutSignGradLoss
 
 
 def fit_timeseries_classifier(
@@ -24,25 +24,34 @@ def fit_timeseries_classifier(
     progress: bool = True,
     augmented: torch.Tensor | None = None,
     feat_sim: tuple[float, float] | None = None,
+    online_magnitude: torch.Tensor | None = None,
 ) -> tuple[nn.Module, TrainingResult]:
     """Seeded end to end: the same seed gives the same weights on the same device.
 
     With ``augmented`` (one copy per training series, same order), every batch holds
     series and their copies (eq. 6); ``feat_sim`` = (weight, margin) adds Feat-Sim.
+    With ``online_magnitude`` instead (|clamp(dz/dt, β)| per point), the copies are
+    Out-Sign-Grad's, remade from the network being trained at every batch.
     Fawaz's batch size is computed from the original training set, so a batch of
     series plus copies is twice as large.
     """
     generator = seed_everything(seed)
     model = build_model(architecture, in_channels=splits.x_train.shape[1], n_classes=splits.n_classes)
     x, y = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
-    if augmented is None:
+    if augmented is not None and online_magnitude is not None:
+        raise ValueError("give fixed augmented copies or an online magnitude, not both")
+    if augmented is None and online_magnitude is None:
         if feat_sim is not None:
             raise ValueError("Feat-Sim needs augmented series")
         result = train_classifier(model, (x, y), settings, generator, device, progress=progress)
         return model, result
     weight, margin = feat_sim if feat_sim is not None else (0.0, 0.0)
-    loss = AugmentedLoss(augmented.to(device), y.to(device), weight, margin, torch.Generator().manual_seed(seed + 1))
-    tensors = (x, y, augmented, torch.arange(len(x)))
+    negatives = torch.Generator().manual_seed(seed + 1)
+    if online_magnitude is not None:
+        loss = OnlineOutSignGradLoss(x.to(device), online_magnitude.to(device), y.to(device), weight, margin, negatives)
+    else:
+        loss = AugmentedLoss(augmented.to(device), y.to(device), weight, margin, negatives)
+    tensors = (x, y, torch.arange(len(x)))
     result = train_classifier(model, tensors, settings, generator, device, loss_fn=loss, progress=progress)
     return model, result
 
