@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/bench_timeseries.py
 	$(BIN)/python bench/bench_post_averaging.py
 	$(BIN)/python bench/bench_augment.py $(if $(wildcard benchmarks),--benchmarks benchmarks)
+	$(BIN)/python bench/bench_odenet.py
 	$(BIN)/python bench/bench_audio.py
 	$(BIN)/python bench/bench_attacks.py
 	$(BIN)/python bench/bench_concurrent_training.py

@@ -94,14 +94,21 @@ def trained_gunpoint(gunpoint, cpu):
 
 
 @pytest.fixture(scope="session")
-def small_network():
-    """A small MLP on 8x8 images in [0, 1] whose classes are the brightness of four quadrants."""
+def quadrant_images():
+    """512 8x8 images in [0, 1] whose class is the brighter of four quadrants, and their labels."""
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(512, 1, 8, 8, generator=generator) * 0.5
     labels = torch.randint(0, 4, (512,), generator=generator)
     for label in range(4):
         rows, cols = divmod(label, 2)
         x[labels == label, :, rows * 4 : rows * 4 + 4, cols * 4 : cols * 4 + 4] += 0.4
+    return x, labels
+
+
+@pytest.fixture(scope="session")
+def small_network(quadrant_images):
+    """A small MLP trained on ``quadrant_images``; returns it with the first 40 images and labels."""
+    x, labels = quadrant_images
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)

@@ -44,16 +44,18 @@ def test_auc_of_a_hand_made_curve():
 
 
 @pytest.mark.parametrize("name", sorted(UNLIMITED))
-def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network, name):
+def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network, quadrant_images, name):
     model, x, labels = small_network
     search = UNLIMITED[name]
-    result = budget_search(model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16)
+    donors = (quadrant_images[0][40:], quadrant_images[1][40:])  # the attacker's data (PIA starts from it)
+    result = budget_search(model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16,
+                           donors=donors)
     assert result.fooling_rates[-1] >= 0.9
     assert (result.success[-1] <= result.misclassified[-1]).all()
     # The attack's own success flag agrees with the model's predictions on its output:
     # targeted attacks land on their (wrong-label) target, DeepFool on any wrong label.
     targets = None if result.targets is None else torch.from_numpy(result.targets)
-    attack = search.build(search.grid[-1], seed=3, bounds=BOUNDS)
+    attack = search.build(search.grid[-1], seed=3, bounds=BOUNDS, donors=donors)
     out = run_attack(attack, model, x, labels, 16, CPU, targets=targets)
     with torch.no_grad():
         predicted = model(out.adversarial).argmax(dim=1)

@@ -4,7 +4,7 @@
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, budget_search, search_rows, search_summary
 from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, selected_fold_model
+from signal_robustness.train.audio import IMAGE_BOUNDS, development_arrays, held_out_test_arrays, selected_fold_model
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
@@ -15,7 +15,8 @@ with log_to_file(snakemake.log[0]) as log:
     fold = load_json(snakemake.input.metrics)["selected_fold"]
     model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
-    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split))
+    split = read_csv(snakemake.input.split)
+    x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, split)
     positions = attack_samples(model, x_test, y_test, settings["samples"], seed, device)
     if len(positions) == 0:
         raise RuntimeError(f"the {wildcards.model} model of fold {fold} classifies no test clip correctly: nothing to attack")
@@ -23,7 +24,10 @@ with log_to_file(snakemake.log[0]) as log:
     search = BudgetGrid.from_config(wildcards.attack, snakemake.params.search)
     log.info("%s on %d correctly classified test clips (fold %d model); %s over %s", wildcards.attack, len(positions),
              fold, search.budget, list(search.grid))
-    result = budget_search(model, x, y, search, settings["threshold"], seed, device, IMAGE_BOUNDS, settings["batch_size"])
+    # The attacker holds the development clips: PIA starts from one of its target class.
+    donors = development_arrays(features, wildcards.representation, table, split)
+    result = budget_search(model, x, y, search, settings["threshold"], seed, device, IMAGE_BOUNDS, settings["batch_size"],
+                           donors=donors)
     identity = {
         "dataset": wildcards.dataset,
         "representation": wildcards.representation,

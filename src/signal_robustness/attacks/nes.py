@@ -4,23 +4,34 @@ the seed 001's black-box attack. Written here: foolbox has no NES attack.
 The attacker sees only the top-k output probabilities, never gradients, and counts
 every query. Targeted, L-inf:
 
-- start from an input of the target class (from the same batch), projected to an
-  ε_0-ball around the original;
+- start from an example of the target class taken from the data the attacker holds
+  (``donors``: the training images, say), projected to an ε_0-ball around the original;
 - estimate the gradient of log P(target) by NES with antithetic Gaussian samples
   (σ, ``n_samples`` pairs per estimate), smoothed with momentum;
 - step in the sign of the estimate and shrink the ball by δ_ε; a line search halves
   the step from ``lr_max`` until the target stays in the top k, and, when even
   ``lr_min`` fails, keeps the ball and halves δ_ε;
 - stop when the ball has shrunk to ε and the target is the top class, or when the
-  query budget is spent; a sample still outside the ε-ball then is projected into it.
+  query budget is spent. A sample whose ball never shrank to ε has failed: it is
+  returned unchanged, never clipped into the ball and counted as a success.
 
-A sample whose target class has no example in the batch starts from itself at ε
-(the query-limited attack of the same paper).
+Every random draw of a sample (its donor, its NES noise) comes from a generator seeded
+by the attack's seed and the sample's own values, so a sample's result does not depend
+on the batch it is attacked in. A sample whose target class has no donor starts from
+itself at ε (the query-limited attack of the same paper).
+
+``epsilon_decay="auto"`` derives δ_ε from the budget: the ball shrinks from ε_0 to ε in
+half the NES steps the query budget pays for (each step costs 2·``n_samples`` queries for
+the estimate and at least two more), leaving the other half for the line search's
+retries and for steps taken at ε. The seed's own numbers (500 iterations, δ_ε = 0.001,
+ε down to 0.001) cannot shrink a ball from 1 to below 0.5.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+from typing import Any
 
 import torch
 from torch import nn
@@ -53,12 +64,22 @@ def _log_target(probabilities: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return torch.where(p > 0, p.clamp_min(1e-30).log(), torch.full_like(p, LOG_FLOOR))
 
 
+def sample_generators(inputs: torch.Tensor, seed: int) -> list[torch.Generator]:
+    """One CPU generator per sample, seeded by ``seed`` and the sample's values (not its place in a batch)."""
+    generators = []
+    for sample in inputs.detach().cpu().contiguous():
+        digest = hashlib.sha256(seed.to_bytes(8, "little", signed=True) + sample.numpy().tobytes()).digest()
+        generators.append(torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1)))
+    return generators
+
+
 def nes_gradient(
     oracle: TopKOracle, x: torch.Tensor, targets: torch.Tensor, owners: torch.Tensor, sigma: float, n_samples: int,
-    generator: torch.Generator, max_points: int = 512,
+    generators: list[torch.Generator], max_points: int = 512,
 ) -> torch.Tensor:
     """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries).
 
+    Each sample's noise comes from its own generator (``generators``, one per row of ``x``).
     Pairs are queried in chunks of at most ``max_points`` inputs, so memory does not grow with ``n_samples``.
     """
     n = len(x)
@@ -67,7 +88,7 @@ def nes_gradient(
     shape = (-1, n) + (1,) * (x.dim() - 1)
     for start in range(0, n_samples, pairs_per_chunk):
         pairs = min(pairs_per_chunk, n_samples - start)
-        noise = torch.randn((pairs, *x.shape), generator=generator).to(x.device)
+        noise = torch.stack([torch.randn((pairs, *x.shape[1:]), generator=g) for g in generators], dim=1).to(x.device)
         noise = torch.cat([noise, -noise])  # antithetic pairs
         points = (x[None] + sigma * noise).reshape(-1, *x.shape[1:])
         visible = oracle.probabilities(points, owners.repeat(2 * pairs))
@@ -76,16 +97,25 @@ def nes_gradient(
     return total / (2 * n_samples * sigma)
 
 
+def auto_epsilon_decay(epsilon: float, epsilon_start: float, n_samples: int, max_queries: int) -> float:
+    """δ_ε that shrinks the ball from ``epsilon_start`` to ``epsilon`` in half the NES steps ``max_queries`` pays for."""
+    steps = max(1, max_queries // (2 * n_samples + 2))
+    return max((epsilon_start - epsilon) / max(1, steps // 2), 1e-12)
+
+
 def _check_settings(
     epsilon: float, epsilon_start: float, lr_min: float, lr_max: float, sigma: float, n_samples: int, top_k: int,
-    max_queries: int, epsilon_decay: float, momentum: float, **_,
+    max_queries: int, epsilon_decay: float | str, momentum: float, **_,
 ) -> None:
     if not 0 < epsilon <= epsilon_start:
         raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
     if not 0 < lr_min <= lr_max:
         raise ValueError(f"nes needs 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
     check_positive("nes sigma", sigma)
-    check_positive("nes epsilon_decay", epsilon_decay)
+    if epsilon_decay != "auto":
+        if isinstance(epsilon_decay, str):
+            raise ValueError(f"nes epsilon_decay must be a number or 'auto', got {epsilon_decay!r}")
+        check_positive("nes epsilon_decay", epsilon_decay)
     if not 0 <= momentum < 1:
         raise ValueError(f"nes momentum must lie in [0, 1), got {momentum}")
     for name, value in (("n_samples", n_samples), ("top_k", top_k), ("max_queries", max_queries)):
@@ -101,7 +131,7 @@ def partial_information_attack(
     bounds: tuple[float, float] = (0.0, 1.0),
     top_k: int = 1,
     epsilon_start: float = 1.0,
-    epsilon_decay: float = 0.001,
+    epsilon_decay: float | str = "auto",
     sigma: float = 0.001,
     n_samples: int = 50,
     lr_max: float = 0.6,
@@ -109,23 +139,34 @@ def partial_information_attack(
     momentum: float = 0.9,
     max_queries: int = 100_000,
     seed: int = 0,
+    donors: tuple[Any, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Returns (adversarial, reached target within ε, queries per sample)."""
+    """Returns (adversarial, reached target within ε, queries per sample).
+
+    ``donors`` = (images, labels): the data the attacker holds, from which each sample's
+    start of its target class is drawn; ``images`` is a tensor or anything that returns
+    one when indexed by a tensor of positions.
+    """
     _check_settings(epsilon, epsilon_start=epsilon_start, lr_min=lr_min, lr_max=lr_max, sigma=sigma,
                     n_samples=n_samples, top_k=top_k, max_queries=max_queries, epsilon_decay=epsilon_decay, momentum=momentum)
+    if epsilon_decay == "auto":
+        epsilon_decay = auto_epsilon_decay(epsilon, epsilon_start, n_samples, max_queries)
     low, high = bounds
     device = inputs.device
-    generator = torch.Generator().manual_seed(seed)
+    generators = sample_generators(inputs, seed)
     oracle = TopKOracle(model, top_k, len(inputs), device)
     x = inputs.detach()
-    # Start from a batch example of the target class where there is one.
     adversarial = x.clone()
     radius = torch.full((len(x),), float(epsilon), device=device)
-    for index in range(len(x)):
-        donors = torch.nonzero(labels == targets[index]).flatten()
-        if len(donors):
-            adversarial[index] = x[donors[0]]
-            radius[index] = epsilon_start
+    if donors is not None:
+        donor_images, donor_labels = donors
+        donor_labels = torch.as_tensor(donor_labels).cpu()
+        for index in range(len(x)):
+            candidates = torch.nonzero(donor_labels == int(targets[index])).flatten()
+            if len(candidates):
+                pick = candidates[torch.randint(len(candidates), (1,), generator=generators[index])]
+                adversarial[index] = donor_images[pick][0].to(device)
+                radius[index] = epsilon_start
     view = (-1,) + (1,) * (x.dim() - 1)
 
     def project(candidate: torch.Tensor, rows: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
@@ -145,7 +186,8 @@ def partial_information_attack(
         active = checking[~done[checking]]
         if len(active) == 0:
             break
-        gradient = nes_gradient(oracle, adversarial[active], targets[active], active, sigma, n_samples, generator)
+        gradient = nes_gradient(oracle, adversarial[active], targets[active], active, sigma, n_samples,
+                                [generators[i] for i in active.tolist()])
         smoothed[active] = momentum * smoothed[active] + (1 - momentum) * gradient
         new_radius = (radius[active] - decay[active]).clamp_min(epsilon)
         accepted = torch.zeros(len(active), dtype=torch.bool, device=device)
@@ -162,18 +204,19 @@ def partial_information_attack(
             lr /= 2
         # No step kept the target visible: keep the ball, decay more slowly.
         decay[active[~accepted]] /= 2
-    # Samples whose ball never shrank to ε (queries spent) are projected into it: the output keeps the budget.
-    adversarial = project(adversarial, torch.arange(len(x), device=device), torch.full_like(radius, float(epsilon)))
+    # A sample whose ball never shrank to ε spent its budget without an ε-adversarial: it failed.
+    outside = radius > epsilon + 1e-12
+    adversarial[outside] = x[outside]
     with torch.no_grad():
-        reached = model(adversarial).argmax(dim=1) == targets
+        reached = (model(adversarial).argmax(dim=1) == targets) & ~outside
     return adversarial, reached, oracle.queries
 
 
 def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
     """PIA in the pipeline's call shape (targeted; queries reported).
 
-    ``settings`` are ``partial_information_attack``'s keywords (bounds, top_k, epsilon_start, ...);
-    an unknown or out-of-range one is refused here, before any query.
+    ``settings`` are ``partial_information_attack``'s keywords (bounds, top_k, epsilon_start,
+    donors, ...); an unknown or out-of-range one is refused here, before any query.
     """
     inspect.signature(partial_information_attack).bind_partial(epsilon=epsilon, seed=seed, **settings)
     defaults = {

@@ -79,11 +79,18 @@ class BudgetGrid:
         """From a config entry ``{budget, grid, params}`` (``audio.attacks.methods.<attack>``)."""
         return cls(attack, spec["budget"], tuple(spec["grid"]), dict(spec.get("params") or {}))
 
-    def build(self, budget: float, seed: int, bounds: tuple[float, float]) -> Attack:
-        """The attack at one budget (as the grid gives it: an int stays an int); ValueError on a refused parameter."""
+    def build(self, budget: float, seed: int, bounds: tuple[float, float], donors: Any = None) -> Attack:
+        """The attack at one budget (as the grid gives it: an int stays an int); ValueError on a refused parameter.
+
+        ``donors`` (images, labels) is the data the attacker holds; an attack that starts from
+        examples of the target class (PIA) takes it, the others ignore it.
+        """
         extra: dict[str, Any] = {"bounds": bounds}
-        if "seed" in inspect.signature(ATTACK_BUILDERS[self.attack]).parameters:
+        signature = inspect.signature(ATTACK_BUILDERS[self.attack])
+        if "seed" in signature.parameters:
             extra["seed"] = seed
+        if donors is not None and any(p.kind is p.VAR_KEYWORD or p.name == "donors" for p in signature.parameters.values()):
+            extra["donors"] = donors
         return build_attack(self.attack, **self.params, **{self.budget: budget}, **extra)
 
 
@@ -136,8 +143,9 @@ def budget_search(
     device: torch.device,
     bounds: tuple[float, float],
     batch_size: int = 64,
+    donors: Any = None,
 ) -> SearchResult:
-    """Raise the budget along the grid until the fooling rate reaches ``threshold``."""
+    """Raise the budget along the grid until the fooling rate reaches ``threshold``; ``donors`` as in ``BudgetGrid.build``."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     inputs, labels = inputs.cpu(), labels.cpu()
@@ -147,7 +155,7 @@ def budget_search(
     rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "queries", "example")}
     budgets = []
     for budget in search.grid:
-        attack = search.build(budget, seed, bounds)
+        attack = search.build(budget, seed, bounds, donors)
         started = time.perf_counter()
         out = run_attack(attack, model, inputs, labels, batch_size, device, targets=targets)
         seconds = time.perf_counter() - started  # logged only: artifacts hold no wall times

@@ -90,6 +90,15 @@ def fold_arrays(
     )
 
 
+def development_arrays(
+    base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame
+) -> tuple[RepresentationImages, torch.Tensor]:
+    """The original development clips (everything but the test set) and their labels: the data an attacker holds."""
+    clips = split.loc[split["role"] == "development", "clip"].to_numpy()
+    labels = torch.from_numpy(table["label"].to_numpy()[clips].astype(np.int64))
+    return RepresentationImages(base_features, representation, clips), labels
+
+
 def held_out_test_arrays(
     base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame
 ) -> tuple[RepresentationImages, torch.Tensor]:
