@@ -45,6 +45,8 @@ localrules:
     download_ucr,
     prepare_ucr,
     download_audio,
+    download_pretrained,
+    fetch_imagenet_weights,
     provenance,
 
 
@@ -55,6 +57,14 @@ rule all:
 
 
 rule download_data:
-    """Every configured dataset on disk (aeon and soundata fetch by name); nothing else."""
+    """Every configured dataset and pretrained network on disk (aeon, soundata and torchvision
+    fetch them by name); nothing else."""
     input:
         data_targets(),
+        pretrained_targets(),
+
+
+rule download_pretrained:
+    """The ImageNet weights `audio.pretrained_weights` asks for, through torchvision's registry."""
+    input:
+        pretrained_targets(),

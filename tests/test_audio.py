@@ -255,7 +255,9 @@ def test_pretrained_weights_are_loaded_then_adapted(tmp_path):
     original = import_torchvision_models().resnet18(weights=None)
     torch.save(original.state_dict(), tmp_path / "resnet18.pt")
     model = build_model("resnet18", in_channels=1, n_classes=4, weights_path=tmp_path / "resnet18.pt")
-    assert torch.equal(model.conv1.weight, original.conv1.weight.mean(dim=1, keepdim=True))
+    assert torch.equal(model.conv1.weight, original.conv1.weight.sum(dim=1, keepdim=True))
+    grey = torch.rand(1, 1, 32, 32)  # a grey image meets the adapted filter as the RGB one
+    assert torch.allclose(model.conv1(grey), original.conv1(grey.expand(1, 3, 32, 32)), atol=1e-5)
     assert torch.equal(model.layer3[0].conv1.weight, original.layer3[0].conv1.weight)
     assert model.fc.out_features == 4
     with pytest.raises(ValueError, match="pretrained weights"):
@@ -469,3 +471,27 @@ def test_a_fine_tuned_state_dict_loads_into_the_plain_architecture(tmp_path):
     plain.load_state_dict(fine_tuned.state_dict())
     x = torch.rand(2, 1, 32, 32)
     assert torch.equal(plain.eval()(x), fine_tuned.eval()(x))
+
+
+def test_imagenet_weights_come_from_torchvision_s_registry_with_their_hash_checked(monkeypatch, tmp_path):
+    import sys
+
+    from signal_robustness.errors import InputError
+    from signal_robustness.models.vision import download_imagenet_weights, imagenet_weights
+
+    weights = imagenet_weights("resnet18")
+    assert weights.url.startswith("https://download.pytorch.org/models/resnet18-")
+    with pytest.raises(InputError, match="resnet56"):
+        imagenet_weights("resnet56")
+    seen = {}
+
+    def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True, check_hash=False, file_name=None,
+                                 weights_only=False):
+        seen.update(url=url, check_hash=check_hash)
+        return {"fc.weight": torch.ones(2, 2)}
+
+    # torchvision's registry downloads through this function (no network in tests).
+    monkeypatch.setattr(sys.modules["torchvision.models._api"], "load_state_dict_from_url", load_state_dict_from_url)
+    download_imagenet_weights("resnet18", tmp_path / "resnet18_imagenet.pt")
+    assert seen == {"url": weights.url, "check_hash": True}
+    assert torch.equal(torch.load(tmp_path / "resnet18_imagenet.pt", weights_only=True)["fc.weight"], torch.ones(2, 2))

@@ -141,5 +141,7 @@ def test_paper_config_without_its_data_stops_with_the_list(repo, tmp_path):
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
     for name in paper["timeseries"]["datasets"] + paper["audio"]["datasets"]:
         assert f"'{name}'" in out, name
+    for model in paper["audio"]["pretrained_weights"]:
+        assert f"ImageNet weights of '{model}'" in out, model
     assert "missing_data=download" in out and "download_data" in out
     assert not (tmp_path / "results").exists()

@@ -34,6 +34,10 @@ from signal_robustness.train.audio import IMAGE_BOUNDS
 from signal_robustness.train.classifier import TrainingSettings
 
 
+# Where fetch_imagenet_weights saves torchvision's ImageNet weights (relative to the working folder).
+PRETRAINED_DIR = "resources/pretrained"
+
+
 class ConfigError(InputError):
     """The configuration is invalid; the message lists every problem."""
 
@@ -54,7 +58,8 @@ class MissingDataError(ConfigError):
 HOW_TO_GET_MISSING_DATA = """How to get it, either way:
   - download it by name: add `--config missing_data=download` to your command and ask for the
     target `download_data` first (aeon fetches UCR sets by name; soundata fetches ESC-50 and
-    UrbanSound8K and checks their checksums; on SLURM these jobs run on the submitting host);
+    UrbanSound8K and checks their checksums; torchvision fetches ImageNet weights and checks
+    their hashes; on SLURM these jobs run on the submitting host);
   - or point the key named above at a local copy: 'ucr_archive_dir' (the UCR 2018 archive's
     <Name>/<Name>_TRAIN.tsv layout) or 'audio.local_dirs.<dataset>' (the dataset's own layout)."""
 
@@ -134,6 +139,10 @@ def missing_datasets(config: Mapping[str, Any]) -> list[str]:
                 f"audio dataset {dataset!r} (audio.datasets): 'audio.local_dirs.{spec.folder_key}' is null and "
                 f"'audio.download_dir' holds no {Path(folder) / spec.metadata}"
             )
+    for model, value in audio["pretrained_weights"].items():
+        path = Path(PRETRAINED_DIR) / f"{model}_imagenet.pt"
+        if value == "imagenet" and model in audio["models"] and not path.is_file():
+            missing.append(f"ImageNet weights of {model!r} (audio.pretrained_weights): not in {path}")
     return missing
 
 
@@ -195,6 +204,10 @@ def audio_data_problems(audio: Mapping[str, Any], seed: int = 0) -> list[str]:
                 problems.append(f"config key '{where}': {dataset}: and {len(clips) - 10} more clips like these")
             problems += audio_split_problems(dataset, table, audio["split"], seed)
     for model, path in audio["pretrained_weights"].items():
+        if path == "imagenet":
+            if model == "resnet56":
+                problems.append("config key 'audio.pretrained_weights.resnet56': ResNet-56 (He et al.'s CIFAR network) has no ImageNet weights")
+            continue
         if not Path(path).is_file():
             problems.append(f"config key 'audio.pretrained_weights.{model}': {path!r} is not a file")
     return problems

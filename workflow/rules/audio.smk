@@ -19,6 +19,20 @@ rule generate_synthetic_audio:
         "../scripts/generate_synthetic_audio.py"
 
 
+rule fetch_imagenet_weights:
+    """torchvision's ImageNet weights of one model, fetched through its registry (hash checked)."""
+    output:
+        f"{PRETRAINED_DIR}/{{model}}_imagenet.pt",
+    log:
+        "logs/fetch_imagenet_weights/{model}.log",
+    benchmark:
+        "benchmarks/fetch_imagenet_weights/{model}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/fetch_imagenet_weights.py"
+
+
 # A checkpoint: the clips it fetches become prepare_audio's inputs once they are on disk.
 checkpoint download_audio:
     """ESC-50 or UrbanSound8K through soundata, checked against the published checksums."""

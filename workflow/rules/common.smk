@@ -12,6 +12,7 @@ from signal_robustness.augment import (
 from dataclasses import asdict
 
 from signal_robustness.config import (
+    PRETRAINED_DIR,
     ConfigError,
     audio_source_folder,
     load_schema,
@@ -227,8 +228,24 @@ def audio_bases(wildcards):
     return list(REPRESENTATIONS[wildcards.representation])
 
 
+def pretrained_weights_of(model):
+    """The state dict ``model`` is fine-tuned from: a configured path, torchvision's ImageNet
+    weights as download_pretrained saves them ('imagenet'), or None (random weights)."""
+    value = AUDIO["pretrained_weights"].get(model)
+    return f"{PRETRAINED_DIR}/{model}_imagenet.pt" if value == "imagenet" else value
+
+
 def audio_pretrained_weights(wildcards):
-    return AUDIO["pretrained_weights"].get(wildcards.model)
+    return pretrained_weights_of(wildcards.model)
+
+
+def pretrained_targets():
+    """The ImageNet weights the configuration asks for: what `download_pretrained` fetches."""
+    return [
+        pretrained_weights_of(model)
+        for model, value in AUDIO["pretrained_weights"].items()
+        if value == "imagenet" and model in AUDIO["models"]
+    ]
 
 
 def _audio_common_inputs(wildcards):
@@ -436,7 +453,8 @@ def provenance_inputs(wildcards):
     for dataset in AUDIO["datasets"]:
         files = audio_inputs_of(dataset)
         inputs[f"audio/{dataset}"] = [files["folder"]] if "folder" in files else [files["metadata"], *files["clips"]]
-    for model, path in AUDIO["pretrained_weights"].items():
-        inputs[f"pretrained/{model}"] = [path]
+    for model in AUDIO["pretrained_weights"]:
+        if model in AUDIO["models"]:
+            inputs[f"pretrained/{model}"] = [pretrained_weights_of(model)]
     inputs["results"] = results_targets()
     return inputs

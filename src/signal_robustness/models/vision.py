@@ -5,7 +5,10 @@ convolution takes ``in_channels`` (one for a spectrogram) and its last layer has
 ``n_classes`` outputs. Weights are random by default. ``weights_path`` names a
 torchvision ImageNet state dict (the seed fine-tunes pretrained models): it is
 loaded into the unmodified network, then the first convolution's kernels are
-averaged over the RGB channels and the last layer is replaced by a fresh one.
+summed over the RGB channels (a grey image then gives the response the RGB
+network gave it) and the last layer is replaced by a fresh one.
+``download_imagenet_weights`` fetches those state dicts through torchvision's
+weight registry, which checks each file's hash.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ def _first_conv(conv: nn.Conv2d, in_channels: int, pretrained: bool) -> nn.Conv2
     )
     with torch.no_grad():
         if pretrained:
-            # The channel mean keeps a pretrained filter's response to a grey image.
-            kernel = conv.weight.mean(dim=1, keepdim=True)
+            # The channel sum keeps a pretrained filter's response to a grey image (R = G = B).
+            kernel = conv.weight.sum(dim=1, keepdim=True)
         else:
             # One input channel of torchvision's own initialisation keeps its scale.
             kernel = conv.weight[:, :1]
@@ -88,4 +91,24 @@ def torchvision_classifier(
     return model
 
 
-__all__ = ["TORCHVISION_MODELS", "torchvision_classifier"]
+def imagenet_weights(name: str):
+    """torchvision's ImageNet weights entry (``IMAGENET1K_V1``) of model ``name``: URL and hash."""
+    if name not in _SPECS:
+        raise InputError(f"{name!r} has no torchvision ImageNet weights; those of {sorted(_SPECS)} do")
+    return import_torchvision_models().get_model_weights(_SPECS[name].constructor).IMAGENET1K_V1
+
+
+def download_imagenet_weights(name: str, path: str | os.PathLike) -> None:
+    """Fetch model ``name``'s ImageNet state dict through torchvision's registry (its hash checked) to ``path``."""
+    import tempfile
+
+    from signal_robustness.io import atomic_path
+
+    weights = imagenet_weights(name)
+    with tempfile.TemporaryDirectory() as cache:
+        state = weights.get_state_dict(progress=False, check_hash=True, model_dir=cache)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(state, handle)
+
+
+__all__ = ["TORCHVISION_MODELS", "download_imagenet_weights", "imagenet_weights", "torchvision_classifier"]
