@@ -59,7 +59,9 @@ def test_every_published_value_has_its_table_column(published):
     for table in ("table1", "table2", "table3"):
         tidy = seed_table(SUMMARY, published, table)
         paper = published[published["table"] == table]
-        assert tidy["published"].notna().sum() == len(paper)
+        # Table I shows the paper's baseline beside both of ours (seed 000's and Fawaz's recipe).
+        repeated = (paper["method"] == "baseline").sum() if table == "table1" else 0
+        assert tidy["published"].notna().sum() == len(paper) + repeated
 
 
 # --- post-averaging ------------------------------------------------------------------------
@@ -125,3 +127,22 @@ def test_post_averaging_figures_plot_the_baseline_models_only():
     bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[1]
     adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive EOT-PGD"][0]
     assert list(adaptive_curve.get_ydata()) == [50.0]
+
+
+def test_both_baselines_stand_beside_the_paper_s_and_the_fawaz_table_takes_fawaz_s_recipe(published, repo):
+    from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
+
+    summary = pd.concat([SUMMARY, _summary([("CricketX", "fawaz", False, 0, 82.0, 20.0, 10.0),
+                                            ("CricketX", "fawaz", False, 1, 84.0, 22.0, 12.0)])], ignore_index=True)
+    table = seed_table(summary, published, "table1")
+    cricket = table[(table["dataset"] == "CricketX") & (table["metric"] == "clean")].set_index("column")
+    assert cricket.loc["Baseline", "ours_mean"] == pytest.approx(79.0)
+    assert cricket.loc["Baseline, Fawaz's recipe", "ours_mean"] == pytest.approx(83.0)
+    # Seed 000's baseline row is Fawaz's published numbers: both columns are compared with it.
+    assert cricket.loc["Baseline, Fawaz's recipe", "published"] == cricket.loc["Baseline", "published"]
+    fawaz = load_published(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv", FAWAZ_SOURCE)
+    both = fawaz_comparison(summary, fawaz)
+    assert set(both["method"]) == {"fawaz"} and set(both["dataset"]) == {"CricketX"}
+    assert both[both["metric"] == "clean"]["ours_mean"].iloc[0] == pytest.approx(83.0)
+    seed_only = fawaz_comparison(SUMMARY, fawaz)
+    assert set(seed_only["method"]) == {"baseline"}

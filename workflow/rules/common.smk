@@ -6,6 +6,7 @@ from snakemake.exceptions import WorkflowError
 
 from signal_robustness.augment import (
     AUGMENTATION_METHODS,
+    BASELINE_METHODS,
     NEEDS_ODENET,
     needs_classifier,
 )
@@ -56,20 +57,21 @@ PUBLISHED = {
 }
 
 # The configured augmentation methods, and the datasets the seed's Figure 3 shows (two, as the seed).
-TS_AUGMENTATIONS = [m for m in TS["methods"] if m != "baseline"]
+TS_AUGMENTATIONS = [m for m in TS["methods"] if m not in BASELINE_METHODS]
 FIGURE_DATASETS = TS["datasets"][:2]
 
 # Every method and regulariser the paths may name (wildcard constraints).
-TS_METHODS = ["baseline", *AUGMENTATION_METHODS]
+TS_METHODS = [*BASELINE_METHODS, *AUGMENTATION_METHODS]
 TS_REGULARISERS = ["none", "feat_sim"]
 
 
 def timeseries_runs():
-    """(dataset, method, regulariser, seed) of every configured classifier: the baseline,
-    and each augmentation method without and/or with Feat-Sim."""
+    """(dataset, method, regulariser, seed) of every configured classifier: the baseline (and
+    Fawaz's, if configured), and each augmentation method without and/or with Feat-Sim."""
     regularisers = ["feat_sim" if flag else "none" for flag in TS["feat_sim"]]
-    variants = [("baseline", "none")] + [
-        (m, r) for m in TS["methods"] if m != "baseline" for r in regularisers
+    baselines = ["baseline"] + [m for m in TS["methods"] if m == "fawaz"]
+    variants = [(m, "none") for m in baselines] + [
+        (m, r) for m in TS["methods"] if m not in BASELINE_METHODS for r in regularisers
     ]
     return [
         dict(dataset=d, method=m, regulariser=r, seed=s)
@@ -90,10 +92,18 @@ def ucr_inputs(wildcards):
     return ucr_inputs_of(wildcards.dataset)
 
 
+def timeseries_recipe(wildcards):
+    """The training settings of a method: seed 000's, or Fawaz et al.'s Adam for method fawaz."""
+    recipe = {key: TS[key] for key in ("epochs", "batch_size_cap", "learning_rate", "weight_decay", "lr_plateau")}
+    if wildcards.method == "fawaz":
+        recipe.update(TS["fawaz_recipe"])
+    return recipe
+
+
 def training_inputs(wildcards):
     """data.npz, and for an augmentation method its augmented series."""
     inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
-    if wildcards.method != "baseline":
+    if wildcards.method not in BASELINE_METHODS:
         inputs["augmented"] = (
             f"results/timeseries/{wildcards.dataset}/aug/{wildcards.method}/seed{wildcards.seed}.npz"
         )

@@ -106,16 +106,7 @@ rule train_timeseries:
         runtime=lambda wc, attempt: 60 * attempt,
         mem_mb=4000,
     params:
-        training={
-            k: TS[k]
-            for k in (
-                "epochs",
-                "batch_size_cap",
-                "learning_rate",
-                "weight_decay",
-                "lr_plateau",
-            )
-        },
+        training=timeseries_recipe,
         feat_sim_loss=TS["feat_sim_loss"],
         device=config["device"],
     script:

@@ -9,6 +9,7 @@ from signal_robustness.augment.gradient import (
 )
 from signal_robustness.augment.methods import (
     AUGMENTATION_METHODS,
+    BASELINE_METHODS,
     NEEDS_CLASSIFIER,
     NEEDS_ODENET,
     OUT_SIGN_GRAD_MODELS,
@@ -20,6 +21,7 @@ from signal_robustness.augment.spectral import TRIPLE_ENERGY_BOUND, spec_den, sp
 
 __all__ = [
     "AUGMENTATION_METHODS",
+    "BASELINE_METHODS",
     "NEEDS_CLASSIFIER",
     "NEEDS_ODENET",
     "OUT_SIGN_GRAD_MODELS",

@@ -19,6 +19,9 @@ from signal_robustness.augment.gradient import (
 from signal_robustness.augment.spectral import spec_den
 
 AUGMENTATION_METHODS = ("in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad", "spec_den")
+# Methods that train on the original series alone: seed 000's baseline (its recipe) and Fawaz et al.'s
+# baseline (Fawaz's recipe, the network whose attacked accuracies Fawaz et al. 2019 published).
+BASELINE_METHODS = ("baseline", "fawaz")
 # Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier
 # (Out-Sign-Grad read with a fixed network; read "online", the network being trained serves).
 NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad"})

@@ -54,16 +54,20 @@ def load_published(path: str | os.PathLike, source: str) -> pd.DataFrame:
 
 
 def fawaz_comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Tidy: dataset, metric, ours_mean, ours_std, n_seeds, published, published_source, difference.
+    """Tidy: dataset, method, metric, ours_mean, ours_std, n_seeds, published, published_source, difference.
 
-    ``published`` holds Fawaz et al. 2019's rows (columns dataset, source, clean, fgsm, bim);
-    datasets the paper does not report get an empty published value.
+    Ours is the network trained with Fawaz et al.'s own recipe (method ``fawaz``) where the
+    summary has it, else seed 000's baseline; ``method`` says which. ``published`` holds Fawaz
+    et al. 2019's rows (columns dataset, source, clean, fgsm, bim); datasets the paper does
+    not report get an empty published value.
     """
-    baseline = summary[(summary["method"] == "baseline") & (~summary["feat_sim"].astype(bool))]
+    method = "fawaz" if (summary["method"] == "fawaz").any() else "baseline"
+    baseline = summary[(summary["method"] == method) & (~summary["feat_sim"].astype(bool))]
     parts = []
     for metric in METRIC_LABELS:
         ours = mean_std(baseline, ["dataset"], f"{metric}_acc")
-        ours.insert(1, "metric", metric)
+        ours.insert(1, "method", method)
+        ours.insert(2, "metric", metric)
         reference = published[["dataset", metric]].rename(columns={metric: "published"})
         parts.append(ours.merge(reference, on="dataset", how="left"))
     table = pd.concat(parts, ignore_index=True)
