@@ -320,7 +320,7 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
         "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
         "metrics": trained / "metrics.json",
     }
-    defended = load_defended_run({**identity, "training": "adversarial", "seed": "1"}, inputs)
+    defended = load_defended_run("audio/synthetic/stft/resnet56/adversarial/seed1", inputs)
     attacked = np.load(run / "attacked" / "fgsm.npz")
     clean, _ = defended.test_at(attacked["indices"])
     for i, eps in enumerate(attacked["eps"]):

@@ -23,18 +23,21 @@ from signal_robustness.config import (
 from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, read_clip_table
 from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, package_versions
+from signal_robustness.runs import run_path
 from signal_robustness.features import BASE_REPRESENTATIONS, REPRESENTATIONS
 from signal_robustness.models import AUDIO_MODELS
 
 REPO = Path(workflow.basedir)
 
 # Stop before any job, naming every wrong key or value; nothing is written under results/.
-try:
-    validate_config(
-        config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
-    )
-except ConfigError as error:
-    raise WorkflowError(str(error)) from None
+# Once, in the process that plans the run: a cluster job re-reads this file but needs no check.
+if workflow.is_main_process:
+    try:
+        validate_config(
+            config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+        )
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
 
 # What the provenance record states of this run's code: a change reruns the record.
 CODE_VERSION = code_version(REPO)
@@ -90,6 +93,15 @@ def ucr_inputs_of(dataset):
 
 def ucr_inputs(wildcards):
     return ucr_inputs_of(wildcards.dataset)
+
+
+def timeseries_run_path(wildcards):
+    """The run path (signal_robustness.runs) of the time-series model a job's wildcards name."""
+    return run_path("timeseries", **wildcards)
+
+
+def audio_run_path(wildcards):
+    return run_path("audio", **wildcards)
 
 
 def timeseries_recipe(wildcards):

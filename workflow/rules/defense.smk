@@ -20,6 +20,7 @@ rule attack_undefended:
         runtime=60,
         mem_mb=4000,
     params:
+        run=timeseries_run_path,
         attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
         eps_grid=DEF_EPS_GRID,
         n_test=DEF["n_test"],
@@ -49,6 +50,7 @@ rule choose_radius:
         runtime=30,
         mem_mb=4000,
     params:
+        run=timeseries_run_path,
         n_train=None,  # every training series
         n_directions=DEF["n_directions"],
         radius_grid=DEF["radius_grid"],
@@ -83,6 +85,7 @@ rule evaluate_post_averaging:
         runtime=60,
         mem_mb=8000,
     params:
+        run=timeseries_run_path,
         attacks=DEF_ATTACKS,
         eps=DEF["eps"],
         n_directions=DEF["n_directions"],
@@ -115,6 +118,7 @@ rule adaptive_attack:
         runtime=120,
         mem_mb=8000,
     params:
+        run=timeseries_run_path,
         n_directions=DEF["n_directions"],
         defense_seed=DEF["defense_seed"],
         adaptive=DEF["adaptive"],
@@ -172,6 +176,7 @@ rule attack_undefended_audio:
         runtime=120,
         mem_mb=16000,
     params:
+        run=audio_run_path,
         attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
         eps_grid=DEF_AUDIO_EPS_GRID,
         n_test=DEF_AUDIO["n_test"] if DEF_AUDIO else None,
@@ -200,6 +205,7 @@ rule choose_radius_audio:
         runtime=60,
         mem_mb=16000,
     params:
+        run=audio_run_path,
         n_train=DEF_AUDIO["n_test"] if DEF_AUDIO else None,
         n_directions=DEF["n_directions"],
         radius_grid=DEF_AUDIO["radius_grid"] if DEF_AUDIO else [],
@@ -233,6 +239,7 @@ rule evaluate_post_averaging_audio:
         runtime=120,
         mem_mb=16000,
     params:
+        run=audio_run_path,
         attacks=DEF_ATTACKS,
         eps=DEF_AUDIO["eps"] if DEF_AUDIO else None,
         n_directions=DEF["n_directions"],
@@ -264,6 +271,7 @@ rule adaptive_attack_audio:
         runtime=240,
         mem_mb=16000,
     params:
+        run=audio_run_path,
         n_directions=DEF["n_directions"],
         defense_seed=DEF["defense_seed"],
         adaptive=DEF["adaptive"],

@@ -4,7 +4,7 @@
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, budget_search, search_rows, search_summary
 from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
 from signal_robustness.runtime import log_to_file, select_device, set_threads
-from signal_robustness.train.audio import IMAGE_BOUNDS, development_arrays, held_out_test_arrays, selected_fold_model
+from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, role_arrays, selected_fold_model
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
@@ -25,7 +25,7 @@ with log_to_file(snakemake.log[0]) as log:
     log.info("%s on %d correctly classified test clips (fold %d model); %s over %s", wildcards.attack, len(positions),
              fold, search.budget, list(search.grid))
     # The attacker holds the development clips: PIA starts from one of its target class.
-    donors = development_arrays(features, wildcards.representation, table, split)
+    donors = role_arrays(features, wildcards.representation, table, split, "development")
     result = budget_search(model, x, y, search, settings["threshold"], seed, device, IMAGE_BOUNDS, settings["batch_size"],
                            donors=donors)
     identity = {

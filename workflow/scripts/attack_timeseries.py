@@ -4,7 +4,7 @@ import torch
 
 from signal_robustness.evaluate import evaluate_attacks
 from signal_robustness.io import save_json, save_npz
-from signal_robustness.report.tables import run_identity
+from signal_robustness.runs import run_identity, run_path
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train import load_trained_run
 
@@ -22,7 +22,8 @@ with log_to_file(snakemake.log[0]) as log:
         snakemake.params.batch_size,
         snakemake.params.labels,
     )
-    metrics.update(run_identity(wildcards.dataset, wildcards.method, wildcards.regulariser, wildcards.seed), device=str(device))
+    run = run_path("timeseries", **wildcards)
+    metrics.update(run_identity(run), device=str(device))
     log.info("%s", {k: v for k, v in metrics.items() if k.endswith("_acc")})
     save_npz(snakemake.output.adversarial, **{name: x.numpy() for name, x in adversarial.items()})
     save_json(snakemake.output.metrics, metrics)

@@ -8,7 +8,7 @@ from signal_robustness.runtime import log_to_file, seed_everything, select_devic
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
-    run = load_defended_run(dict(snakemake.wildcards.items()), dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     indices, x, y = run.test_subset(snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid
     seed_everything(int(snakemake.wildcards.seed))  # PGD's random start

@@ -1,9 +1,9 @@
 """Rule audio_attack_tables: searches.csv + the paper's numbers -> Tables II and III (tidy CSV, Markdown, LaTeX, HTML)."""
 
 
-from signal_robustness.io import read_csv, save_csv, save_text
+from signal_robustness.io import read_csv
 from signal_robustness.report.attacks import ATTACK_LABELS, table2, table2_layout, table3, table3_layout
-from signal_robustness.report.tables import render_layout
+from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
@@ -34,9 +34,5 @@ with log_to_file(snakemake.log[0]):
     builders = {"table2": (table2, table2_layout), "table3": (table3, table3_layout)}
     for name, (build, layout) in builders.items():
         tidy = build(searches, published)
-        rendered = render_layout(layout(tidy), captions[name])
-        outputs = snakemake.output
-        save_csv(outputs[f"{name}_csv"], tidy)
-        save_text(outputs[f"{name}_markdown"], rendered["markdown"])
-        save_text(outputs[f"{name}_latex"], rendered["latex"])
-        save_text(outputs[f"{name}_html"], rendered["html"])
+        write_table(tidy, layout(tidy), captions[name],
+                    *(snakemake.output[f"{name}_{kind}"] for kind in ("csv", "markdown", "latex", "html")))

@@ -1,9 +1,9 @@
 """Rule audio_table1: summary.csv + the paper's numbers -> Table I (tidy CSV, Markdown, LaTeX, HTML)."""
 
 
-from signal_robustness.io import read_csv, save_csv, save_text
+from signal_robustness.io import read_csv
 from signal_robustness.report.audio import table1, table1_layout
-from signal_robustness.report.tables import render_layout
+from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
@@ -17,8 +17,5 @@ with log_to_file(snakemake.log[0]):
         f"at most, {image['height']} × {image['width']} images; paper: mean of 10 runs at 768 × 1568. "
         "'not run' marks cells we did not train."
     )
-    rendered = render_layout(table1_layout(tidy), caption)
-    save_csv(snakemake.output.csv, tidy)
-    save_text(snakemake.output.markdown, rendered["markdown"])
-    save_text(snakemake.output.latex, rendered["latex"])
-    save_text(snakemake.output.html, rendered["html"])
+    output = snakemake.output
+    write_table(tidy, table1_layout(tidy), caption, output.csv, output.markdown, output.latex, output.html)

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 
-from signal_robustness.io import read_csv, save_csv, save_text
+from signal_robustness.io import read_csv
 from signal_robustness.report.augmentation import seed_table, seed_table_layout
-from signal_robustness.report.tables import render_layout
+from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 TITLES = {
@@ -27,8 +27,5 @@ with log_to_file(snakemake.log[0]):
             f"test sets: ours, mean ± std over seeds {seeds} after {snakemake.params.epochs} epochs, and in brackets "
             "the seed paper's value (1500 epochs). 'not run': a cell of the paper that this configuration does not train."
         )
-        rendered = render_layout(seed_table_layout(tidy), caption)
-        save_csv(folder / f"{table}.csv", tidy)
-        save_text(folder / f"{table}.md", rendered["markdown"])
-        save_text(folder / f"{table}.tex", rendered["latex"])
-        save_text(folder / f"{table}.html", rendered["html"])
+        write_table(tidy, seed_table_layout(tidy), caption,
+                    *(folder / f"{table}.{extension}" for extension in ("csv", "md", "tex", "html")))

@@ -8,7 +8,7 @@ from signal_robustness.runtime import log_to_file, select_device, set_threads
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
-    run = load_defended_run(dict(snakemake.wildcards.items()), dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     _, x_train, y_train = run.train_subset(snakemake.params.n_train, snakemake.params.defense_seed)
     choice = choose_radius(
         run.model, x_train, y_train, snakemake.params.n_directions,

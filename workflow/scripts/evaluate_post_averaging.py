@@ -7,11 +7,11 @@ from signal_robustness.defenses.evaluation import load_attacked_sets, post_avera
 from signal_robustness.io import load_json, save_csv
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 
-wildcards, params = snakemake.wildcards, snakemake.params
+params = snakemake.params
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)
     device = select_device(params.device)
-    run = load_defended_run(dict(wildcards.items()), dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     radius = load_json(snakemake.input.radius)["selected_radius"]
     attacked = {}
     for attack, path in zip(params.attacks, snakemake.input.attacked):

@@ -1,8 +1,8 @@
 """Rule fawaz_comparison_table: summary.csv + published numbers -> tidy CSV, Markdown, LaTeX, HTML."""
 
 
-from signal_robustness.io import read_csv, save_csv, save_text
-from signal_robustness.report.tables import FAWAZ_SOURCE, comparison_layout, fawaz_comparison, load_published, render_layout
+from signal_robustness.io import read_csv
+from signal_robustness.report.tables import FAWAZ_SOURCE, comparison_layout, fawaz_comparison, load_published, write_table
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
@@ -17,8 +17,5 @@ with log_to_file(snakemake.log[0]):
         f"{snakemake.params.epochs} epochs, {recipe}) beside Fawaz et al. 2019 (1500 epochs, UCR 2015 archive); "
         "Δ = ours − published."
     )
-    rendered = render_layout(comparison_layout(table), caption)
-    save_csv(snakemake.output.csv, table)
-    save_text(snakemake.output.markdown, rendered["markdown"])
-    save_text(snakemake.output.latex, rendered["latex"])
-    save_text(snakemake.output.html, rendered["html"])
+    output = snakemake.output
+    write_table(table, comparison_layout(table), caption, output.csv, output.markdown, output.latex, output.html)

@@ -82,7 +82,10 @@ def bim_a_attack(
     return adversarial, reached, steps
 
 
-def _check_step(name: str, step: str) -> None:
+def _check_settings(name: str, eps: float, steps: int, rel_step_size: float, step: str) -> None:
+    check_non_negative(f"{name} eps", eps)
+    check_positive_int(f"{name} steps", steps)
+    check_positive(f"{name} rel_step_size", rel_step_size)
     if step not in STEPS:
         raise ValueError(f"{name} step must be one of {list(STEPS)}, got {step!r}")
 
@@ -96,10 +99,7 @@ def bim_a(
     seed: int = 0,
 ) -> Attack:
     """BIM-a: steps of L2 length ``rel_step_size`` · eps, each sample stopping at its target or after ``max_steps``."""
-    check_non_negative("bim_a eps", eps)
-    check_positive_int("bim_a max_steps", max_steps)
-    check_positive("bim_a rel_step_size", rel_step_size)
-    _check_step("bim_a", step)
+    _check_settings("bim_a", eps, max_steps, rel_step_size, step)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, _ = bim_a_attack(model, inputs, targets, eps, rel_step_size * eps, int(max_steps), bounds, step)
@@ -117,10 +117,7 @@ def bim_b(
     seed: int = 0,
 ) -> Attack:
     """BIM-b: ``steps`` steps of L2 length ``rel_step_size`` · eps towards the targets (foolbox's L2 BIM for ``l2``)."""
-    check_non_negative("bim_b eps", eps)
-    check_positive_int("bim_b steps", steps)
-    check_positive("bim_b rel_step_size", rel_step_size)
-    _check_step("bim_b", step)
+    _check_settings("bim_b", eps, steps, rel_step_size, step)
     if step == "l2":
         attack = foolbox.attacks.L2BasicIterativeAttack(rel_stepsize=rel_step_size, steps=int(steps), random_start=False)
         return foolbox_attack(attack, eps, bounds, seed=seed)

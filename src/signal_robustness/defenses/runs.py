@@ -20,7 +20,7 @@ from torch import nn
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.features import REPRESENTATIONS
 from signal_robustness.io import load_json, load_npy, read_csv
-from signal_robustness.report.tables import run_identity
+from signal_robustness.runs import parse_run, run_identity
 from signal_robustness.train.audio import IMAGE_BOUNDS, fold_arrays, held_out_test_arrays, selected_fold_model
 from signal_robustness.train.timeseries import load_trained_run
 
@@ -60,33 +60,26 @@ class DefendedRun:
         return float(x.min()) - margin, float(x.max()) + margin
 
 
-def timeseries_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
+def timeseries_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     """``inputs``: data (data.npz) and model (model.pt)."""
-    splits, model = load_trained_run(wildcards["dataset"], inputs["data"], inputs["model"])
-    identity = run_identity(wildcards["dataset"], wildcards["method"], wildcards["regulariser"], wildcards["seed"])
-    return DefendedRun(model, splits.x_train, splits.y_train, splits.x_test, splits.y_test, identity)
+    splits, model = load_trained_run(parse_run(run)["dataset"], inputs["data"], inputs["model"])
+    return DefendedRun(model, splits.x_train, splits.y_train, splits.x_test, splits.y_test, run_identity(run))
 
 
-def audio_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
+def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     """``inputs``: clips, split, one image file per base of the representation, the fold
     models and their training.json (models, trainings) and the run's metrics.json."""
-    representation = wildcards["representation"]
+    fields = parse_run(run)
+    representation = fields["representation"]
     table, split = read_csv(inputs["clips"]), read_csv(inputs["split"])
     fold = load_json(inputs["metrics"])["selected_fold"]
-    model = selected_fold_model(wildcards["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"])
+    model = selected_fold_model(fields["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"])
     features = {base: load_npy(inputs[base]) for base in REPRESENTATIONS[representation]}
     x_test, y_test = held_out_test_arrays(features, representation, table, split)
     training = fold_arrays(features, representation, table, split, fold)
-    identity = {
-        "dataset": wildcards["dataset"],
-        "representation": representation,
-        "model": wildcards["model"],
-        "adversarial_training": wildcards["training"] == "adversarial",
-        "seed": int(wildcards["seed"]),
-    }
-    return DefendedRun(model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), identity, IMAGE_BOUNDS)
+    return DefendedRun(model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), run_identity(run), IMAGE_BOUNDS)
 
 
-def load_defended_run(wildcards: Mapping[str, str], inputs: Mapping[str, Any]) -> DefendedRun:
-    """The run a defence rule names: an audio run when its wildcards name a representation."""
-    return audio_run(wildcards, inputs) if "representation" in wildcards else timeseries_run(wildcards, inputs)
+def load_defended_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
+    """The trained model a run path names (``signal_robustness.runs``), with its data, from ``inputs``."""
+    return audio_run(run, inputs) if parse_run(run)["branch"] == "audio" else timeseries_run(run, inputs)

@@ -12,16 +12,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from signal_robustness.io import load_json, read_csv
+from signal_robustness.io import load_json, read_csv, save_csv, save_text
 
 SUMMARY_COLUMNS = ["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"]
 METRIC_LABELS = {"clean": "Clean", "fgsm": "FGSM", "bim": "BIM"}
 FAWAZ_SOURCE = "fawaz2019_attacks_resnet_ucr2015"
-
-
-def run_identity(dataset: str, method: str, regulariser: str, seed: int | str) -> dict[str, object]:
-    """The columns that name a trained model in every tidy table."""
-    return {"dataset": dataset, "method": method, "feat_sim": regulariser == "feat_sim", "seed": int(seed)}
 
 
 def collect_runs(metrics_paths: Iterable[str | os.PathLike], columns: Sequence[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
@@ -106,6 +101,23 @@ def comparison_layout(table: pd.DataFrame, published_label: str = "Fawaz 2019") 
     layout.columns = pd.MultiIndex.from_tuples(layout.columns)
     layout.index.name = "Dataset"
     return layout
+
+
+def write_table(
+    tidy: pd.DataFrame,
+    layout: pd.DataFrame,
+    caption: str,
+    csv: str | os.PathLike,
+    markdown: str | os.PathLike,
+    latex: str | os.PathLike,
+    html: str | os.PathLike,
+) -> None:
+    """Every table of the pipeline: the tidy frame as CSV, its paper layout as Markdown, LaTeX and HTML."""
+    rendered = render_layout(layout, caption)
+    save_csv(csv, tidy)
+    save_text(markdown, rendered["markdown"])
+    save_text(latex, rendered["latex"])
+    save_text(html, rendered["html"])
 
 
 def render_layout(layout: pd.DataFrame, caption: str) -> dict[str, str]:

@@ -90,11 +90,12 @@ def fold_arrays(
     )
 
 
-def development_arrays(
-    base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame
+def role_arrays(
+    base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame, role: str
 ) -> tuple[RepresentationImages, torch.Tensor]:
-    """The original development clips (everything but the test set) and their labels: the data an attacker holds."""
-    clips = split.loc[split["role"] == "development", "clip"].to_numpy()
+    """The original clips of one role of the split (``test``, or ``development``: all but the test
+    set, the data an attacker holds) and their labels."""
+    clips = split.loc[split["role"] == role, "clip"].to_numpy()
     labels = torch.from_numpy(table["label"].to_numpy()[clips].astype(np.int64))
     return RepresentationImages(base_features, representation, clips), labels
 
@@ -103,9 +104,7 @@ def held_out_test_arrays(
     base_features: Mapping[str, np.ndarray], representation: str, table: pd.DataFrame, split: pd.DataFrame
 ) -> tuple[RepresentationImages, torch.Tensor]:
     """The original test clips and their labels."""
-    clips = split.loc[split["role"] == "test", "clip"].to_numpy()
-    labels = torch.from_numpy(table["label"].to_numpy()[clips].astype(np.int64))
-    return RepresentationImages(base_features, representation, clips), labels
+    return role_arrays(base_features, representation, table, split, "test")
 
 
 def fit_audio_classifier(
