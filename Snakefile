@@ -41,6 +41,9 @@ report: "workflow/report/workflow.rst"
 # Download jobs need the network, which cluster nodes often lack: the submitting host runs them.
 localrules:
     all,
+    timeseries,
+    audio,
+    defense,
     download_data,
     download_ucr,
     prepare_ucr,
@@ -54,6 +57,25 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# One part of the pipeline each: `snakemake --cores N timeseries` (or audio, defense).
+rule timeseries:
+    """Seed 000's tables and figures and the Fawaz comparison."""
+    input:
+        timeseries_targets(),
+
+
+rule audio:
+    """Seed 001's Table I, its attacks' Tables II and III and figures."""
+    input:
+        audio_targets(),
+
+
+rule defense:
+    """Seed 002's post-averaging tables and figures (audio models too with defense.audio)."""
+    input:
+        defense_targets(),
 
 
 rule download_data:

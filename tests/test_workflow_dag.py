@@ -146,3 +146,19 @@ def test_paper_config_without_its_data_stops_with_the_list(repo, tmp_path):
         assert f"ImageNet weights of '{model}'" in out, model
     assert "missing_data=download" in out and "download_data" in out
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "target, expected, absent",
+    [
+        ("timeseries", {"train_timeseries", "augmentation_tables", "fawaz_comparison_table"}, {"prepare_audio", "attack_undefended"}),
+        ("audio", {"train_audio", "attack_audio", "audio_table1"}, {"prepare_ucr", "attack_undefended"}),
+        ("defense", {"attack_undefended", "adaptive_attack", "post_averaging_tables"}, {"prepare_audio", "augment_timeseries"}),
+    ],
+)
+def test_a_stage_target_plans_its_part_only(repo, tmp_path, target, expected, absent):
+    done = snakemake(repo, tmp_path, "-n", target, config=TINY, timeout=120)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    rules = set(_job_counts(done.stdout + done.stderr))
+    assert expected <= rules and not (absent & rules)
+    assert not (tmp_path / "results").exists()
