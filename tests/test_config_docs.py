@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 
 ROW = re.compile(r"^\| `(?P<key>[\w.]+)` \|(?P<default>[^|]*)\|", re.M)
