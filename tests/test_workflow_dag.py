@@ -112,7 +112,7 @@ def _job_counts(dry_run_output: str) -> dict[str, int]:
 
 
 def _readme_paper_jobs(readme: str) -> dict[str, int]:
-    """The README's table of config/paper.yaml's jobs per rule."""
+    """docs/paper_scale.md's table of config/paper.yaml's jobs per rule."""
     section = readme.split("<!-- paper-jobs -->", 2)[1]
     return {m.group(1): int(m.group(2).replace(",", "")) for m in re.finditer(r"^\| `(\w+)` \| ([\d,]+) \|", section, re.M)}
 
@@ -124,7 +124,7 @@ def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     counts = _job_counts(out)
-    stated = _readme_paper_jobs((repo / "README.md").read_text())
+    stated = _readme_paper_jobs((repo / "docs" / "paper_scale.md").read_text())
     assert counts == stated
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
     ts, seeds = paper["timeseries"], paper["seeds"]

@@ -138,7 +138,7 @@ def provenance_record(
     raw_inputs: Mapping[str, Iterable[str | os.PathLike]],
     results: Iterable[str | os.PathLike],
 ) -> dict[str, Any]:
-    """The record, as written to ``results/provenance.json`` (README, output formats).
+    """The record, as written to ``results/provenance.json`` (docs/formats.md).
 
     ``raw_inputs`` maps each dataset (or other input, such as pretrained weights) to
     the files read for it; each gets its files' records and one digest of them all.

@@ -95,7 +95,7 @@ class TimeSeriesSplits:
         return int(self.x_train.shape[-1])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays stored in ``data.npz`` (see README, output formats)."""
+        """The arrays stored in ``data.npz`` (docs/formats.md)."""
         return {
             "x_train": self.x_train,
             "y_train": self.y_train,

@@ -6,7 +6,7 @@ limit, ...) climbs a configured grid; at every budget the attack runs on the
 same correctly classified samples, with the same targets, and the search stops
 at the first budget whose fooling rate reaches the threshold, or at the grid's end.
 
-Definitions (README, "Audio attacks"):
+Definitions (docs/methods.md, "Audio attacks"):
 
 - fooling rate at a budget: the share of attacked samples the attack succeeds on
   there (targeted: the model predicts the target; untargeted: any wrong label);
