@@ -95,3 +95,16 @@ def test_missing_test_file_is_named(tmp_path):
     (tmp_path / "Half" / "Half_TEST.tsv").unlink()
     with pytest.raises(DatasetError, match="Half_TEST.tsv"):
         load_ucr("Half", archive_dir=tmp_path)
+
+
+def test_the_package_s_ucr_names_are_aeon_s_and_its_bundle_is_found_without_importing_it():
+    from aeon.datasets.dataset_collections import get_downloaded_tsc_tsr_datasets
+    from aeon.datasets.tsc_datasets import univariate
+
+    import aeon.datasets
+    from signal_robustness.data.ucr import UCR_2018_UNIVARIATE, aeon_bundled_names
+
+    assert UCR_2018_UNIVARIATE == frozenset(univariate) and len(UCR_2018_UNIVARIATE) == 128
+    bundle = str(__import__("pathlib").Path(aeon.datasets.__file__).parent / "data")
+    assert aeon_bundled_names() == frozenset(get_downloaded_tsc_tsr_datasets(bundle)) & UCR_2018_UNIVARIATE
+    assert {"GunPoint", "ArrowHead", "ItalyPowerDemand"} <= aeon_bundled_names()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,14 +49,42 @@ RENAMED_2015 = {
 }
 
 
-# aeon is imported only where a dataset is loaded or named: it costs ~2 s, which every
-# training and attack job (they read data.npz) would otherwise pay.
-@functools.cache
-def ucr_dataset_names() -> frozenset[str]:
-    """The 128 univariate UCR 2018 problems; aeon's list is the authority on names."""
-    from aeon.datasets.tsc_datasets import univariate
+# The 128 univariate problems of the UCR 2018 archive, as aeon's
+# ``aeon.datasets.tsc_datasets.univariate`` lists them (a test checks they agree). Held here
+# so that naming a dataset imports no aeon: with scikit-learn it costs ~1.5 s, which every
+# parse of the workflow would pay.
+UCR_2018_UNIVARIATE = frozenset({
+    "ACSF1", "Adiac", "AllGestureWiimoteX", "AllGestureWiimoteY", "AllGestureWiimoteZ", "ArrowHead",
+    "BME", "Beef", "BeetleFly", "BirdChicken", "CBF", "Car", "Chinatown", "ChlorineConcentration",
+    "CinCECGTorso", "Coffee", "Computers", "CricketX", "CricketY", "CricketZ", "Crop",
+    "DiatomSizeReduction", "DistalPhalanxOutlineAgeGroup", "DistalPhalanxOutlineCorrect",
+    "DistalPhalanxTW", "DodgerLoopDay", "DodgerLoopGame", "DodgerLoopWeekend", "ECG200", "ECG5000",
+    "ECGFiveDays", "EOGHorizontalSignal", "EOGVerticalSignal", "Earthquakes", "ElectricDevices",
+    "EthanolLevel", "FaceAll", "FaceFour", "FacesUCR", "FiftyWords", "Fish", "FordA", "FordB",
+    "FreezerRegularTrain", "FreezerSmallTrain", "Fungi", "GestureMidAirD1", "GestureMidAirD2",
+    "GestureMidAirD3", "GesturePebbleZ1", "GesturePebbleZ2", "GunPoint", "GunPointAgeSpan",
+    "GunPointMaleVersusFemale", "GunPointOldVersusYoung", "Ham", "HandOutlines", "Haptics",
+    "Herring", "HouseTwenty", "InlineSkate", "InsectEPGRegularTrain", "InsectEPGSmallTrain",
+    "InsectWingbeatSound", "ItalyPowerDemand", "LargeKitchenAppliances", "Lightning2", "Lightning7",
+    "Mallat", "Meat", "MedicalImages", "MelbournePedestrian", "MiddlePhalanxOutlineAgeGroup",
+    "MiddlePhalanxOutlineCorrect", "MiddlePhalanxTW", "MixedShapesRegularTrain",
+    "MixedShapesSmallTrain", "MoteStrain", "NonInvasiveFetalECGThorax1",
+    "NonInvasiveFetalECGThorax2", "OSULeaf", "OliveOil", "PLAID", "PhalangesOutlinesCorrect",
+    "Phoneme", "PickupGestureWiimoteZ", "PigAirwayPressure", "PigArtPressure", "PigCVP", "Plane",
+    "PowerCons", "ProximalPhalanxOutlineAgeGroup", "ProximalPhalanxOutlineCorrect",
+    "ProximalPhalanxTW", "RefrigerationDevices", "Rock", "ScreenType", "SemgHandGenderCh2",
+    "SemgHandMovementCh2", "SemgHandSubjectCh2", "ShakeGestureWiimoteZ", "ShapeletSim", "ShapesAll",
+    "SmallKitchenAppliances", "SmoothSubspace", "SonyAIBORobotSurface1", "SonyAIBORobotSurface2",
+    "StarLightCurves", "Strawberry", "SwedishLeaf", "Symbols", "SyntheticControl",
+    "ToeSegmentation1", "ToeSegmentation2", "Trace", "TwoLeadECG", "TwoPatterns", "UMD",
+    "UWaveGestureLibraryAll", "UWaveGestureLibraryX", "UWaveGestureLibraryY",
+    "UWaveGestureLibraryZ", "Wafer", "Wine", "WordSynonyms", "Worms", "WormsTwoClass", "Yoga",
+})
 
-    return frozenset(univariate)
+
+def ucr_dataset_names() -> frozenset[str]:
+    """The 128 univariate UCR 2018 problems."""
+    return UCR_2018_UNIVARIATE
 
 
 def _folded(name: str) -> str:
@@ -123,17 +152,21 @@ def archive_files(name: str, archive_dir: str | os.PathLike) -> tuple[Path, Path
 
 
 def _aeon_bundle_dir() -> Path:
-    import aeon.datasets
-
-    return Path(aeon.datasets.__file__).parent / "data"
+    """aeon's bundled data folder, found without importing aeon."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetError("aeon is not installed: it reads and downloads the UCR sets")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
 @functools.cache
 def aeon_bundled_names() -> frozenset[str]:
-    """UCR names that aeon's wheel ships, loadable without a network."""
-    from aeon.datasets.dataset_collections import get_downloaded_tsc_tsr_datasets
-
-    return frozenset(get_downloaded_tsc_tsr_datasets(str(_aeon_bundle_dir()))) & ucr_dataset_names()
+    """UCR names that aeon's wheel ships (both splits as .ts files), loadable without a network."""
+    folder = _aeon_bundle_dir()
+    return frozenset(
+        name for name in ucr_dataset_names()
+        if (folder / name / f"{name}_TRAIN.ts").is_file() and (folder / name / f"{name}_TEST.ts").is_file()
+    )
 
 
 def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
