@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.bim_l2 import bim_a, bim_b
@@ -75,8 +76,9 @@ def run_attack(
         raise ValueError("targets given to an untargeted attack")
     model.eval().to(device)
     adversarial, success, queries = [], [], []
+    batches = tqdm(range(0, len(inputs), batch_size), desc="attack batches", mininterval=10.0, disable=len(inputs) <= batch_size)
     with frozen_parameters(model):
-        for start in range(0, len(inputs), batch_size):
+        for start in batches:
             x = inputs[start : start + batch_size].to(device)
             y = labels[start : start + batch_size].to(device)
             aims = None if targets is None else targets[start : start + batch_size].to(device)

@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from signal_robustness.attacks.checks import check_positive, check_positive_int
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
@@ -177,6 +178,8 @@ def partial_information_attack(
     decay = torch.full((len(x),), float(epsilon_decay), device=device)
     smoothed = torch.zeros_like(x)
     done = torch.zeros(len(x), dtype=torch.bool, device=device)
+    # Progress in queries spent, summed over the batch (each sample stops at its own budget).
+    bar = tqdm(total=max_queries * len(x), desc="PIA queries", unit="query", mininterval=10.0)
     while True:
         checking = torch.nonzero(~done & (oracle.queries < max_queries)).flatten()
         if len(checking) == 0:
@@ -204,6 +207,8 @@ def partial_information_attack(
             lr /= 2
         # No step kept the target visible: keep the ball, decay more slowly.
         decay[active[~accepted]] /= 2
+        bar.update(int(oracle.queries.clamp(max=max_queries).sum()) - bar.n)
+    bar.close()
     # A sample whose ball never shrank to ε spent its budget without an ε-adversarial: it failed.
     outside = radius > epsilon + 1e-12
     adversarial[outside] = x[outside]

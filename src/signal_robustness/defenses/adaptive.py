@@ -9,6 +9,7 @@ then takes a signed step and projects to the L-inf ball of radius eps.
 from __future__ import annotations
 
 import torch
+from tqdm.auto import tqdm
 import torch.nn.functional as F
 
 from signal_robustness.attacks import frozen_parameters
@@ -41,7 +42,7 @@ def eot_pgd(
     adversarial = x + start
     log_probabilities = LogProbabilities(defended)
     with frozen_parameters(defended.model):
-        for _ in range(steps):
+        for _ in tqdm(range(steps), desc="EOT-PGD steps", mininterval=10.0):
             adversarial.requires_grad_(True)
             loss = 0.0
             for _ in range(eot_samples):

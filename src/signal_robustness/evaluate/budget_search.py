@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from signal_robustness.attacks import ATTACK_BUILDERS, build_attack, run_attack
 from signal_robustness.attacks.targets import seeded_targets
@@ -154,7 +155,7 @@ def budget_search(
     targets = seeded_targets(model.eval().to(device), inputs, labels, seed) if probe.targeted else None
     rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "queries", "example")}
     budgets = []
-    for budget in search.grid:
+    for budget in tqdm(search.grid, desc=f"{search.attack} budgets", mininterval=10.0):
         attack = search.build(budget, seed, bounds, donors)
         started = time.perf_counter()
         out = run_attack(attack, model, inputs, labels, batch_size, device, targets=targets)
