@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 export PATH := $(BIN):$(PATH)
 export GIT_PYTHON_REFRESH := quiet
 
-.PHONY: setup run report test lint bench clean
+.PHONY: setup run report test lint format bench clean
 
 setup: $(STAMP)
 
@@ -30,12 +30,22 @@ run: setup
 report: setup
 	$(BIN)/snakemake --report results/report.html
 
-# One worker per core; a test file stays on one worker, so the end-to-end run's fixture runs once.
+# Style first (seconds), then one worker per core; a test file stays on one worker, so the
+# end-to-end run's fixture runs once.
 test: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/python -m pytest -ra -n auto --dist loadfile
 
 lint: setup
 	$(BIN)/snakemake --lint
+
+# Rewrite the files in the style `make test` checks.
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 bench: setup
 	$(BIN)/python bench/bench_timeseries.py

@@ -50,7 +50,9 @@ def trained_models(results: Path, config: dict) -> list[dict]:
             for name in audio["models"]:
                 run = results / "audio" / dataset / representation / name / "original" / f"seed{seed}"
                 fold = load_json(run / "metrics.json")["selected_fold"]
-                model = load_state_dict(run / f"fold{fold}" / "model.pt", build_model(name, 1, int(table["label"].nunique())))
+                model = load_state_dict(
+                    run / f"fold{fold}" / "model.pt", build_model(name, 1, int(table["label"].nunique()))
+                )
                 x, y = held_out_test_arrays(features, representation, table, split)
                 runs.append({"label": f"{dataset}/{representation}/{name}", "model": model.eval(), "x": x, "y": y})
     return runs
@@ -99,8 +101,12 @@ def reference_comparison(run: dict, inputs: dict, searches: dict[str, BudgetGrid
     model, x, y, targets = run["model"].to(device), inputs["x"], inputs["y"], inputs["targets"]
     n_classes = int(model(x[:1].to(device)).shape[1])
     classifier = PyTorchClassifier(
-        model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]), nb_classes=n_classes,
-        clip_values=IMAGE_BOUNDS, device_type="gpu" if device.type == "cuda" else "cpu",
+        model=model,
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=tuple(x.shape[1:]),
+        nb_classes=n_classes,
+        clip_values=IMAGE_BOUNDS,
+        device_type="gpu" if device.type == "cuda" else "cpu",
     )
     comparison = {}
     bim = searches["bim_a"]
@@ -113,8 +119,15 @@ def reference_comparison(run: dict, inputs: dict, searches: dict[str, BudgetGrid
         out, seconds = timed(lambda: run_attack(attack, model, x, y, len(x), device, targets=targets))
         comparison[label] = outcome(model, x, y, targets, out.adversarial, seconds, device)
     art_bim = ProjectedGradientDescent(
-        classifier, norm=2, eps=eps, eps_step=rel * eps, max_iter=steps, targeted=True, num_random_init=0,
-        batch_size=len(x), verbose=False,
+        classifier,
+        norm=2,
+        eps=eps,
+        eps_step=rel * eps,
+        max_iter=steps,
+        targeted=True,
+        num_random_init=0,
+        batch_size=len(x),
+        verbose=False,
     )
     adversarial, seconds = timed(lambda: torch.from_numpy(art_bim.generate(x.numpy(), y=targets.numpy())))
     comparison["ART PGD L2 (no random start)"] = outcome(model, x, y, targets, adversarial, seconds, device)
@@ -140,11 +153,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = select_device("auto")
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    searches = {name: BudgetGrid.from_config(name, spec) for name, spec in config["audio"]["attacks"]["methods"].items()}
+    searches = {
+        name: BudgetGrid.from_config(name, spec) for name, spec in config["audio"]["attacks"]["methods"].items()
+    }
     try:
         runs = trained_models(args.results, config)
     except FileNotFoundError as error:
-        raise SystemExit(f"no trained audio model under {args.results} ({error.filename}): run `make run` first") from None
+        raise SystemExit(
+            f"no trained audio model under {args.results} ({error.filename}): run `make run` first"
+        ) from None
     result: dict = {"device": str(device), "threads": args.threads, "models": {}}
     first = None
     for run in runs:

@@ -27,7 +27,12 @@ import torch
 from signal_robustness.augment.pitch import SEED_PITCH_SCALES, pitch_versions
 from signal_robustness.data.audio import load_clip, read_clip_table
 from signal_robustness.data.synthetic_audio import synthetic_clip
-from signal_robustness.features import REPRESENTATIONS, RepresentationSettings, base_representation, compose_representation
+from signal_robustness.features import (
+    REPRESENTATIONS,
+    RepresentationSettings,
+    base_representation,
+    compose_representation,
+)
 from signal_robustness.models import AUDIO_MODELS, MIN_IMAGE_SIDE, build_model
 from signal_robustness.runtime import select_device
 from signal_robustness.train.losses import FGSMAdversarialLoss
@@ -55,7 +60,9 @@ def representation_times(clip: np.ndarray, settings: RepresentationSettings, rep
     bases = {}
     times = {}
     for name in ("stft", "dwt", "tonnetz"):
-        times[name] = seconds(lambda name=name: bases.__setitem__(name, base_representation(name, clip, SAMPLE_RATE, settings)), repeats)
+        times[name] = seconds(
+            lambda name=name: bases.__setitem__(name, base_representation(name, clip, SAMPLE_RATE, settings)), repeats
+        )
     for name, parts in REPRESENTATIONS.items():
         if len(parts) > 1:
             stacking = seconds(lambda name=name: compose_representation(name, bases), repeats)
@@ -63,7 +70,9 @@ def representation_times(clip: np.ndarray, settings: RepresentationSettings, rep
     return times
 
 
-def training_throughput(name: str, side: int, adversarial: bool, device: torch.device, steps: int, batch: int = 32) -> float:
+def training_throughput(
+    name: str, side: int, adversarial: bool, device: torch.device, steps: int, batch: int = 32
+) -> float:
     model = build_model(name, 1, 10).to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     inputs = torch.rand(batch, 1, side, side, device=device)
@@ -100,13 +109,19 @@ def main() -> None:
     clip, clip_name = bench_clip()
 
     result: dict = {"device": str(device), "threads": args.threads, "clip": clip_name, "clip_seconds": 5.0}
-    result["pitch_shift_seconds_per_clip"] = seconds(lambda: pitch_versions(clip, SAMPLE_RATE, SEED_PITCH_SCALES), args.repeats)
+    result["pitch_shift_seconds_per_clip"] = seconds(
+        lambda: pitch_versions(clip, SAMPLE_RATE, SEED_PITCH_SCALES), args.repeats
+    )
     sizes = {"default": (32, 32, 8), "large": (args.large[0], args.large[1], max(6, args.large[0] * 540 // 768))}
     result["representation_seconds_per_clip"] = {}
     for label, (height, width, tonnetz_height) in sizes.items():
-        settings = RepresentationSettings(height=height, width=width, tonnetz_height=tonnetz_height, dwt_sample_rate=16000)
+        settings = RepresentationSettings(
+            height=height, width=width, tonnetz_height=tonnetz_height, dwt_sample_rate=16000
+        )
         repeats = args.repeats if label == "default" else 1
-        result["representation_seconds_per_clip"][f"{label} {height}x{width}"] = representation_times(clip, settings, repeats)
+        result["representation_seconds_per_clip"][f"{label} {height}x{width}"] = representation_times(
+            clip, settings, repeats
+        )
 
     result["training_images_per_second"] = {}
     for name in AUDIO_MODELS:

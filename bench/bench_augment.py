@@ -53,7 +53,9 @@ def main() -> None:
     series = torch.from_numpy(splits.x_train)
 
     started = time.perf_counter()
-    odenet, _ = fit_odenet(series, ODEFitSettings(epochs=args.epochs), torch.Generator().manual_seed(0), device, progress=False)
+    odenet, _ = fit_odenet(
+        series, ODEFitSettings(epochs=args.epochs), torch.Generator().manual_seed(0), device, progress=False
+    )
     per_epoch = (time.perf_counter() - started) / args.epochs
 
     repeats = -(-1000 // len(series))
@@ -66,7 +68,9 @@ def main() -> None:
     per_method = {}
     for method in AUGMENTATION_METHODS:
         started = time.perf_counter()
-        augment_series(method, thousand, labels, PARAMS, torch.Generator().manual_seed(0), dzdt=dzdt, classifier=classifier)
+        augment_series(
+            method, thousand, labels, PARAMS, torch.Generator().manual_seed(0), dzdt=dzdt, classifier=classifier
+        )
         per_method[method] = time.perf_counter() - started
 
     print(f"{args.dataset}: {len(series)} training series of length {series.shape[-1]}, {args.threads} thread(s)\n")
@@ -76,8 +80,12 @@ def main() -> None:
     print("| --- | ---: |")
     for method, seconds in per_method.items():
         print(f"| {method} | {seconds:.3f} |")
-    result = {"dataset": args.dataset, "odenet_seconds_per_epoch": per_epoch,
-              "derivative_seconds_per_1000": derivative_seconds, "augment_seconds_per_1000": per_method}
+    result = {
+        "dataset": args.dataset,
+        "odenet_seconds_per_epoch": per_epoch,
+        "derivative_seconds_per_1000": derivative_seconds,
+        "augment_seconds_per_1000": per_method,
+    }
     if args.benchmarks is not None:
         shares = stage_shares(args.benchmarks)
         print(f"\nShare of the run's job time per rule ({args.benchmarks}):\n")

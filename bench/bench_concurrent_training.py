@@ -74,8 +74,15 @@ def main() -> None:
 
     def jobs(threads: int) -> list[dict]:
         return [
-            {"seed": seed, "threads": threads, "device": args.device, "epochs": args.epochs,
-             "n_train": args.n_train, "length": args.length, "n_classes": args.n_classes}
+            {
+                "seed": seed,
+                "threads": threads,
+                "device": args.device,
+                "epochs": args.epochs,
+                "n_train": args.n_train,
+                "length": args.length,
+                "n_classes": args.n_classes,
+            }
             for seed in range(args.models)
         ]
 
@@ -85,20 +92,33 @@ def main() -> None:
     for at_once in [1, *args.concurrency]:
         threads = args.threads if at_once == 1 else max(1, args.threads // at_once)
         seconds = run_batch(jobs(threads), at_once)
-        rows.append({"at_once": at_once, "threads_each": threads, "wall_s": seconds, "models_per_hour": args.models * 3600 / seconds})
+        rows.append(
+            {
+                "at_once": at_once,
+                "threads_each": threads,
+                "wall_s": seconds,
+                "models_per_hour": args.models * 3600 / seconds,
+            }
+        )
     for row in rows:
         row["ratio_to_one_at_a_time"] = row["models_per_hour"] / rows[0]["models_per_hour"]
 
     name = torch.cuda.get_device_name() if args.device == "cuda" else (platform.processor() or platform.machine())
     print(f"device {args.device} ({name}), {args.threads} threads, torch {torch.__version__}")
-    print(f"{args.models} classifiers, {args.n_train} series of length {args.length}, batch 16, {args.epochs} epochs each\n")
+    print(
+        f"{args.models} classifiers, {args.n_train} series of length {args.length}, batch 16, {args.epochs} epochs each\n"
+    )
     print("| at once | threads each | wall s | models per hour | ratio to one at a time |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['at_once']} | {r['threads_each']} | {r['wall_s']:.1f} | {r['models_per_hour']:.0f} | {r['ratio_to_one_at_a_time']:.2f} |")
+        print(
+            f"| {r['at_once']} | {r['threads_each']} | {r['wall_s']:.1f} | {r['models_per_hour']:.0f} | {r['ratio_to_one_at_a_time']:.2f} |"
+        )
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
-    (out / f"concurrent_training_{args.device}.json").write_text(json.dumps({"settings": vars(args), "device_name": name, "rows": rows}, indent=2))
+    (out / f"concurrent_training_{args.device}.json").write_text(
+        json.dumps({"settings": vars(args), "device_name": name, "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -39,16 +39,21 @@ def main() -> None:
             settings = ODEFitSettings(epochs=args.epochs, **options)
             started = time.perf_counter()
             try:
-                odenet, _ = fit_odenet(train, settings, torch.Generator().manual_seed(0), torch.device("cpu"), progress=False)
+                odenet, _ = fit_odenet(
+                    train, settings, torch.Generator().manual_seed(0), torch.device("cpu"), progress=False
+                )
             except FloatingPointError as error:
                 print(f"| {name} | {label} | {error} | | | | | | |")
                 continue
             seconds = time.perf_counter() - started
             window = evaluate_odenet(odenet, test, window=16)
             whole = evaluate_odenet(odenet, test, window=None)
-            print(f"| {name} | {label} | {whole['one_step_mse']:.4g} | {whole['one_step_zero_derivative_mse']:.4g} | "
-                  f"{window['rollout_mse']:.3g} | {window['rollout_zero_derivative_mse']:.3g} | {whole['rollout_mse']:.3g} | "
-                  f"{whole['rollout_zero_derivative_mse']:.3g} | {seconds:.1f} |", flush=True)
+            print(
+                f"| {name} | {label} | {whole['one_step_mse']:.4g} | {whole['one_step_zero_derivative_mse']:.4g} | "
+                f"{window['rollout_mse']:.3g} | {window['rollout_zero_derivative_mse']:.3g} | {whole['rollout_mse']:.3g} | "
+                f"{whole['rollout_zero_derivative_mse']:.3g} | {seconds:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

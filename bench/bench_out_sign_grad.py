@@ -30,14 +30,24 @@ REPO = Path(__file__).resolve().parents[1]
 SUMMARY = "results/timeseries/summary.csv"
 STAGES = {
     "baseline": {"seeds": [0, 1, 2], "timeseries": {"methods": ["baseline", "out_sign_grad"]}},
-    "online": {"seeds": [0, 1, 2], "timeseries": {"methods": ["baseline", "out_sign_grad"],
-                                                  "augment": {"out_sign_grad_model": "online"}}},
-    "others": {"seeds": [0], "timeseries": {"methods": ["baseline", "in_clamp_grad", "in_sign_grad", "rand_grad", "spec_den"]}},
+    "online": {
+        "seeds": [0, 1, 2],
+        "timeseries": {"methods": ["baseline", "out_sign_grad"], "augment": {"out_sign_grad_model": "online"}},
+    },
+    "others": {
+        "seeds": [0],
+        "timeseries": {"methods": ["baseline", "in_clamp_grad", "in_sign_grad", "rand_grad", "spec_den"]},
+    },
 }
 # Seed 000's TwoLeadECG numbers (config/published/sarkar2020_augmentation.csv), by (method, Feat-Sim).
-PUBLISHED_KEYS = {"baseline": ("table1", "baseline"), "in_clamp_grad": ("table3", "in_clamp_grad"),
-                  "in_sign_grad": ("table3", "in_sign_grad"), "out_sign_grad": ("table3", "out_sign_grad"),
-                  "rand_grad": ("table3", "rand_grad"), "spec_den": ("table1", "spec_den")}
+PUBLISHED_KEYS = {
+    "baseline": ("table1", "baseline"),
+    "in_clamp_grad": ("table3", "in_clamp_grad"),
+    "in_sign_grad": ("table3", "in_sign_grad"),
+    "out_sign_grad": ("table3", "out_sign_grad"),
+    "rand_grad": ("table3", "rand_grad"),
+    "spec_den": ("table1", "spec_den"),
+}
 
 
 def run_stage(name: str, out: Path, archive: Path, cores: int) -> None:
@@ -45,16 +55,31 @@ def run_stage(name: str, out: Path, archive: Path, cores: int) -> None:
     if name != "baseline" and not folder.exists():
         shutil.copytree(out / "baseline", folder, symlinks=True)
     folder.mkdir(parents=True, exist_ok=True)
-    config = {"missing_data": "stop", "ucr_archive_dir": str(archive.resolve()),
-              "timeseries": {"datasets": ["TwoLeadECG"], "feat_sim": [False, True]},
-              "defense": {"seeds": [0]}, "audio": {"datasets": ["synthetic"], "seeds": [0], "attacks": {"seeds": [0]}}}
+    config = {
+        "missing_data": "stop",
+        "ucr_archive_dir": str(archive.resolve()),
+        "timeseries": {"datasets": ["TwoLeadECG"], "feat_sim": [False, True]},
+        "defense": {"seeds": [0]},
+        "audio": {"datasets": ["synthetic"], "seeds": [0], "attacks": {"seeds": [0]}},
+    }
     stage = STAGES[name]
     config["seeds"] = stage["seeds"]
     config["timeseries"].update(stage["timeseries"])
     (folder / "stage.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    command = [snakemake, "-s", str(REPO / "Snakefile"), "--directory", str(folder), "--cores", str(cores), SUMMARY,
-               "--configfile", str(REPO / "config" / "paper.yaml"), str(folder / "stage.yaml")]
+    command = [
+        snakemake,
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(folder),
+        "--cores",
+        str(cores),
+        SUMMARY,
+        "--configfile",
+        str(REPO / "config" / "paper.yaml"),
+        str(folder / "stage.yaml"),
+    ]
     subprocess.run(command, check=True)
 
 
@@ -70,11 +95,16 @@ def table(out: Path) -> str:
         for (method, feat_sim), runs in summary.groupby(["method", "feat_sim"]):
             if name != "baseline" and method == "baseline":
                 continue  # the same models as in baseline/
-            reading = {"baseline": "fixed baseline", "online": "online"}.get(name, "") if method == "out_sign_grad" else ""
+            reading = (
+                {"baseline": "fixed baseline", "online": "online"}.get(name, "") if method == "out_sign_grad" else ""
+            )
             table_name, key = PUBLISHED_KEYS[method]
             table_name = "table2" if feat_sim and method != "baseline" else table_name
-            paper = published[(published["table"] == table_name) & (published["method"] == key)
-                              & (published["feat_sim"].astype(str).str.lower() == str(bool(feat_sim)).lower())]
+            paper = published[
+                (published["table"] == table_name)
+                & (published["method"] == key)
+                & (published["feat_sim"].astype(str).str.lower() == str(bool(feat_sim)).lower())
+            ]
             cells = []
             for metric in ("clean", "fgsm", "bim"):
                 values = runs[f"{metric}_acc"]
@@ -83,7 +113,10 @@ def table(out: Path) -> str:
                 cells.append(f"{ours} ({reference.iloc[0]:.2f})" if len(reference) else f"{ours} (–)")
             label = method + (" + Feat-Sim" if feat_sim else "") + (f", {reading}" if reading else "")
             rows.append(f"| {label} | {len(runs)} | " + " | ".join(cells) + " |")
-    header = ["| model | seeds | clean % (paper) | FGSM % (paper) | BIM % (paper) |", "| --- | ---: | --- | --- | --- |"]
+    header = [
+        "| model | seeds | clean % (paper) | FGSM % (paper) | BIM % (paper) |",
+        "| --- | ---: | --- | --- | --- |",
+    ]
     return "\n".join(header + rows)
 
 

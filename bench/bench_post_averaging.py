@@ -57,26 +57,45 @@ def main() -> None:
         one_batch = PostAveraging(model, k, 2.0, max_points=len(x) * (6 * k + 1))
         batched = timed(lambda: defended(x), device, args.repeats)
         unchunked = timed(lambda: one_batch(x), device, args.repeats)
-        rows.append({
-            "K": k, "points_per_input": 6 * k + 1,
-            "batched_ratio": batched / undefended,
-            "one_batch_ratio": unchunked / undefended,
-            "batched_ms_per_input": 1e3 * batched / args.batch,
-            "single_input_ms": inference_ms_per_input(defended, x, device),
-        })
+        rows.append(
+            {
+                "K": k,
+                "points_per_input": 6 * k + 1,
+                "batched_ratio": batched / undefended,
+                "one_batch_ratio": unchunked / undefended,
+                "batched_ms_per_input": 1e3 * batched / args.batch,
+                "single_input_ms": inference_ms_per_input(defended, x, device),
+            }
+        )
     print(f"device {device}, {args.threads} threads, series length {args.length}, {args.batch} inputs per call")
-    print(f"undefended: {1e3 * undefended / args.batch:.3f} ms per input in a batch, {undefended_single:.2f} ms one at a time\n")
-    print("| K | 6K+1 | defended / undefended (default chunks) | same, all points in one batch | ms per input (chunks) | ms per input (one at a time) |")
+    print(
+        f"undefended: {1e3 * undefended / args.batch:.3f} ms per input in a batch, {undefended_single:.2f} ms one at a time\n"
+    )
+    print(
+        "| K | 6K+1 | defended / undefended (default chunks) | same, all points in one batch | ms per input (chunks) | ms per input (one at a time) |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['K']} | {r['points_per_input']} | {r['batched_ratio']:.1f} | {r['one_batch_ratio']:.1f} | "
-              f"{r['batched_ms_per_input']:.2f} | {r['single_input_ms']:.2f} |")
+        print(
+            f"| {r['K']} | {r['points_per_input']} | {r['batched_ratio']:.1f} | {r['one_batch_ratio']:.1f} | "
+            f"{r['batched_ms_per_input']:.2f} | {r['single_input_ms']:.2f} |"
+        )
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
-    (out / f"post_averaging_{device.type}.json").write_text(json.dumps({
-        "device": str(device), "threads": args.threads, "length": args.length, "batch": args.batch,
-        "undefended_ms_per_input": 1e3 * undefended / args.batch, "undefended_single_ms": undefended_single, "rows": rows,
-    }, indent=2))
+    (out / f"post_averaging_{device.type}.json").write_text(
+        json.dumps(
+            {
+                "device": str(device),
+                "threads": args.threads,
+                "length": args.length,
+                "batch": args.batch,
+                "undefended_ms_per_input": 1e3 * undefended / args.batch,
+                "undefended_single_ms": undefended_single,
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ def training_flops_per_sample(length: int, n_classes: int) -> float:
     return counter.get_total_flops() / 8
 
 
-def training_throughput(x: torch.Tensor, y: torch.Tensor, n_classes: int, epochs: int, device: torch.device, batch_cap: int):
+def training_throughput(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, epochs: int, device: torch.device, batch_cap: int
+):
     model = build_model("resnet1d", 1, n_classes)
     settings = TrainingSettings(epochs=1, batch_size_cap=batch_cap)
     train_classifier(model, (x, y), settings, seed_everything(0), device, progress=False)  # warm-up
@@ -95,7 +97,9 @@ def attack_seconds_per_sample(model, x, y, device, batch_size=256):
         step = params["eps"] if name == "fgsm" else params["step_size"]
         started = time.perf_counter()
         for i in range(0, len(x), batch_size):
-            plain_bim(model, x[i : i + batch_size].to(device), y[i : i + batch_size].to(device), params["eps"], step, steps)
+            plain_bim(
+                model, x[i : i + batch_size].to(device), y[i : i + batch_size].to(device), params["eps"], step, steps
+            )
         synchronise(device)
         timings[f"{name}_plain_torch"] = (time.perf_counter() - started) / len(x)
     return timings
@@ -111,7 +115,12 @@ def main() -> None:
     gunpoint = load_ucr("GunPoint")
     cases = {
         # The real default-config case: 50 series of 150 points, Fawaz's batch of 5.
-        "GunPoint (n=50, T=150, batch 5)": (torch.from_numpy(gunpoint.x_train), torch.from_numpy(gunpoint.y_train), 2, 16),
+        "GunPoint (n=50, T=150, batch 5)": (
+            torch.from_numpy(gunpoint.x_train),
+            torch.from_numpy(gunpoint.y_train),
+            2,
+            16,
+        ),
         # A mid-size UCR set (390 series of 300 points), Fawaz's batch of 16.
         "n=390, T=300, batch 16": (torch.randn(390, 1, 300), torch.randint(0, 2, (390,)), 2, 16),
         # Large batches show what the hardware can do when it is fed.
@@ -124,21 +133,31 @@ def main() -> None:
         for label, (x, y, n_classes, cap) in cases.items():
             samples_per_second, batch = training_throughput(x, y, n_classes, args.epochs, device, cap)
             achieved = samples_per_second * training_flops_per_sample(x.shape[-1], n_classes)
-            rows.append({
-                "case": label, "threads": threads, "batch_size": batch,
-                "train_samples_per_s": samples_per_second, "achieved_gflops": achieved / 1e9,
-                "matmul_gflops": peak / 1e9, "fraction_of_matmul": achieved / peak,
-            })
+            rows.append(
+                {
+                    "case": label,
+                    "threads": threads,
+                    "batch_size": batch,
+                    "train_samples_per_s": samples_per_second,
+                    "achieved_gflops": achieved / 1e9,
+                    "matmul_gflops": peak / 1e9,
+                    "fraction_of_matmul": achieved / peak,
+                }
+            )
     torch.set_num_threads(args.threads[-1])
     model = build_model("resnet1d", 1, 2)
-    attack_times = attack_seconds_per_sample(model, torch.from_numpy(gunpoint.x_test), torch.from_numpy(gunpoint.y_test), device)
+    attack_times = attack_seconds_per_sample(
+        model, torch.from_numpy(gunpoint.x_test), torch.from_numpy(gunpoint.y_test), device
+    )
 
     print(f"device {device} ({platform.processor() or platform.machine()}), torch {torch.__version__}\n")
     print("| case | threads | batch | train samples/s | achieved GFLOP/s | matmul GFLOP/s | fraction |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['case']} | {r['threads']} | {r['batch_size']} | {r['train_samples_per_s']:.1f} | "
-              f"{r['achieved_gflops']:.1f} | {r['matmul_gflops']:.1f} | {r['fraction_of_matmul']:.2f} |")
+        print(
+            f"| {r['case']} | {r['threads']} | {r['batch_size']} | {r['train_samples_per_s']:.1f} | "
+            f"{r['achieved_gflops']:.1f} | {r['matmul_gflops']:.1f} | {r['fraction_of_matmul']:.2f} |"
+        )
     print(f"\nattacks on GunPoint's 150 test series (T=150), {torch.get_num_threads()} threads, ms per sample:")
     print("| attack | foolbox (pipeline) | plain torch | foolbox / plain |")
     print("| --- | ---: | ---: | ---: |")
@@ -147,7 +166,9 @@ def main() -> None:
         print(f"| {name.upper()} | {1e3 * fb:.2f} | {1e3 * plain:.2f} | {fb / plain:.2f} |")
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
-    (out / f"timeseries_{device.type}.json").write_text(json.dumps({"training": rows, "attacks": attack_times}, indent=2))
+    (out / f"timeseries_{device.type}.json").write_text(
+        json.dumps({"training": rows, "attacks": attack_times}, indent=2)
+    )
 
 
 if __name__ == "__main__":

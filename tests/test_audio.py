@@ -11,9 +11,17 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import SHARED_DATA
 
 from signal_robustness.augment.pitch import pitch_shift, pitch_versions, semitones
-from signal_robustness.data.audio import AudioDatasetError, audio_split, class_names, iter_clips, load_clip, read_clip_table
+from signal_robustness.data.audio import (
+    AudioDatasetError,
+    audio_split,
+    class_names,
+    iter_clips,
+    load_clip,
+    read_clip_table,
+)
 from signal_robustness.data.synthetic_audio import SYNTHETIC_CLASSES, write_synthetic_sound_set
 from signal_robustness.features import (
     REPRESENTATIONS,
@@ -32,8 +40,6 @@ from signal_robustness.runtime import seed_everything
 from signal_robustness.train.audio import fold_arrays, select_fold
 from signal_robustness.train.classifier import TrainingSettings, recompute_batch_norm, train_classifier
 from signal_robustness.train.losses import FGSMAdversarialLoss
-
-from conftest import SHARED_DATA
 
 ESC50_MINI = SHARED_DATA / "esc50-mini"
 SAMPLE_RATE = 22050
@@ -273,7 +279,9 @@ def test_early_stopping_keeps_the_best_validation_epoch_and_stops_after_patience
     x_val, y_val = torch.randn(32, 1, 8, 8), torch.randint(0, 3, (32,))  # noise: no real progress possible
     model = build_model("resnet56", 1, 3)
     settings = TrainingSettings(epochs=40, batch_size=16, learning_rate=1e-2, early_stopping_patience=3)
-    result = train_classifier(model, (x, y), settings, seed_everything(0), cpu, progress=False, validation=(x_val, y_val))
+    result = train_classifier(
+        model, (x, y), settings, seed_everything(0), cpu, progress=False, validation=(x_val, y_val)
+    )
     losses = [row["validation_loss"] for row in result.history]
     assert result.best_epoch == int(np.argmin(losses))
     assert result.stopped_early and len(result.history) == result.best_epoch + 4
@@ -358,8 +366,16 @@ def test_table1_drop_is_original_minus_adversarial_per_seed_beside_the_paper(rep
     rows = []
     for seed, (original, adversarial) in enumerate([(80.0, 70.0), (84.0, 78.0)]):
         for flag, accuracy in ((False, original), (True, adversarial)):
-            rows.append({"dataset": "esc50", "representation": "dwt", "model": "resnet56",
-                         "adversarial_training": flag, "seed": seed, "accuracy": accuracy})
+            rows.append(
+                {
+                    "dataset": "esc50",
+                    "representation": "dwt",
+                    "model": "resnet56",
+                    "adversarial_training": flag,
+                    "seed": seed,
+                    "accuracy": accuracy,
+                }
+            )
     published = pd.read_csv(repo / "config" / "published" / "sallo2020_audio.csv")
     tidy = table1(pd.DataFrame(rows), published)
     cell = tidy[(tidy["dataset"] == "esc50") & (tidy["representation"] == "dwt") & (tidy["model"] == "resnet56")]
@@ -424,7 +440,9 @@ def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):
     bases = {"dwt": rng.random((6, 3, 8, 8), dtype=np.float32), "tonnetz": rng.random((6, 3, 2, 8), dtype=np.float32)}
     lazy = RepresentationImages(bases, "dwt_tonnetz", np.array([4, 0, 2]), range(3))
     assert lazy.shape == (9, 1, 10, 8) and len(lazy) == 9
-    expected = torch.from_numpy(np.concatenate([bases["dwt"][[4, 0, 2]], bases["tonnetz"][[4, 0, 2]]], axis=-2)).reshape(9, 1, 10, 8)
+    expected = torch.from_numpy(
+        np.concatenate([bases["dwt"][[4, 0, 2]], bases["tonnetz"][[4, 0, 2]]], axis=-2)
+    ).reshape(9, 1, 10, 8)
     assert torch.equal(lazy[:], expected)
     assert torch.equal(lazy[torch.tensor([5, 1])], expected[[5, 1]])
     assert torch.equal(lazy[4], expected[4:5])
@@ -442,8 +460,17 @@ def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):
 def test_table1_markdown_keeps_one_column_per_cell_with_stacked_representations(repo):
     from signal_robustness.report.tables import render_layout
 
-    rows = [{"dataset": "synthetic", "representation": "dwt_tonnetz", "model": "resnet56", "adversarial_training": flag,
-             "seed": 0, "accuracy": accuracy} for flag, accuracy in ((False, 90.0), (True, 80.0))]
+    rows = [
+        {
+            "dataset": "synthetic",
+            "representation": "dwt_tonnetz",
+            "model": "resnet56",
+            "adversarial_training": flag,
+            "seed": 0,
+            "accuracy": accuracy,
+        }
+        for flag, accuracy in ((False, 90.0), (True, 80.0))
+    ]
     published = pd.read_csv(repo / "config" / "published" / "sallo2020_audio.csv")
     markdown = render_layout(table1_layout(table1(pd.DataFrame(rows), published)), "caption")["markdown"]
     lines = [line for line in markdown.splitlines() if line.startswith("|")]
@@ -465,7 +492,10 @@ def test_a_fine_tuned_state_dict_loads_into_the_plain_architecture(tmp_path):
     # evaluate_audio rebuilds every model without pretrained weights and loads its state dict.
     from signal_robustness.models.torchvision_compat import import_torchvision_models
 
-    torch.save(import_torchvision_models().googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(), tmp_path / "g.pt")
+    torch.save(
+        import_torchvision_models().googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(),
+        tmp_path / "g.pt",
+    )
     fine_tuned = build_model("googlenet", 1, 5, weights_path=tmp_path / "g.pt")
     plain = build_model("googlenet", 1, 5)
     plain.load_state_dict(fine_tuned.state_dict())
@@ -485,8 +515,9 @@ def test_imagenet_weights_come_from_torchvision_s_registry_with_their_hash_check
         imagenet_weights("resnet56")
     seen = {}
 
-    def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True, check_hash=False, file_name=None,
-                                 weights_only=False):
+    def load_state_dict_from_url(
+        url, model_dir=None, map_location=None, progress=True, check_hash=False, file_name=None, weights_only=False
+    ):
         seen.update(url=url, check_hash=check_hash)
         return {"fc.weight": torch.ones(2, 2)}
 

@@ -20,7 +20,13 @@ from signal_robustness.augment import (
     spec_den_one,
 )
 from signal_robustness.augment.spectral import bin_weights, spectral_partition
-from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet, rollout_predictions, rollout_windows
+from signal_robustness.models.odenet import (
+    ODEFitSettings,
+    evaluate_odenet,
+    fit_odenet,
+    rollout_predictions,
+    rollout_windows,
+)
 from signal_robustness.train.losses import AugmentedLoss, feat_sim_loss, other_class_indices
 
 BETA = 0.33
@@ -30,8 +36,13 @@ BETA = 0.33
 def gunpoint_dzdt(gunpoint, cpu):
     """GunPoint's training series and dz/dt from a briefly fitted ODENet."""
     series = torch.from_numpy(gunpoint.x_train)
-    odenet, report = fit_odenet(series, ODEFitSettings(epochs=5, batch_size=1024, learning_rate=3e-3),
-                                torch.Generator().manual_seed(0), cpu, progress=False)
+    odenet, report = fit_odenet(
+        series,
+        ODEFitSettings(epochs=5, batch_size=1024, learning_rate=3e-3),
+        torch.Generator().manual_seed(0),
+        cpu,
+        progress=False,
+    )
     return series, odenet.derivative(series), report
 
 
@@ -42,8 +53,13 @@ def test_odenet_fitted_on_sine_recovers_cosine(cpu):
     t = torch.arange(n) * h
     series = torch.sin(t).view(1, 1, -1).repeat(16, 1, 1)
     torch.manual_seed(0)
-    odenet, report = fit_odenet(series, ODEFitSettings(epochs=100, batch_size=256, learning_rate=3e-3),
-                                torch.Generator().manual_seed(0), cpu, progress=False)
+    odenet, report = fit_odenet(
+        series,
+        ODEFitSettings(epochs=100, batch_size=256, learning_rate=3e-3),
+        torch.Generator().manual_seed(0),
+        cpu,
+        progress=False,
+    )
     error = (odenet.derivative(series[:1])[0, 0] - h * torch.cos(t)).abs()
     assert float(error.mean()) < 0.1 * h
     assert report.history[-1]["mse"] < 0.1 * report.zero_derivative_mse
@@ -100,7 +116,9 @@ def test_diverged_odenet_fit_raises(cpu):
     series = torch.randn(4, 1, 20)
     series[0, 0, 5] = float("nan")
     with pytest.raises(FloatingPointError, match="diverged"):
-        fit_odenet(series, ODEFitSettings(epochs=2, batch_size=16), torch.Generator().manual_seed(0), cpu, progress=False)
+        fit_odenet(
+            series, ODEFitSettings(epochs=2, batch_size=16), torch.Generator().manual_seed(0), cpu, progress=False
+        )
 
 
 def test_in_clamp_grad_moves_no_point_more_than_beta(gunpoint_dzdt):
@@ -248,7 +266,9 @@ def test_online_out_sign_grad_copies_follow_the_network_they_are_given(trained_g
     model, _ = trained_gunpoint
     series, dzdt, _ = gunpoint_dzdt
     labels = torch.from_numpy(gunpoint.y_train)
-    loss = OnlineOutSignGradLoss(series, out_sign_grad_magnitude(dzdt, BETA), labels, 0.0, 0.2, torch.Generator().manual_seed(0))
+    loss = OnlineOutSignGradLoss(
+        series, out_sign_grad_magnitude(dzdt, BETA), labels, 0.0, 0.2, torch.Generator().manual_seed(0)
+    )
     model.eval()
     copies = loss.copies(model, torch.arange(len(series)))
     # With the trained network in eval mode, the copies are the fixed reading's with that network as the baseline.

@@ -27,7 +27,9 @@ UNLIMITED = {
     "bim_b": BudgetGrid("bim_b", "eps", (5.0,), {"steps": 100, "rel_step_size": 0.05}),
     "jsma": BudgetGrid("jsma", "gamma", (0.5,), {"theta": 1.0}),
     "deepfool": BudgetGrid("deepfool", "steps", (50,), {"norm": "l2", "candidates": 4, "overshoot": 0.02}),
-    "cw": BudgetGrid("cw", "steps", (200,), {"binary_search_steps": 4, "initial_const": 1.0, "stepsize": 0.05, "targeted": True}),
+    "cw": BudgetGrid(
+        "cw", "steps", (200,), {"binary_search_steps": 4, "initial_const": 1.0, "stepsize": 0.05, "targeted": True}
+    ),
     "nes": BudgetGrid("nes", "max_queries", (20_000,), {"epsilon": 0.3, "n_samples": 10, "epsilon_decay": 0.01}),
 }
 
@@ -48,8 +50,9 @@ def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network,
     model, x, labels = small_network
     search = UNLIMITED[name]
     donors = (quadrant_images[0][40:], quadrant_images[1][40:])  # the attacker's data (PIA starts from it)
-    result = budget_search(model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16,
-                           donors=donors)
+    result = budget_search(
+        model, x, labels, search, threshold=0.9, seed=3, device=CPU, bounds=BOUNDS, batch_size=16, donors=donors
+    )
     assert result.fooling_rates[-1] >= 0.9
     assert (result.success[-1] <= result.misclassified[-1]).all()
     # The attack's own success flag agrees with the model's predictions on its output:
@@ -74,7 +77,11 @@ def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network):
         (BudgetGrid("bim_a", "eps", (0.2, 0.4), {"max_steps": 20}), "l2", lambda b: b),
         (BudgetGrid("bim_b", "eps", (0.2, 0.4), {"steps": 10}), "l2", lambda b: b),
         (BudgetGrid("jsma", "gamma", (0.05, 0.1)), "l0", lambda b: math.floor(b * n_features)),
-        (BudgetGrid("nes", "epsilon", (0.02, 0.05), {"n_samples": 5, "max_queries": 400, "epsilon_decay": 0.05}), "linf", lambda b: b),
+        (
+            BudgetGrid("nes", "epsilon", (0.02, 0.05), {"n_samples": 5, "max_queries": 400, "epsilon_decay": 0.05}),
+            "linf",
+            lambda b: b,
+        ),
     ]
     for search, norm, limit in cases:
         # threshold 1.0: every budget of the grid runs
@@ -107,7 +114,9 @@ def test_the_search_stops_at_the_first_budget_that_reaches_the_threshold(small_n
     assert beyond.any() and tight["fooling_rate_within_l2_bound"] < rates[-1]
     assert tight["auc_within_l2_bound"] < summary["auc"]
     rows = search_rows(result, search, l2_bound=0.5)
-    assert rows[-1]["fooling_rate_within_l2_bound"] == pytest.approx((result.success[-1] & (result.l2[-1] <= 0.5)).mean())
+    assert rows[-1]["fooling_rate_within_l2_bound"] == pytest.approx(
+        (result.success[-1] & (result.l2[-1] <= 0.5)).mean()
+    )
     assert [row["budget"] for row in rows] == list(result.budgets)
     assert rows[-1]["fooling_rate"] == pytest.approx(rates[-1])
     assert math.isnan(rows[-1]["queries_mean"])

@@ -137,7 +137,9 @@ def test_missing_data_is_listed_with_how_to_get_it(default_config, schema, tmp_p
     cached = tmp_path / "ucr" / "CricketX"
     cached.mkdir(parents=True)
     (cached / "CricketX_TRAIN.ts").write_text("")
-    default_config.update(missing_data="stop", ucr_archive_dir=str(tmp_path / "archive"), download_dir=str(tmp_path / "ucr"))
+    default_config.update(
+        missing_data="stop", ucr_archive_dir=str(tmp_path / "archive"), download_dir=str(tmp_path / "ucr")
+    )
     default_config["timeseries"]["datasets"] = ["TwoLeadECG", "CricketX", "Adiac", "GunPoint"]
     default_config["audio"]["datasets"] = ["synthetic", "urbansound8k"]
     default_config["audio"]["download_dir"] = str(tmp_path / "audio")
@@ -230,7 +232,9 @@ def test_audio_defence_needs_a_seed_shared_with_the_audio_models(default_config,
     default_config["seeds"] = [0, 1]
     default_config["defense"]["seeds"] = [1]
     default_config["defense"]["audio"] = {"n_test": 10, "eps": 0.03, "eps_grid": [0.0, 0.03], "radius_grid": [1.0]}
-    assert "config key 'defense.audio': no seed is in both 'defense.seeds' [1] and 'audio.seeds' [0]" in _problems(default_config, schema)
+    assert "config key 'defense.audio': no seed is in both 'defense.seeds' [1] and 'audio.seeds' [0]" in _problems(
+        default_config, schema
+    )
     default_config["audio"]["seeds"] = [0, 1]
     validate_config(default_config, schema)
 

@@ -16,7 +16,16 @@ import torch
 from signal_robustness.data.audio import AudioDatasetError, clip_header_problems, load_clip, read_clip_table
 from signal_robustness.data.ucr import load_ucr, load_ucr_files, suggest_ucr_name, ucr_source
 from signal_robustness.errors import ArtifactError, DatasetError
-from signal_robustness.io import load_json, load_npy, load_npz, load_weights, read_csv, save_json, save_npz, save_state_dict
+from signal_robustness.io import (
+    load_json,
+    load_npy,
+    load_npz,
+    load_weights,
+    read_csv,
+    save_json,
+    save_npz,
+    save_state_dict,
+)
 from signal_robustness.runtime import log_to_file
 
 # --- UCR ---------------------------------------------------------------------------------
@@ -51,7 +60,9 @@ def test_a_label_that_is_not_a_number_is_named_with_file_line_and_value(ucr_copy
 def test_a_training_split_of_one_class_is_refused_naming_the_dataset(ucr_copy):
     train = ucr_copy / "Coffee" / "Coffee_TRAIN.tsv"
     _rewrite_labels(train, {row: "0" for row in range(len(train.read_text().splitlines()))})
-    with pytest.raises(DatasetError, match=r"UCR dataset 'Coffee': its training split holds one class \(0\); classification needs two"):
+    with pytest.raises(
+        DatasetError, match=r"UCR dataset 'Coffee': its training split holds one class \(0\); classification needs two"
+    ):
         load_ucr("Coffee", ucr_copy)
 
 
@@ -75,9 +86,15 @@ def test_bundled_sets_are_read_from_their_files_like_archive_ones(shared_ucr, gu
 
 @pytest.mark.parametrize(
     "typed, meant",
-    [("50words", "FiftyWords"), ("Gun_Point", "GunPoint"), ("wafer", "Wafer"), ("Lighting7", "Lightning7"),
-     ("SonyAIBORobotSurfaceII", "SonyAIBORobotSurface2"), ("uWaveGestureLibrary_X", "UWaveGestureLibraryX"),
-     ("TwoLeadEGC", "TwoLeadECG")],
+    [
+        ("50words", "FiftyWords"),
+        ("Gun_Point", "GunPoint"),
+        ("wafer", "Wafer"),
+        ("Lighting7", "Lightning7"),
+        ("SonyAIBORobotSurfaceII", "SonyAIBORobotSurface2"),
+        ("uWaveGestureLibrary_X", "UWaveGestureLibraryX"),
+        ("TwoLeadEGC", "TwoLeadECG"),
+    ],
 )
 def test_ucr_2015_names_and_typos_get_the_2018_name_back(typed, meant):
     assert suggest_ucr_name(typed) == meant
@@ -107,7 +124,9 @@ def test_a_label_edited_into_another_class_s_id_is_refused(esc50_copy):
     row = table.index[table["category"] == "dog"][0]
     table.loc[row, "target"] = 10  # rain's id
     table.to_csv(metadata, index=False)
-    with pytest.raises(AudioDatasetError, match="target 10 goes with category 'rain', 'dog' .*a label must name one class"):
+    with pytest.raises(
+        AudioDatasetError, match="target 10 goes with category 'rain', 'dog' .*a label must name one class"
+    ):
         read_clip_table("esc10", esc50_copy)
 
 
@@ -185,7 +204,12 @@ def test_a_damaged_result_names_its_path_and_the_remedy(ucr_copy, tmp_path):
     _write_every_format(tmp_path)
     np.save(tmp_path / "images.npy", np.zeros((4, 8), dtype=np.float32))
     (tmp_path / "clips.csv").write_bytes(b"")
-    for name, reader in (("data.npz", load_npz), ("model.pt", load_weights), ("metrics.json", load_json), ("images.npy", load_npy)):
+    for name, reader in (
+        ("data.npz", load_npz),
+        ("model.pt", load_weights),
+        ("metrics.json", load_json),
+        ("images.npy", load_npy),
+    ):
         path = tmp_path / name
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2])

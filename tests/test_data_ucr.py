@@ -98,10 +98,10 @@ def test_missing_test_file_is_named(tmp_path):
 
 
 def test_the_package_s_ucr_names_are_aeon_s_and_its_bundle_is_found_without_importing_it():
+    import aeon.datasets
     from aeon.datasets.dataset_collections import get_downloaded_tsc_tsr_datasets
     from aeon.datasets.tsc_datasets import univariate
 
-    import aeon.datasets
     from signal_robustness.data.ucr import UCR_2018_UNIVARIATE, aeon_bundled_names
 
     assert UCR_2018_UNIVARIATE == frozenset(univariate) and len(UCR_2018_UNIVARIATE) == 128

@@ -102,7 +102,10 @@ def test_chunked_evaluation_equals_one_batch(trained_gunpoint, gunpoint_tensors)
     torch.testing.assert_close(whole, chunked, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"n_directions": 0, "radius": 1.0}, "K >= 1"), ({"n_directions": 2, "radius": 0.0}, "r must be > 0")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"n_directions": 0, "radius": 1.0}, "K >= 1"), ({"n_directions": 2, "radius": 0.0}, "r must be > 0")],
+)
 def test_bad_defence_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PostAveraging(nn.Identity(), **kwargs)
@@ -123,7 +126,9 @@ def test_protocol_metrics_match_a_hand_count():
     attacked_pred = torch.tensor([1, 0, 1, 1, 1])
     defended_clean_pred = torch.tensor([0, 1, 1, 1, 1])  # the defence costs sample 2 on clean data
     defended_adversarial_pred = torch.tensor([0, 0, 0, 9, 9])  # defends 0 and 2; 9s must be ignored
-    metrics = protocol_metrics(labels, clean_pred, attacked_pred, defended_clean_pred, defended_adversarial_pred, replaced)
+    metrics = protocol_metrics(
+        labels, clean_pred, attacked_pred, defended_clean_pred, defended_adversarial_pred, replaced
+    )
     assert metrics["n_adv"] == 3
     assert metrics["defence_rate"] == pytest.approx(100 * 2 / 3)
     assert metrics["clean_acc"] == pytest.approx(80.0)
@@ -144,7 +149,9 @@ def test_attacked_set_keeps_misclassified_samples_and_respects_the_budget(traine
     model, _ = trained_gunpoint
     x, y = gunpoint_tensors
     correct = predict(model, x, cpu) == y
-    sets = attacked_sets(model, x, y, "deepfool", {"steps": 50, "candidates": 2, "overshoot": 0.02}, [0.0, 0.05, 0.3], cpu)
+    sets = attacked_sets(
+        model, x, y, "deepfool", {"steps": 50, "candidates": 2, "overshoot": 0.02}, [0.0, 0.05, 0.3], cpu
+    )
     previous = 0
     for eps, (adversarial, replaced) in sets.items():
         assert not (replaced & ~correct).any()
@@ -176,7 +183,9 @@ def test_adaptive_attack_is_at_least_as_strong_as_the_transferred_one(trained_gu
 def test_radius_choice_respects_the_tolerance(trained_gunpoint, gunpoint, cpu):
     model, _ = trained_gunpoint
     x, y = torch.from_numpy(gunpoint.x_train), torch.from_numpy(gunpoint.y_train)
-    choice = choose_radius(model, x, y, n_directions=2, radius_grid=[0.5, 2.0, 64.0], max_clean_drop=2.0, seed=0, device=cpu)
+    choice = choose_radius(
+        model, x, y, n_directions=2, radius_grid=[0.5, 2.0, 64.0], max_clean_drop=2.0, seed=0, device=cpu
+    )
     by_radius = {row["radius"]: row for row in choice["sweep"]}
     assert by_radius[64.0]["drop"] > 2.0  # a huge radius averages over noise
     assert choice["selected_radius"] in (0.5, 2.0) and choice["within_tolerance"]

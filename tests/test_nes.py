@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from signal_robustness.attacks.targets import random_targets
 from signal_robustness.attacks.nes import TopKOracle, auto_epsilon_decay, nes, nes_gradient, partial_information_attack
+from signal_robustness.attacks.targets import random_targets
 
 
 class _NoBackward(torch.autograd.Function):
@@ -47,7 +47,9 @@ def test_nes_estimates_the_gradient_of_a_known_function():
         model[0].weight.copy_(weight)
     x = torch.tensor([[0.1, 0.2, 0.3]])
     oracle = TopKOracle(model, top_k=2, n_inputs=1, device=torch.device("cpu"))
-    estimate = nes_gradient(oracle, x, torch.tensor([0]), torch.tensor([0]), 0.01, 400, [torch.Generator().manual_seed(0)])
+    estimate = nes_gradient(
+        oracle, x, torch.tensor([0]), torch.tensor([0]), 0.01, 400, [torch.Generator().manual_seed(0)]
+    )
     exact_input = x.clone().requires_grad_(True)
     torch.log_softmax(model(exact_input), dim=1)[0, 0].backward()
     cosine = torch.nn.functional.cosine_similarity(estimate, exact_input.grad).item()
@@ -65,8 +67,19 @@ def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network, q
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     adversarial, reached, queries = partial_information_attack(
-        GradientFree(model), x, labels, targets, epsilon=0.3, epsilon_start=1.0, epsilon_decay=0.05,
-        sigma=0.01, n_samples=20, lr_max=0.2, lr_min=0.005, max_queries=20_000, donors=_donors(quadrant_images),
+        GradientFree(model),
+        x,
+        labels,
+        targets,
+        epsilon=0.3,
+        epsilon_start=1.0,
+        epsilon_decay=0.05,
+        sigma=0.01,
+        n_samples=20,
+        lr_max=0.2,
+        lr_min=0.005,
+        max_queries=20_000,
+        donors=_donors(quadrant_images),
     )
     assert reached.float().mean() >= 0.8
     assert (adversarial - x).abs().amax(dim=(1, 2, 3)).max() <= 0.3 + 1e-6
@@ -80,7 +93,9 @@ def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network, q
 PAPER_PIA = {"n_samples": 50, "max_queries": 50_000, "lr_max": 0.6, "lr_min": 0.001, "epsilon_decay": "auto"}
 
 
-def test_pia_with_the_paper_settings_reaches_its_targets_within_the_ball_and_counts_queries(small_network, quadrant_images):
+def test_pia_with_the_paper_settings_reaches_its_targets_within_the_ball_and_counts_queries(
+    small_network, quadrant_images
+):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     adversarial, reached, queries = partial_information_attack(
@@ -92,13 +107,16 @@ def test_pia_with_the_paper_settings_reaches_its_targets_within_the_ball_and_cou
     assert (queries > 0).all() and (queries[reached] <= 50_000 // 2 + 2 * 50 + 20).all()
 
 
-def test_a_target_out_of_reach_is_a_failure_with_the_input_returned_not_a_clipped_success(small_network, quadrant_images):
+def test_a_target_out_of_reach_is_a_failure_with_the_input_returned_not_a_clipped_success(
+    small_network, quadrant_images
+):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     # 0.05 in L-inf cannot make a darker quadrant outshine the brighter one by 0.4.
     settings = {**PAPER_PIA, "max_queries": 5_000}
-    adversarial, reached, queries = partial_information_attack(model, x[:8], labels[:8], targets[:8], epsilon=0.05,
-                                                               donors=_donors(quadrant_images), **settings)
+    adversarial, reached, queries = partial_information_attack(
+        model, x[:8], labels[:8], targets[:8], epsilon=0.05, donors=_donors(quadrant_images), **settings
+    )
     assert not reached.any()
     assert torch.equal(adversarial, x[:8])
     assert (queries >= 5_000).all()
@@ -110,7 +128,9 @@ def test_a_sample_fares_alike_alone_and_in_a_batch(small_network, quadrant_image
     settings = {**PAPER_PIA, "max_queries": 20_000, "epsilon": 0.25, "donors": _donors(quadrant_images), "seed": 3}
     _, batch_reached, batch_queries = partial_information_attack(model, x[:25], labels[:25], targets[:25], **settings)
     for i in range(0, 25, 3):
-        _, reached, queries = partial_information_attack(model, x[i : i + 1], labels[i : i + 1], targets[i : i + 1], **settings)
+        _, reached, queries = partial_information_attack(
+            model, x[i : i + 1], labels[i : i + 1], targets[i : i + 1], **settings
+        )
         assert bool(reached[0]) == bool(batch_reached[i]) and int(queries[0]) == int(batch_queries[i])
 
 

@@ -18,13 +18,15 @@ def _summary(rows):
     return pd.DataFrame(rows, columns=["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"])
 
 
-SUMMARY = _summary([
-    ("CricketX", "baseline", False, 0, 80.0, 30.0, 20.0),
-    ("CricketX", "baseline", False, 1, 78.0, 34.0, 22.0),
-    ("CricketX", "in_clamp_grad", False, 0, 79.0, 40.0, 30.0),  # mean(FGSM, BIM) 35
-    ("CricketX", "in_sign_grad", False, 0, 79.5, 50.0, 25.0),  # mean 37.5: wins
-    ("GunPoint", "baseline", False, 0, 99.0, 40.0, 10.0),
-])
+SUMMARY = _summary(
+    [
+        ("CricketX", "baseline", False, 0, 80.0, 30.0, 20.0),
+        ("CricketX", "baseline", False, 1, 78.0, 34.0, 22.0),
+        ("CricketX", "in_clamp_grad", False, 0, 79.0, 40.0, 30.0),  # mean(FGSM, BIM) 35
+        ("CricketX", "in_sign_grad", False, 0, 79.5, 50.0, 25.0),  # mean 37.5: wins
+        ("GunPoint", "baseline", False, 0, 99.0, 40.0, 10.0),
+    ]
+)
 
 
 def test_input_gradient_column_takes_the_method_with_the_better_mean_robust_accuracy():
@@ -35,7 +37,9 @@ def test_input_gradient_column_takes_the_method_with_the_better_mean_robust_accu
 def test_table1_puts_the_paper_beside_ours(published):
     table = seed_table(SUMMARY, published, "table1")
     paper = published[(published["table"] == "table1") & (published["dataset"] == "CricketX")]
-    row = table[(table["dataset"] == "CricketX") & (table["column"] == "Baseline") & (table["metric"] == "fgsm")].iloc[0]
+    row = table[(table["dataset"] == "CricketX") & (table["column"] == "Baseline") & (table["metric"] == "fgsm")].iloc[
+        0
+    ]
     expected = float(paper[(paper["method"] == "baseline") & (paper["metric"] == "fgsm")]["value"].iloc[0])
     assert row["published"] == pytest.approx(expected)
     assert row["ours_mean"] == pytest.approx(32.0) and row["ours_std"] == pytest.approx(np.std([30, 34], ddof=1))
@@ -72,12 +76,28 @@ def _defense_summary() -> pd.DataFrame:
     rows = []
     for method, feat_sim, clean in (("baseline", False, 90.0), ("rand_grad", True, 80.0)):
         for seed in (0, 1):
-            rows.append({
-                "dataset": "GunPoint", "method": method, "feat_sim": feat_sim, "seed": seed, "attack": "pgd",
-                "eps": 0.1, "n_directions": 6, "radius": 1.0, "selected_radius": 1.0,
-                "clean_acc": clean + seed, "attacked_acc": 10.0, "defended_clean_acc": clean - 2, "defended_attacked_acc": 60.0,
-                "defence_rate": 70.0, "n_adv": 20, "adaptive_acc": 30.0, "inference_ms_undefended": 1.0, "inference_ms_defended": 6.0,
-            })
+            rows.append(
+                {
+                    "dataset": "GunPoint",
+                    "method": method,
+                    "feat_sim": feat_sim,
+                    "seed": seed,
+                    "attack": "pgd",
+                    "eps": 0.1,
+                    "n_directions": 6,
+                    "radius": 1.0,
+                    "selected_radius": 1.0,
+                    "clean_acc": clean + seed,
+                    "attacked_acc": 10.0,
+                    "defended_clean_acc": clean - 2,
+                    "defended_attacked_acc": 60.0,
+                    "defence_rate": 70.0,
+                    "n_adv": 20,
+                    "adaptive_acc": 30.0,
+                    "inference_ms_undefended": 1.0,
+                    "inference_ms_defended": 6.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -92,7 +112,9 @@ def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_seed
     assert model_columns(tidy[tidy["method"] == "baseline"]) == []
     both = with_published(tidy, published, "table1", ["dataset", "method", "feat_sim", "attack"])
     theirs = both[both["source"] == "published"]
-    imagenet_pgd = theirs[(theirs["dataset"] == "ImageNet") & (theirs["attack"] == "pgd") & (theirs["value"] == "defence_rate")]
+    imagenet_pgd = theirs[
+        (theirs["dataset"] == "ImageNet") & (theirs["attack"] == "pgd") & (theirs["value"] == "defence_rate")
+    ]
     assert imagenet_pgd["mean"].tolist() == [96.39]
     wide = layout(both, ["source", "dataset", "method", "feat_sim", "attack"])
     assert ("ours", "GunPoint", "rand_grad", "yes", "PGD") in wide.index
@@ -104,8 +126,11 @@ def test_post_averaging_tables_name_audio_models_by_representation_model_and_tra
     from signal_robustness.report.defense import AUDIO_KEYS, layout, model_columns, model_keys, table1, with_published
 
     summary = _defense_summary().drop(columns=["method", "feat_sim"])
-    summary = summary.assign(representation="stft", model=np.where(summary["clean_acc"] > 85, "resnet56", "vgg16"),
-                             adversarial_training=summary["clean_acc"] < 85)
+    summary = summary.assign(
+        representation="stft",
+        model=np.where(summary["clean_acc"] > 85, "resnet56", "vgg16"),
+        adversarial_training=summary["clean_acc"] < 85,
+    )
     assert model_keys(summary) == AUDIO_KEYS
     tidy = table1(summary, eps=0.1, n_directions=6)
     assert model_columns(tidy) == ["representation", "model", "adversarial_training"]
@@ -121,7 +146,11 @@ def test_post_averaging_figures_plot_the_baseline_models_only():
 
     summary = _defense_summary()
     summary.loc[summary["method"] == "rand_grad", "defence_rate"] = 20.0  # baseline rows: 70
-    adaptive = summary[["dataset", "method", "feat_sim", "seed", "eps"]].drop_duplicates().assign(adaptive_acc=[50.0, 50.0, 5.0, 5.0])
+    adaptive = (
+        summary[["dataset", "method", "feat_sim", "seed", "eps"]]
+        .drop_duplicates()
+        .assign(adaptive_acc=[50.0, 50.0, 5.0, 5.0])
+    )
     defence_rate_curve = radius_sweep(summary, eps=0.1, n_directions=6, title="").axes[0].lines[0]
     assert list(defence_rate_curve.get_ydata()) == [70.0]
     bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[1]
@@ -132,8 +161,15 @@ def test_post_averaging_figures_plot_the_baseline_models_only():
 def test_both_baselines_stand_beside_the_paper_s_and_the_fawaz_table_takes_fawaz_s_recipe(published, repo):
     from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
 
-    summary = pd.concat([SUMMARY, _summary([("CricketX", "fawaz", False, 0, 82.0, 20.0, 10.0),
-                                            ("CricketX", "fawaz", False, 1, 84.0, 22.0, 12.0)])], ignore_index=True)
+    summary = pd.concat(
+        [
+            SUMMARY,
+            _summary(
+                [("CricketX", "fawaz", False, 0, 82.0, 20.0, 10.0), ("CricketX", "fawaz", False, 1, 84.0, 22.0, 12.0)]
+            ),
+        ],
+        ignore_index=True,
+    )
     table = seed_table(summary, published, "table1")
     cricket = table[(table["dataset"] == "CricketX") & (table["metric"] == "clean")].set_index("column")
     assert cricket.loc["Baseline", "ours_mean"] == pytest.approx(79.0)

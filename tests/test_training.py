@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
+from signal_robustness.evaluate import accuracy
 from signal_robustness.io import load_state_dict, save_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train import TrainingSettings, fawaz_batch_size, fit_timeseries_classifier, train_classifier
-from signal_robustness.evaluate import accuracy
 
 
 @pytest.mark.parametrize("n_train, expected", [(50, 5), (390, 16), (1000, 16), (36, 3), (5, 1)])
@@ -61,7 +61,9 @@ def test_non_finite_loss_stops_training(cpu):
     x, y = torch.randn(10, 1, 16), torch.randint(0, 2, (10,))
     nan_loss = lambda m, batch: m(batch[0]).sum() * math.nan  # noqa: E731
     with pytest.raises(FloatingPointError, match="loss"):
-        train_classifier(model, (x, y), TrainingSettings(epochs=2), seed_everything(0), cpu, loss_fn=nan_loss, progress=False)
+        train_classifier(
+            model, (x, y), TrainingSettings(epochs=2), seed_everything(0), cpu, loss_fn=nan_loss, progress=False
+        )
 
 
 def test_weights_round_trip_with_weights_only(tmp_path, trained_gunpoint, gunpoint, cpu):

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from workflow_runs import TINY, snakemake
 
 from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.models import build_model
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, RUN_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
 from signal_robustness.report.tables import SUMMARY_COLUMNS
-from workflow_runs import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -84,7 +84,9 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
     tables = tiny_run / "results" / "timeseries" / "tables"
     table = pd.read_csv(tables / "fawaz_comparison.csv")
     published = pd.read_csv(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv")
-    fawaz = published[(published["source"] == "fawaz2019_attacks_resnet_ucr2015") & (published["dataset"] == "GunPoint")]
+    fawaz = published[
+        (published["source"] == "fawaz2019_attacks_resnet_ucr2015") & (published["dataset"] == "GunPoint")
+    ]
     summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
     summary = summary[summary["method"] == "baseline"]
     for metric in ("clean", "fgsm", "bim"):
@@ -202,8 +204,13 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
         with torch.no_grad():
             predicted = model(torch.from_numpy(search["example_adversarial"])).argmax(dim=1).numpy()
         assert np.array_equal(predicted == search["targets"][0], search["success"][:, 0])
-        assert np.allclose(np.linalg.norm((search["example_adversarial"] - search["example_clean"]).reshape(len(predicted), -1), axis=1),
-                           search["l2"][:, 0], atol=1e-4)
+        assert np.allclose(
+            np.linalg.norm(
+                (search["example_adversarial"] - search["example_clean"]).reshape(len(predicted), -1), axis=1
+            ),
+            search["l2"][:, 0],
+            atol=1e-4,
+        )
     with np.load(folder / "nes.npz", allow_pickle=False) as search:
         assert (search["queries"] > 0).all() and (search["linf"] <= search["budgets"][:, None] + 1e-5).all()
 
@@ -304,7 +311,13 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     assert done.returncode == 0, done.stderr[-4000:]
     assert "rule train_audio" not in done.stdout + done.stderr  # the trained models are reused
     rows = pd.read_csv(run / "post_averaging.csv")
-    identity = {"dataset": "synthetic", "representation": "stft", "model": "resnet56", "adversarial_training": True, "seed": 1}
+    identity = {
+        "dataset": "synthetic",
+        "representation": "stft",
+        "model": "resnet56",
+        "adversarial_training": True,
+        "seed": 1,
+    }
     for column, value in identity.items():
         assert (rows[column] == value).all(), column
     assert set(rows["attack"]) == set(TINY["defense"]["attacks"])
@@ -315,7 +328,9 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     audio = tiny_run / "results" / "audio" / "synthetic"
     trained = audio / "stft" / "resnet56" / "adversarial" / "seed1"
     inputs = {
-        "clips": audio / "clips.csv", "split": audio / "splits" / "seed1.csv", "stft": audio / "features" / "stft.npy",
+        "clips": audio / "clips.csv",
+        "split": audio / "splits" / "seed1.csv",
+        "stft": audio / "features" / "stft.npy",
         "models": [trained / f"fold{fold}" / "model.pt" for fold in (0, 1)],
         "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
         "metrics": trained / "metrics.json",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from workflow_runs import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -25,34 +24,61 @@ def _broken_archive(root: Path) -> Path:
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"timeseries": {"attacks": {"fgsm": {"eps": -0.1}, "bim": TINY["timeseries"]["attacks"]["bim"]}}}, "timeseries.attacks.fgsm.eps': -0.1"),
+        (
+            {"timeseries": {"attacks": {"fgsm": {"eps": -0.1}, "bim": TINY["timeseries"]["attacks"]["bim"]}}},
+            "timeseries.attacks.fgsm.eps': -0.1",
+        ),
         ({"timeseries": {"epochs": -1}}, "timeseries.epochs': -1"),
         ({"timeseries": {"epoch": 3}}, "'timeseries.epoch' is not a known key"),
         ({"timeseries": {"datasets": ["GunPoint", "NoSuchSet"]}}, "NoSuchSet"),
         ({"ucr_archive_dir": "missing/archive"}, "'missing/archive' is not a folder"),
         ("broken-archive", "Broken_TRAIN.tsv"),
         ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
-        ({"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}}, "'defense.attacks.nes' is not a known key"),
+        (
+            {"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}},
+            "'defense.attacks.nes' is not a known key",
+        ),
         ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
         ("audio-folder-without-metadata", "meta/esc50.csv"),
         ({"audio": {"attacks": {"threshold": 1.5}}}, "audio.attacks.threshold': 1.5 is greater than the maximum of 1"),
-        ({"audio": {"attacks": {"methods": {"jsma": {"budget": "gamma", "grid": [0.1, 1.5]}}}}},
-         "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5"),
-        ({"audio": {"attacks": {"methods": {"bim_c": {"budget": "eps", "grid": [1.0]}}}}},
-         "'audio.attacks.methods.bim_c': unknown attack 'bim_c'"),
-        ({"audio": {"attacks": {"methods": {"bim_b": {"budget": "eps", "grid": [0.0, 1.0]}}}}},
-         "'audio.attacks.methods.bim_b': bim_b: every budget must be > 0, got [0.0, 1.0]"),
+        (
+            {"audio": {"attacks": {"methods": {"jsma": {"budget": "gamma", "grid": [0.1, 1.5]}}}}},
+            "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5",
+        ),
+        (
+            {"audio": {"attacks": {"methods": {"bim_c": {"budget": "eps", "grid": [1.0]}}}}},
+            "'audio.attacks.methods.bim_c': unknown attack 'bim_c'",
+        ),
+        (
+            {"audio": {"attacks": {"methods": {"bim_b": {"budget": "eps", "grid": [0.0, 1.0]}}}}},
+            "'audio.attacks.methods.bim_b': bim_b: every budget must be > 0, got [0.0, 1.0]",
+        ),
     ],
-    ids=["negative-eps", "negative-epochs", "unknown-key", "unknown-dataset", "missing-archive", "malformed-file",
-         "zero-directions", "unknown-attack", "unknown-representation", "audio-folder-without-metadata",
-         "attack-threshold-above-one", "jsma-gamma-above-one", "unknown-audio-attack", "zero-budget"],
+    ids=[
+        "negative-eps",
+        "negative-epochs",
+        "unknown-key",
+        "unknown-dataset",
+        "missing-archive",
+        "malformed-file",
+        "zero-directions",
+        "unknown-attack",
+        "unknown-representation",
+        "audio-folder-without-metadata",
+        "attack-threshold-above-one",
+        "jsma-gamma-above-one",
+        "unknown-audio-attack",
+        "zero-budget",
+    ],
 )
 def test_bad_input_stops_before_any_job_and_writes_nothing(repo, tmp_path, change, expected):
     if change == "broken-archive":
         change = {"ucr_archive_dir": str(_broken_archive(tmp_path)), "timeseries": {"datasets": ["Broken"]}}
     if change == "audio-folder-without-metadata":
         (tmp_path / "esc50" / "audio").mkdir(parents=True)
-        change = {"audio": {"datasets": ["esc10"], "local_dirs": {"esc50": str(tmp_path / "esc50"), "urbansound8k": None}}}
+        change = {
+            "audio": {"datasets": ["esc10"], "local_dirs": {"esc50": str(tmp_path / "esc50"), "urbansound8k": None}}
+        }
     config = yaml.safe_load(yaml.safe_dump(TINY))
     for key, value in change.items():
         if isinstance(value, dict):
@@ -100,7 +126,12 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
     assert all("gres=gpu:1" in block and "gpu=0" in block and "slurm_partition=gpu" in block for block in train_jobs)
     # Every other job that asks for a GPU is sent to the GPU partition.
     gpu_jobs = [block for block in blocks if "gpu=1" in block]
-    assert {block.split(":")[0] for block in gpu_jobs} >= {"train_audio", "evaluate_audio", "fit_odenet", "attack_audio"}
+    assert {block.split(":")[0] for block in gpu_jobs} >= {
+        "train_audio",
+        "evaluate_audio",
+        "fit_odenet",
+        "attack_audio",
+    }
     assert all("slurm_partition=gpu" in block for block in gpu_jobs)
     assert not (tmp_path / "results").exists()
 
@@ -114,13 +145,23 @@ def _job_counts(dry_run_output: str) -> dict[str, int]:
 def _readme_paper_jobs(readme: str) -> dict[str, int]:
     """docs/paper_scale.md's table of config/paper.yaml's jobs per rule."""
     section = readme.split("<!-- paper-jobs -->", 2)[1]
-    return {m.group(1): int(m.group(2).replace(",", "")) for m in re.finditer(r"^\| `(\w+)` \| ([\d,]+) \|", section, re.M)}
+    return {
+        m.group(1): int(m.group(2).replace(",", "")) for m in re.finditer(r"^\| `(\w+)` \| ([\d,]+) \|", section, re.M)
+    }
 
 
 def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
     # Downloads allowed, so the DAG builds without the data; nothing runs.
-    done = snakemake(repo, tmp_path, "-n", "--configfile", str(repo / "config" / "paper.yaml"),
-                     "--config", "missing_data=download", timeout=600)
+    done = snakemake(
+        repo,
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(repo / "config" / "paper.yaml"),
+        "--config",
+        "missing_data=download",
+        timeout=600,
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     counts = _job_counts(out)
@@ -151,9 +192,17 @@ def test_paper_config_without_its_data_stops_with_the_list(repo, tmp_path):
 @pytest.mark.parametrize(
     "target, expected, absent",
     [
-        ("timeseries", {"train_timeseries", "augmentation_tables", "fawaz_comparison_table"}, {"prepare_audio", "attack_undefended"}),
+        (
+            "timeseries",
+            {"train_timeseries", "augmentation_tables", "fawaz_comparison_table"},
+            {"prepare_audio", "attack_undefended"},
+        ),
         ("audio", {"train_audio", "attack_audio", "audio_table1"}, {"prepare_ucr", "attack_undefended"}),
-        ("defense", {"attack_undefended", "adaptive_attack", "post_averaging_tables"}, {"prepare_audio", "augment_timeseries"}),
+        (
+            "defense",
+            {"attack_undefended", "adaptive_attack", "post_averaging_tables"},
+            {"prepare_audio", "augment_timeseries"},
+        ),
     ],
 )
 def test_a_stage_target_plans_its_part_only(repo, tmp_path, target, expected, absent):

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 import soundfile
 import yaml
-
 from test_damaged_inputs import _damage_clips, _rewrite_labels
 from workflow_runs import TINY, snakemake
 
@@ -59,7 +58,9 @@ def _damage(case, ucr, esc50):
     return ["target 10 goes with category 'rain', 'dog'", "a label must name one class"]
 
 
-@pytest.mark.parametrize("case", ["ucr-labels-and-a-listed-twice-clip", "broken-clips-and-an-unseen-test-class", "edited-label"])
+@pytest.mark.parametrize(
+    "case", ["ucr-labels-and-a-listed-twice-clip", "broken-clips-and-an-unseen-test-class", "edited-label"]
+)
 def test_damaged_real_data_stops_the_run_before_any_job(repo, tmp_path, ucr_copy, esc50_copy, case):
     expected = _damage(case, ucr_copy, esc50_copy)
     datasets = ["TwoLeadECG", "Coffee", "Gun_Point"] if case.startswith("ucr") else ["TwoLeadECG"]
@@ -81,15 +82,25 @@ def _planned_jobs(out):
         rule = block.split(":", 1)[0]
         output = block.split("output: ", 1)[1].split("\n", 1)[0]
         reason = block.split("reason: ", 1)[1].split("\n", 1)[0]
-        updated = reason.split("Updated input files: ", 1)[1].split(";")[0].split(", ") if "Updated input files" in reason else []
+        updated = (
+            reason.split("Updated input files: ", 1)[1].split(";")[0].split(", ")
+            if "Updated input files" in reason
+            else []
+        )
         jobs.append((rule, output, sorted(updated)))
     return sorted(jobs)
 
 
-def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_job(repo, tmp_path, ucr_copy, esc50_copy):
+def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_job(
+    repo, tmp_path, ucr_copy, esc50_copy
+):
     config = _config(ucr_copy, esc50_copy, ["TwoLeadECG", "Coffee"])
     config["audio"]["pitch_scales"] = [1.15]
-    targets = ["results/timeseries/TwoLeadECG/data.npz", "results/timeseries/Coffee/data.npz", "results/audio/esc10/clips.csv"]
+    targets = [
+        "results/timeseries/TwoLeadECG/data.npz",
+        "results/timeseries/Coffee/data.npz",
+        "results/audio/esc10/clips.csv",
+    ]
     workdir = tmp_path / "run"
     workdir.mkdir()
     first = snakemake(repo, workdir, "--cores", "2", *targets, config=config, timeout=300)
@@ -115,17 +126,26 @@ def test_edited_raw_files_rerun_exactly_their_jobs_and_a_silent_clip_stops_its_j
     dry = snakemake(repo, workdir, "-n", *targets, config=config)
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert _planned_jobs(dry.stdout + dry.stderr) == [
-        ("prepare_audio", "results/audio/esc10/clips.csv, results/audio/esc10/waveforms.npy", sorted([str(clips[0]), str(metadata)])),
+        (
+            "prepare_audio",
+            "results/audio/esc10/clips.csv, results/audio/esc10/waveforms.npy",
+            sorted([str(clips[0]), str(metadata)]),
+        ),
         ("prepare_ucr", "results/timeseries/TwoLeadECG/data.npz", [str(train)]),
     ]
 
     # A damaged intermediate: the job that reads it names it and the remedy.
     data = workdir / "results" / "timeseries" / "Coffee" / "data.npz"
     data.write_bytes(data.read_bytes()[:1000])
-    odenet = snakemake(repo, workdir, "--cores", "1", "results/timeseries/Coffee/odenet/seed0.pt", config=config, timeout=300)
+    odenet = snakemake(
+        repo, workdir, "--cores", "1", "results/timeseries/Coffee/odenet/seed0.pt", config=config, timeout=300
+    )
     out = odenet.stdout + odenet.stderr
     assert odenet.returncode != 0 and "Traceback" not in out
-    assert "error: results/timeseries/Coffee/data.npz is corrupt or truncated" in out and "delete it and rerun snakemake" in out
+    assert (
+        "error: results/timeseries/Coffee/data.npz is corrupt or truncated" in out
+        and "delete it and rerun snakemake" in out
+    )
 
     # A silent clip has a sound header: the preparing job finds it, names it, and leaves no output.
     samples, rate = soundfile.read(clips[0])

@@ -17,7 +17,6 @@ import jsonschema
 import numpy as np
 import yaml
 
-from signal_robustness.evaluate.budget_search import BudgetGrid
 from signal_robustness.data.audio import (
     AUDIO_DATASETS,
     AudioDatasetError,
@@ -28,11 +27,11 @@ from signal_robustness.data.audio import (
 from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_download_cached, ucr_source
 from signal_robustness.errors import InputError
+from signal_robustness.evaluate.budget_search import BudgetGrid
 from signal_robustness.features import RepresentationSettings
 from signal_robustness.models import MIN_IMAGE_SIDE
 from signal_robustness.train.audio import IMAGE_BOUNDS
 from signal_robustness.train.classifier import TrainingSettings
-
 
 # Where fetch_imagenet_weights saves torchvision's ImageNet weights (relative to the working folder).
 PRETRAINED_DIR = "resources/pretrained"
@@ -158,14 +157,18 @@ def audio_source_folder(audio: Mapping[str, Any], dataset: str) -> tuple[str, bo
 def audio_split_problems(dataset: str, table: Any, split: Mapping[str, Any], seed: int) -> list[str]:
     """Whether the configured split can be drawn from ``table`` and gives every fold every class."""
     try:
-        assignment = audio_split(table, split["protocol"], seed, split["test_fraction"], split["cv_folds"], split["test_fold"])
+        assignment = audio_split(
+            table, split["protocol"], seed, split["test_fraction"], split["cv_folds"], split["test_fold"]
+        )
     except ValueError as error:
         return [f"config key 'audio.split': {dataset}: {error}"]
     development = assignment[assignment["role"] == "development"]
     problems = []
     n_folds = development["cv_fold"].nunique()
     if split["train_folds"] > n_folds:
-        problems.append(f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds} development folds")
+        problems.append(
+            f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds} development folds"
+        )
     per_class = table["label"].to_numpy()[development["clip"].to_numpy()]
     smallest = int(np.bincount(per_class, minlength=table["label"].nunique()).min())
     if split["protocol"] == "random" and smallest < split["cv_folds"]:
@@ -206,7 +209,9 @@ def audio_data_problems(audio: Mapping[str, Any], seed: int = 0) -> list[str]:
     for model, path in audio["pretrained_weights"].items():
         if path == "imagenet":
             if model == "resnet56":
-                problems.append("config key 'audio.pretrained_weights.resnet56': ResNet-56 (He et al.'s CIFAR network) has no ImageNet weights")
+                problems.append(
+                    "config key 'audio.pretrained_weights.resnet56': ResNet-56 (He et al.'s CIFAR network) has no ImageNet weights"
+                )
             continue
         if not Path(path).is_file():
             problems.append(f"config key 'audio.pretrained_weights.{model}': {path!r} is not a file")
@@ -267,12 +272,16 @@ def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
             )
     split = audio["split"]
     if split["protocol"] == "random" and split["train_folds"] > split["cv_folds"]:
-        problems.append(f"config key 'audio.split.train_folds': {split['train_folds']} exceeds 'audio.split.cv_folds' {split['cv_folds']}")
+        problems.append(
+            f"config key 'audio.split.train_folds': {split['train_folds']} exceeds 'audio.split.cv_folds' {split['cv_folds']}"
+        )
     if split["protocol"] == "official":
         for dataset in audio["datasets"]:
             n_folds = AUDIO_DATASETS[dataset].n_folds
             if split["test_fold"] > n_folds:
-                problems.append(f"config key 'audio.split.test_fold': {split['test_fold']} is not a fold of {dataset} (1..{n_folds})")
+                problems.append(
+                    f"config key 'audio.split.test_fold': {split['test_fold']} is not a fold of {dataset} (1..{n_folds})"
+                )
             if split["train_folds"] > n_folds - 1:
                 problems.append(
                     f"config key 'audio.split.train_folds': {split['train_folds']} exceeds {dataset}'s {n_folds - 1} development folds"

@@ -155,4 +155,9 @@ def provenance_record(
 
 def _file_set(paths: Iterable[str | os.PathLike]) -> dict[str, Any]:
     files = file_records(paths)
-    return {"files": len(files), "bytes": sum(f["bytes"] for f in files), "sha256": dataset_digest(files), "list": files}
+    return {
+        "files": len(files),
+        "bytes": sum(f["bytes"] for f in files),
+        "sha256": dataset_digest(files),
+        "list": files,
+    }

@@ -20,7 +20,11 @@ from signal_robustness.config import (
     representation_settings,
     validate_config,
 )
-from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError, read_clip_table
+from signal_robustness.data.audio import (
+    AUDIO_DATASETS,
+    AudioDatasetError,
+    read_clip_table,
+)
 from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, package_versions
 from signal_robustness.runs import run_path
@@ -70,7 +74,8 @@ TS_REGULARISERS = ["none", "feat_sim"]
 
 def timeseries_runs():
     """(dataset, method, regulariser, seed) of every configured classifier: the baseline (and
-    Fawaz's, if configured), and each augmentation method without and/or with Feat-Sim."""
+    Fawaz's, if configured), and each augmentation method without and/or with Feat-Sim.
+    """
     regularisers = ["feat_sim" if flag else "none" for flag in TS["feat_sim"]]
     baselines = ["baseline"] + [m for m in TS["methods"] if m == "fawaz"]
     variants = [(m, "none") for m in baselines] + [
@@ -87,7 +92,9 @@ def timeseries_runs():
 def ucr_inputs_of(dataset):
     """The two files a UCR set is read from: the local archive's TSVs, aeon's bundled .ts
     files, or the .ts files download_ucr fetches."""
-    _, train, test = ucr_files(dataset, config["ucr_archive_dir"], config["download_dir"])
+    _, train, test = ucr_files(
+        dataset, config["ucr_archive_dir"], config["download_dir"]
+    )
     return {"train": str(train), "test": str(test)}
 
 
@@ -106,7 +113,16 @@ def audio_run_path(wildcards):
 
 def timeseries_recipe(wildcards):
     """The training settings of a method: seed 000's, or Fawaz et al.'s Adam for method fawaz."""
-    recipe = {key: TS[key] for key in ("epochs", "batch_size_cap", "learning_rate", "weight_decay", "lr_plateau")}
+    recipe = {
+        key: TS[key]
+        for key in (
+            "epochs",
+            "batch_size_cap",
+            "learning_rate",
+            "weight_decay",
+            "lr_plateau",
+        )
+    }
     if wildcards.method == "fawaz":
         recipe.update(TS["fawaz_recipe"])
     return recipe
@@ -126,7 +142,9 @@ def augmentation_inputs(wildcards):
     """What a method's augmentation reads: the data, the ODENet, the baseline classifier."""
     inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
     if wildcards.method in NEEDS_ODENET:
-        inputs["odenet"] = f"results/timeseries/{wildcards.dataset}/odenet/seed{wildcards.seed}.pt"
+        inputs["odenet"] = (
+            f"results/timeseries/{wildcards.dataset}/odenet/seed{wildcards.seed}.pt"
+        )
     if needs_classifier(wildcards.method, TS["augment"]):
         inputs["classifier"] = (
             f"results/timeseries/{wildcards.dataset}/baseline/none/seed{wildcards.seed}/model.pt"
@@ -211,7 +229,8 @@ def listed_clips(dataset, folder):
 
 def audio_inputs_of(dataset):
     """What reading ``dataset`` reads: its metadata CSV and every clip it lists (the generated
-    set's folder for synthetic). A downloaded set is listed once soundata has fetched it."""
+    set's folder for synthetic). A downloaded set is listed once soundata has fetched it.
+    """
     if dataset == "synthetic":
         return {"folder": SYNTHETIC_SOURCE}
     folder, local = audio_source_folder(AUDIO, dataset)
@@ -445,9 +464,14 @@ def timeseries_targets():
     """Seed 000 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
     return augmentation_figures() + [
         "results/timeseries/summary.csv",
-        *expand("results/timeseries/tables/fawaz_comparison.{ext}", ext=["csv", "md", "tex", "html"]),
+        *expand(
+            "results/timeseries/tables/fawaz_comparison.{ext}",
+            ext=["csv", "md", "tex", "html"],
+        ),
         "results/timeseries/figures/clean_vs_adversarial.png",
-        *expand("results/timeseries/tables/{table}.md", table=["table1", "table2", "table3"]),
+        *expand(
+            "results/timeseries/tables/{table}.md", table=["table1", "table2", "table3"]
+        ),
     ]
 
 
@@ -455,7 +479,11 @@ def defense_targets():
     """Seed 002 on the time-series models, and on the audio models with defense.audio (target `defense`)."""
     return defense_audio_targets() + [
         "results/defense/summary.csv",
-        *expand("results/defense/tables/{table}.{ext}", table=["table1", "table2"], ext=["md", "tex", "html"]),
+        *expand(
+            "results/defense/tables/{table}.{ext}",
+            table=["table1", "table2"],
+            ext=["md", "tex", "html"],
+        ),
         "results/defense/tables/adaptive_checks.csv",
         "results/defense/figures/radius_sweep.png",
         "results/defense/figures/eps_sweep.png",
@@ -470,7 +498,11 @@ def provenance_inputs(wildcards):
     }
     for dataset in AUDIO["datasets"]:
         files = audio_inputs_of(dataset)
-        inputs[f"audio/{dataset}"] = [files["folder"]] if "folder" in files else [files["metadata"], *files["clips"]]
+        inputs[f"audio/{dataset}"] = (
+            [files["folder"]]
+            if "folder" in files
+            else [files["metadata"], *files["clips"]]
+        )
     for model in AUDIO["pretrained_weights"]:
         if model in AUDIO["models"]:
             inputs[f"pretrained/{model}"] = [pretrained_weights_of(model)]

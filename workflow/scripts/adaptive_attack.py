@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.defenses.evaluation import adaptive_rows, load_attacked_sets
+from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.io import load_json, save_csv
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 
@@ -18,8 +18,16 @@ with log_to_file(snakemake.log[0]) as log:
     x, y = run.test_at(indices[:n])
     transferred = {eps: (adversarial[:n], replaced[:n]) for eps, (adversarial, replaced) in pgd.items()}
     rows = adaptive_rows(
-        run.model, x, y, transferred, params.n_directions, radius, params.defense_seed,
-        params.adaptive["steps"], params.adaptive["eot_samples"], device,
+        run.model,
+        x,
+        y,
+        transferred,
+        params.n_directions,
+        radius,
+        params.defense_seed,
+        params.adaptive["steps"],
+        params.adaptive["eot_samples"],
+        device,
     )
     table = pd.DataFrame([{**run.identity, **row} for row in rows])
     log.info("\n%s", table.to_string())

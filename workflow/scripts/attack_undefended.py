@@ -13,8 +13,15 @@ with log_to_file(snakemake.log[0]) as log:
     eps_grid = snakemake.params.eps_grid
     seed_everything(int(snakemake.wildcards.seed))  # PGD's random start
     sets = attacked_sets(
-        run.model, x, y, snakemake.wildcards.attack, snakemake.params.attack_params, eps_grid, device,
-        snakemake.params.batch_size, bounds=run.attack_bounds(1.0 + max(eps_grid)),
+        run.model,
+        x,
+        y,
+        snakemake.wildcards.attack,
+        snakemake.params.attack_params,
+        eps_grid,
+        device,
+        snakemake.params.batch_size,
+        bounds=run.attack_bounds(1.0 + max(eps_grid)),
     )
     log.info("#Adv per eps: %s", {eps: int(replaced.sum()) for eps, (_, replaced) in sets.items()})
     save_attacked_sets(snakemake.output[0], indices, sets)

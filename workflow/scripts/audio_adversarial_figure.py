@@ -1,6 +1,5 @@
 """Rule audio_adversarial_figure: the searches of one model -> Figure 1 (a clip and its adversarial versions, PNG)."""
 
-
 from signal_robustness.io import load_json, load_npz, read_csv, save_figure
 from signal_robustness.report.attacks import ATTACK_LABELS
 from signal_robustness.report.audio import DATASET_LABELS, MODEL_LABELS, REPRESENTATION_LABELS
@@ -24,7 +23,9 @@ with log_to_file(snakemake.log[0]):
             index = summary["budgets_run"].index(summary["threshold_budget"]) if summary["threshold_reached"] else -1
             fooled = bool(search["success"][index][0])
             label = ATTACK_LABELS.get(attack, attack)
-            caption = f"{label}, {summary['budget_name']} {search['budgets'][index]:g}\n‖δ‖₂ = {search['l2'][index][0]:.2f}"
+            caption = (
+                f"{label}, {summary['budget_name']} {search['budgets'][index]:g}\n‖δ‖₂ = {search['l2'][index][0]:.2f}"
+            )
             panels.append((search["example_adversarial"][index][0], caption + ("" if fooled else " (not fooled)")))
         rows[REPRESENTATION_LABELS.get(representation, representation)] = panels
     title = (

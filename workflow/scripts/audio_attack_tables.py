@@ -1,6 +1,5 @@
 """Rule audio_attack_tables: searches.csv + the paper's numbers -> Tables II and III (tidy CSV, Markdown, LaTeX, HTML)."""
 
-
 from signal_robustness.io import read_csv
 from signal_robustness.report.attacks import ATTACK_LABELS, table2, table2_layout, table3, table3_layout
 from signal_robustness.report.tables import write_table
@@ -34,5 +33,9 @@ with log_to_file(snakemake.log[0]):
     builders = {"table2": (table2, table2_layout), "table3": (table3, table3_layout)}
     for name, (build, layout) in builders.items():
         tidy = build(searches, published)
-        write_table(tidy, layout(tidy), captions[name],
-                    *(snakemake.output[f"{name}_{kind}"] for kind in ("csv", "markdown", "latex", "html")))
+        write_table(
+            tidy,
+            layout(tidy),
+            captions[name],
+            *(snakemake.output[f"{name}_{kind}"] for kind in ("csv", "markdown", "latex", "html")),
+        )

@@ -1,7 +1,12 @@
 """Rule audio_representations_figure: one clip -> its STFT, DWT, tonnetz and stacked images (PNG)."""
 
-
-from signal_robustness.features import BASE_REPRESENTATIONS, REPRESENTATIONS, RepresentationSettings, base_representation, compose_representation
+from signal_robustness.features import (
+    BASE_REPRESENTATIONS,
+    REPRESENTATIONS,
+    RepresentationSettings,
+    base_representation,
+    compose_representation,
+)
 from signal_robustness.io import load_npy, read_csv, save_figure
 from signal_robustness.report.audio import DATASET_LABELS, REPRESENTATION_LABELS
 from signal_robustness.report.figures import representation_panels
@@ -11,7 +16,10 @@ with log_to_file(snakemake.log[0]):
     settings = RepresentationSettings(**snakemake.params.settings)
     table = read_csv(snakemake.input.clips)
     samples = load_npy(snakemake.input.waveforms)[0, 0]  # the first clip, unshifted
-    bases = {name: base_representation(name, samples, snakemake.params.sample_rate, settings) for name in BASE_REPRESENTATIONS}
+    bases = {
+        name: base_representation(name, samples, snakemake.params.sample_rate, settings)
+        for name in BASE_REPRESENTATIONS
+    }
     images = {name: compose_representation(name, bases) for name in REPRESENTATIONS}
     dataset = snakemake.params.dataset
     title = (

@@ -1,6 +1,5 @@
 """Rule audio_table1: summary.csv + the paper's numbers -> Table I (tidy CSV, Markdown, LaTeX, HTML)."""
 
-
 from signal_robustness.io import read_csv
 from signal_robustness.report.audio import table1, table1_layout
 from signal_robustness.report.tables import write_table

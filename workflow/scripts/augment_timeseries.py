@@ -17,10 +17,20 @@ with log_to_file(snakemake.log[0]) as log:
     dzdt = load_state_dict(inputs.odenet, ODENet()).derivative(series) if "odenet" in inputs.keys() else None
     classifier = load_timeseries_classifier(inputs.classifier, splits) if "classifier" in inputs.keys() else None
     arrays = augmentation_arrays(
-        wildcards.method, series, labels, snakemake.params.augment,
-        torch.Generator().manual_seed(int(wildcards.seed)), dzdt=dzdt, classifier=classifier,
+        wildcards.method,
+        series,
+        labels,
+        snakemake.params.augment,
+        torch.Generator().manual_seed(int(wildcards.seed)),
+        dzdt=dzdt,
+        classifier=classifier,
     )
     change = (arrays["x_augmented"] - series).abs() if "x_augmented" in arrays else arrays["magnitude"]
-    log.info("%s (%s): mean |change| %.4f, max %.4f", wildcards.method, ", ".join(arrays), float(change.mean()),
-             float(change.max()))
+    log.info(
+        "%s (%s): mean |change| %.4f, max %.4f",
+        wildcards.method,
+        ", ".join(arrays),
+        float(change.mean()),
+        float(change.max()),
+    )
     save_npz(snakemake.output[0], **{name: array.numpy().astype("float32") for name, array in arrays.items()})

@@ -13,4 +13,7 @@ with log_to_file(snakemake.log[0]):
         examples[dataset] = {"original": original}
         for method in params.methods:
             examples[dataset][method] = load_npz(next(augmented))["x_augmented"][0, 0]
-    save_figure(snakemake.output[0], augmentation_examples(examples, "The first training series of each dataset and its augmented copies"))
+    save_figure(
+        snakemake.output[0],
+        augmentation_examples(examples, "The first training series of each dataset and its augmented copies"),
+    )

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-
 from signal_robustness.io import read_csv
 from signal_robustness.report.augmentation import seed_table, seed_table_layout
 from signal_robustness.report.tables import write_table
@@ -27,5 +26,9 @@ with log_to_file(snakemake.log[0]):
             f"test sets: ours, mean ± std over seeds {seeds} after {snakemake.params.epochs} epochs, and in brackets "
             "the seed paper's value (1500 epochs). 'not run': a cell of the paper that this configuration does not train."
         )
-        write_table(tidy, seed_table_layout(tidy), caption,
-                    *(folder / f"{table}.{extension}" for extension in ("csv", "md", "tex", "html")))
+        write_table(
+            tidy,
+            seed_table_layout(tidy),
+            caption,
+            *(folder / f"{table}.{extension}" for extension in ("csv", "md", "tex", "html")),
+        )

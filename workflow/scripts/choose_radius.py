@@ -11,8 +11,19 @@ with log_to_file(snakemake.log[0]) as log:
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     _, x_train, y_train = run.train_subset(snakemake.params.n_train, snakemake.params.defense_seed)
     choice = choose_radius(
-        run.model, x_train, y_train, snakemake.params.n_directions,
-        snakemake.params.radius_grid, snakemake.params.max_clean_drop, snakemake.params.defense_seed, device,
+        run.model,
+        x_train,
+        y_train,
+        snakemake.params.n_directions,
+        snakemake.params.radius_grid,
+        snakemake.params.max_clean_drop,
+        snakemake.params.defense_seed,
+        device,
     )
-    log.info("selected r = %s (within tolerance: %s) on %d training inputs", choice["selected_radius"], choice["within_tolerance"], len(y_train))
+    log.info(
+        "selected r = %s (within tolerance: %s) on %d training inputs",
+        choice["selected_radius"],
+        choice["within_tolerance"],
+        len(y_train),
+    )
     save_json(snakemake.output[0], choice)

@@ -1,6 +1,5 @@
 """Rule clean_vs_adversarial_figure: summary.csv + published numbers -> PNG."""
 
-
 from signal_robustness.io import read_csv, save_figure
 from signal_robustness.report.figures import clean_vs_adversarial
 from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published

@@ -1,6 +1,5 @@
 """Rule evaluate_audio: the fold models -> metrics.json of the selected one on the test clips."""
 
-
 from signal_robustness.evaluate.robustness import accuracy
 from signal_robustness.io import load_json, load_npy, read_csv, save_json
 from signal_robustness.runtime import log_to_file, select_device, set_threads
@@ -16,12 +15,19 @@ with log_to_file(snakemake.log[0]) as log:
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
     x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split))
     # Pretrained or not, the adapted network has the same layers; the state dict holds every weight.
-    model = selected_fold_model(wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models)
+    model = selected_fold_model(
+        wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models
+    )
     test_accuracy = accuracy(model, x_test, y_test, device)
     selected = trainings[fold]
     validation = [summary["validation_accuracy"] for summary in trainings.values()]
-    log.info("fold %d selected (validation %.1f %%); test accuracy %.1f %% on %d clips", fold,
-             selected["validation_accuracy"], test_accuracy, len(y_test))
+    log.info(
+        "fold %d selected (validation %.1f %%); test accuracy %.1f %% on %d clips",
+        fold,
+        selected["validation_accuracy"],
+        test_accuracy,
+        len(y_test),
+    )
     adversarial = wildcards.training == "adversarial"
     save_json(
         snakemake.output[0],

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.defenses.evaluation import load_attacked_sets, post_averaging_rows
+from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.io import load_json, save_csv
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 
@@ -18,8 +18,17 @@ with log_to_file(snakemake.log[0]) as log:
         indices, attacked[attack] = load_attacked_sets(path)
     x, y = run.test_at(indices)
     rows = post_averaging_rows(
-        run.model, x, y, attacked, params.n_directions, params.n_directions_grid,
-        radius, params.radius_grid, params.eps, params.defense_seed, device,
+        run.model,
+        x,
+        y,
+        attacked,
+        params.n_directions,
+        params.n_directions_grid,
+        radius,
+        params.radius_grid,
+        params.eps,
+        params.defense_seed,
+        device,
     )
     table = pd.DataFrame([{**run.identity, **row, "selected_radius": radius} for row in rows])
     log.info("%d rows", len(table))

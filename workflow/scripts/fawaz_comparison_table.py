@@ -1,15 +1,21 @@
 """Rule fawaz_comparison_table: summary.csv + published numbers -> tidy CSV, Markdown, LaTeX, HTML."""
 
-
 from signal_robustness.io import read_csv
-from signal_robustness.report.tables import FAWAZ_SOURCE, comparison_layout, fawaz_comparison, load_published, write_table
+from signal_robustness.report.tables import (
+    FAWAZ_SOURCE,
+    comparison_layout,
+    fawaz_comparison,
+    load_published,
+    write_table,
+)
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]):
     table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
     n_seeds = int(table["n_seeds"].max())
     recipe = (
-        "Fawaz et al.'s recipe (Adam lr 1e-3, no weight decay)" if table["method"].iloc[0] == "fawaz"
+        "Fawaz et al.'s recipe (Adam lr 1e-3, no weight decay)"
+        if table["method"].iloc[0] == "fawaz"
         else "seed 000's recipe (Adam lr 2e-4, weight decay 1e-3), not Fawaz et al.'s: add method fawaz to compare like with like"
     )
     caption = (

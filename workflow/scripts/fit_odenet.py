@@ -16,8 +16,14 @@ with log_to_file(snakemake.log[0]) as log:
     settings = ODEFitSettings(**snakemake.params.odenet)
     odenet, report = fit_odenet(torch.from_numpy(splits.x_train), settings, generator, device)
     scores = evaluate_odenet(odenet.cpu(), torch.from_numpy(splits.x_test), settings.method, settings.rollout_window)
-    log.info("final training MSE %.6f (dz/dt = 0: %.6f); on the test series %s", report.history[-1]["mse"],
-             report.zero_derivative_mse, scores)
+    log.info(
+        "final training MSE %.6f (dz/dt = 0: %.6f); on the test series %s",
+        report.history[-1]["mse"],
+        report.zero_derivative_mse,
+        scores,
+    )
     save_state_dict(snakemake.output.model, odenet)
     save_csv(snakemake.output.history, pd.DataFrame(report.history))
-    save_json(snakemake.output.scores, {"training": settings.training, "rollout_window": settings.rollout_window, **scores})
+    save_json(
+        snakemake.output.scores, {"training": settings.training, "rollout_window": settings.rollout_window, **scores}
+    )

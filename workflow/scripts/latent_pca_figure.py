@@ -4,8 +4,8 @@ from pathlib import Path
 
 import torch
 
-from signal_robustness.report.figures import latent_pca
 from signal_robustness.io import save_figure
+from signal_robustness.report.figures import latent_pca
 from signal_robustness.runtime import log_to_file
 from signal_robustness.train import load_trained_run
 
@@ -19,4 +19,6 @@ with log_to_file(snakemake.log[0]):
         with torch.no_grad():
             embeddings[name] = model.embed(torch.from_numpy(splits.x_test)).numpy()
         labels = splits.y_test
-    save_figure(snakemake.output[0], latent_pca(embeddings, labels, f"{dataset}: PCA of the pooled features of the test series"))
+    save_figure(
+        snakemake.output[0], latent_pca(embeddings, labels, f"{dataset}: PCA of the pooled features of the test series")
+    )

@@ -1,8 +1,15 @@
 """Rule post_averaging_tables(_audio): summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
 
-
 from signal_robustness.io import read_csv, save_csv
-from signal_robustness.report.defense import layout, model_columns, model_keys, sanity_table, table1, table2, with_published
+from signal_robustness.report.defense import (
+    layout,
+    model_columns,
+    model_keys,
+    sanity_table,
+    table1,
+    table2,
+    with_published,
+)
 from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
@@ -24,8 +31,15 @@ with log_to_file(snakemake.log[0]):
         "Published: the seed's Table 1 (ImageNet and CIFAR-10, ε = 8/255, K = 15), which we do not run; "
         "its rows show the shape of the results, not a cell-by-cell comparison."
     )
-    write_table(first, layout(first, ["source", "dataset", *models, "attack"]), caption,
-                output.table1_csv, output.table1_md, output.table1_tex, output.table1_html)
+    write_table(
+        first,
+        layout(first, ["source", "dataset", *models, "attack"]),
+        caption,
+        output.table1_csv,
+        output.table1_md,
+        output.table1_tex,
+        output.table1_html,
+    )
     second = table2(summary, params.eps)
     models = model_columns(second)
     second = with_published(second, published, "table2", [*keys, "n_directions"])
@@ -33,6 +47,13 @@ with log_to_file(snakemake.log[0]):
         f"Post-averaging with K directions against PGD (ε = {params.eps}); inference time per input in ms. "
         "Published: the seed's Table 2 (ImageNet, ε = 8/255, r = 30), which we do not run."
     )
-    write_table(second, layout(second, ["source", "dataset", *models, "n_directions"]), caption,
-                output.table2_csv, output.table2_md, output.table2_tex, output.table2_html)
+    write_table(
+        second,
+        layout(second, ["source", "dataset", *models, "n_directions"]),
+        caption,
+        output.table2_csv,
+        output.table2_md,
+        output.table2_tex,
+        output.table2_html,
+    )
     save_csv(output.sanity_csv, sanity_table(adaptive))

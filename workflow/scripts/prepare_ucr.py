@@ -6,6 +6,13 @@ from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0]) as log:
     splits = load_ucr_files(snakemake.wildcards.dataset, snakemake.input.train, snakemake.input.test)
-    log.info("%s from %s and %s: train %s, test %s, classes %s", splits.name, snakemake.input.train,
-             snakemake.input.test, splits.x_train.shape, splits.x_test.shape, [str(c) for c in splits.classes])
+    log.info(
+        "%s from %s and %s: train %s, test %s, classes %s",
+        splits.name,
+        snakemake.input.train,
+        snakemake.input.test,
+        splits.x_train.shape,
+        splits.x_test.shape,
+        [str(c) for c in splits.classes],
+    )
     save_npz(snakemake.output[0], **splits.arrays())

@@ -1,6 +1,5 @@
 """Rule split_audio: clips.csv -> splits/seed<seed>.csv (clip, role, cv_fold)."""
 
-
 from signal_robustness.data.audio import audio_split
 from signal_robustness.io import read_csv, save_csv
 from signal_robustness.runtime import log_to_file

@@ -14,14 +14,22 @@ with log_to_file(snakemake.log[0]) as log:
     wildcards = snakemake.wildcards
     table = read_csv(snakemake.input.clips)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
-    arrays = fold_arrays(features, wildcards.representation, table, read_csv(snakemake.input.split), int(wildcards.fold))
+    arrays = fold_arrays(
+        features, wildcards.representation, table, read_csv(snakemake.input.split), int(wildcards.fold)
+    )
     settings = audio_training_settings(snakemake.params.training)
     adversarial = None
     if wildcards.training == "adversarial":
         params = snakemake.params.adversarial
         adversarial = FGSMAdversarialLoss(params["epsilon"], params["alpha"], IMAGE_BOUNDS)
-    log.info("%s on %s, %d training / %d validation images, %s", wildcards.model, device, len(arrays.x_train),
-             len(arrays.x_validation), settings)
+    log.info(
+        "%s on %s, %d training / %d validation images, %s",
+        wildcards.model,
+        device,
+        len(arrays.x_train),
+        len(arrays.x_validation),
+        settings,
+    )
     model, result = fit_audio_classifier(
         wildcards.model,
         arrays,
@@ -33,7 +41,12 @@ with log_to_file(snakemake.log[0]) as log:
         weights_path=snakemake.params.weights_path,
     )
     best = result.best
-    log.info("best validation accuracy %.3f at epoch %d of %d", best["validation_accuracy"], result.best_epoch, len(result.history))
+    log.info(
+        "best validation accuracy %.3f at epoch %d of %d",
+        best["validation_accuracy"],
+        result.best_epoch,
+        len(result.history),
+    )
     save_state_dict(snakemake.output.model, model)
     save_csv(snakemake.output.history, pd.DataFrame(result.history))
     save_json(

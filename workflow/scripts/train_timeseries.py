@@ -23,9 +23,16 @@ with log_to_file(snakemake.log[0]) as log:
     if snakemake.wildcards.regulariser == "feat_sim":
         feat_sim = (snakemake.params.feat_sim_loss["weight"], snakemake.params.feat_sim_loss["margin"])
     model, result = fit_timeseries_classifier(
-        splits, settings, int(snakemake.wildcards.seed), device, augmented=augmented, feat_sim=feat_sim,
+        splits,
+        settings,
+        int(snakemake.wildcards.seed),
+        device,
+        augmented=augmented,
+        feat_sim=feat_sim,
         online_magnitude=magnitude,
     )
-    log.info("best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size)
+    log.info(
+        "best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size
+    )
     save_state_dict(snakemake.output.model, model)
     save_csv(snakemake.output.history, pd.DataFrame(result.history))

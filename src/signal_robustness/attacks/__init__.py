@@ -9,4 +9,12 @@ this package.
 from signal_robustness.attacks.base import ATTACK_BUILDERS, MINIMAL_ATTACKS, build_attack, frozen_parameters, run_attack
 from signal_robustness.attacks.types import Attack, AttackOutput
 
-__all__ = ["ATTACK_BUILDERS", "MINIMAL_ATTACKS", "Attack", "AttackOutput", "build_attack", "frozen_parameters", "run_attack"]
+__all__ = [
+    "ATTACK_BUILDERS",
+    "MINIMAL_ATTACKS",
+    "Attack",
+    "AttackOutput",
+    "build_attack",
+    "frozen_parameters",
+    "run_attack",
+]

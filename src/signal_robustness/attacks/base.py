@@ -76,7 +76,9 @@ def run_attack(
         raise ValueError("targets given to an untargeted attack")
     model.eval().to(device)
     adversarial, success, queries = [], [], []
-    batches = tqdm(range(0, len(inputs), batch_size), desc="attack batches", mininterval=10.0, disable=len(inputs) <= batch_size)
+    batches = tqdm(
+        range(0, len(inputs), batch_size), desc="attack batches", mininterval=10.0, disable=len(inputs) <= batch_size
+    )
     with frozen_parameters(model):
         for start in batches:
             x = inputs[start : start + batch_size].to(device)

@@ -58,7 +58,11 @@ def bim_a_attack(
     steps = torch.zeros(len(x), dtype=torch.long, device=x.device)
     features = x[0].numel()
     with torch.no_grad():
-        running = model(adversarial).argmax(dim=1) != targets if stop_at_target else torch.ones_like(targets, dtype=torch.bool)
+        running = (
+            model(adversarial).argmax(dim=1) != targets
+            if stop_at_target
+            else torch.ones_like(targets, dtype=torch.bool)
+        )
     for _ in range(max_steps):
         if not running.any():
             break
@@ -102,7 +106,9 @@ def bim_a(
     _check_settings("bim_a", eps, max_steps, rel_step_size, step)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
-        adversarial, reached, _ = bim_a_attack(model, inputs, targets, eps, rel_step_size * eps, int(max_steps), bounds, step)
+        adversarial, reached, _ = bim_a_attack(
+            model, inputs, targets, eps, rel_step_size * eps, int(max_steps), bounds, step
+        )
         return AttackOutput(adversarial=adversarial, success=reached)
 
     return targeted(run, seed)
@@ -119,7 +125,9 @@ def bim_b(
     """BIM-b: ``steps`` steps of L2 length ``rel_step_size`` · eps towards the targets (foolbox's L2 BIM for ``l2``)."""
     _check_settings("bim_b", eps, steps, rel_step_size, step)
     if step == "l2":
-        attack = foolbox.attacks.L2BasicIterativeAttack(rel_stepsize=rel_step_size, steps=int(steps), random_start=False)
+        attack = foolbox.attacks.L2BasicIterativeAttack(
+            rel_stepsize=rel_step_size, steps=int(steps), random_start=False
+        )
         return foolbox_attack(attack, eps, bounds, seed=seed)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:

@@ -29,7 +29,10 @@ def foolbox_model(model: nn.Module, bounds: tuple[float, float] = UNBOUNDED) -> 
 
 
 def foolbox_attack(
-    attack: foolbox.attacks.base.Attack, eps: float | None, bounds: tuple[float, float] = UNBOUNDED, seed: int | None = None
+    attack: foolbox.attacks.base.Attack,
+    eps: float | None,
+    bounds: tuple[float, float] = UNBOUNDED,
+    seed: int | None = None,
 ) -> Attack:
     """Wrap a foolbox attack; ``eps=None`` runs a minimisation attack without a budget.
 
@@ -38,7 +41,9 @@ def foolbox_attack(
     """
     if seed is not None:
 
-        def run_targeted(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
+        def run_targeted(
+            model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor
+        ) -> AttackOutput:
             criterion = foolbox.criteria.TargetedMisclassification(targets)
             _, clipped, reached = attack(foolbox_model(model, bounds), inputs, criterion, epsilons=eps)
             return AttackOutput(adversarial=clipped, success=reached)

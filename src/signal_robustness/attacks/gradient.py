@@ -29,5 +29,7 @@ def pgd(eps: float, steps: int = 40, rel_stepsize: float = 1 / 30, bounds: tuple
     check_non_negative("pgd eps", eps)
     check_positive_int("pgd steps", steps)
     check_non_negative("pgd rel_stepsize", rel_stepsize)
-    attack = foolbox.attacks.LinfProjectedGradientDescentAttack(rel_stepsize=rel_stepsize, steps=int(steps), random_start=True)
+    attack = foolbox.attacks.LinfProjectedGradientDescentAttack(
+        rel_stepsize=rel_stepsize, steps=int(steps), random_start=True
+    )
     return foolbox_attack(attack, eps, bounds)

@@ -35,7 +35,9 @@ def _check_settings(theta: float, gamma: float, max_iterations: int | None) -> N
         check_positive_int("jsma max_iterations", max_iterations)
 
 
-def _logit_gradients(model: nn.Module, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _logit_gradients(
+    model: nn.Module, x: torch.Tensor, targets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(∂Z_t/∂x, ∂Σ_{j≠t}Z_j/∂x, logits), flattened per sample."""
     x = x.detach().requires_grad_(True)
     logits = model(x)
@@ -108,7 +110,11 @@ def jsma_attack(
 
 
 def jsma(
-    theta: float = 1.0, gamma: float = 0.1, bounds: tuple[float, float] = (0.0, 1.0), max_iterations: int | None = None, seed: int = 0
+    theta: float = 1.0,
+    gamma: float = 0.1,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    max_iterations: int | None = None,
+    seed: int = 0,
 ) -> Attack:
     """JSMA in the pipeline's call shape (targeted; see ``jsma_attack``)."""
     _check_settings(theta, gamma, max_iterations)

@@ -17,12 +17,15 @@ from signal_robustness.attacks.checks import check_non_negative, check_positive,
 from signal_robustness.attacks.foolbox_backend import UNBOUNDED, foolbox_attack
 from signal_robustness.attacks.types import Attack, AttackOutput, untargeted
 
-
 DEEPFOOL_NORMS = {"linf": foolbox.attacks.LinfDeepFoolAttack, "l2": foolbox.attacks.L2DeepFoolAttack}
 
 
 def deepfool(
-    steps: int = 50, candidates: int = 10, overshoot: float = 0.02, norm: str = "linf", bounds: tuple[float, float] = UNBOUNDED
+    steps: int = 50,
+    candidates: int = 10,
+    overshoot: float = 0.02,
+    norm: str = "linf",
+    bounds: tuple[float, float] = UNBOUNDED,
 ) -> Attack:
     """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (seed 001).
 

@@ -75,8 +75,14 @@ def sample_generators(inputs: torch.Tensor, seed: int) -> list[torch.Generator]:
 
 
 def nes_gradient(
-    oracle: TopKOracle, x: torch.Tensor, targets: torch.Tensor, owners: torch.Tensor, sigma: float, n_samples: int,
-    generators: list[torch.Generator], max_points: int = 512,
+    oracle: TopKOracle,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    owners: torch.Tensor,
+    sigma: float,
+    n_samples: int,
+    generators: list[torch.Generator],
+    max_points: int = 512,
 ) -> torch.Tensor:
     """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries).
 
@@ -105,8 +111,17 @@ def auto_epsilon_decay(epsilon: float, epsilon_start: float, n_samples: int, max
 
 
 def _check_settings(
-    epsilon: float, epsilon_start: float, lr_min: float, lr_max: float, sigma: float, n_samples: int, top_k: int,
-    max_queries: int, epsilon_decay: float | str, momentum: float, **_,
+    epsilon: float,
+    epsilon_start: float,
+    lr_min: float,
+    lr_max: float,
+    sigma: float,
+    n_samples: int,
+    top_k: int,
+    max_queries: int,
+    epsilon_decay: float | str,
+    momentum: float,
+    **_,
 ) -> None:
     if not 0 < epsilon <= epsilon_start:
         raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
@@ -148,8 +163,18 @@ def partial_information_attack(
     start of its target class is drawn; ``images`` is a tensor or anything that returns
     one when indexed by a tensor of positions.
     """
-    _check_settings(epsilon, epsilon_start=epsilon_start, lr_min=lr_min, lr_max=lr_max, sigma=sigma,
-                    n_samples=n_samples, top_k=top_k, max_queries=max_queries, epsilon_decay=epsilon_decay, momentum=momentum)
+    _check_settings(
+        epsilon,
+        epsilon_start=epsilon_start,
+        lr_min=lr_min,
+        lr_max=lr_max,
+        sigma=sigma,
+        n_samples=n_samples,
+        top_k=top_k,
+        max_queries=max_queries,
+        epsilon_decay=epsilon_decay,
+        momentum=momentum,
+    )
     if epsilon_decay == "auto":
         epsilon_decay = auto_epsilon_decay(epsilon, epsilon_start, n_samples, max_queries)
     low, high = bounds
@@ -189,8 +214,15 @@ def partial_information_attack(
         active = checking[~done[checking]]
         if len(active) == 0:
             break
-        gradient = nes_gradient(oracle, adversarial[active], targets[active], active, sigma, n_samples,
-                                [generators[i] for i in active.tolist()])
+        gradient = nes_gradient(
+            oracle,
+            adversarial[active],
+            targets[active],
+            active,
+            sigma,
+            n_samples,
+            [generators[i] for i in active.tolist()],
+        )
         smoothed[active] = momentum * smoothed[active] + (1 - momentum) * gradient
         new_radius = (radius[active] - decay[active]).clamp_min(epsilon)
         accepted = torch.zeros(len(active), dtype=torch.bool, device=device)
@@ -232,7 +264,9 @@ def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
     _check_settings(epsilon, **{**defaults, **settings})
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
-        adversarial, reached, queries = partial_information_attack(model, inputs, labels, targets, epsilon, seed=seed, **settings)
+        adversarial, reached, queries = partial_information_attack(
+            model, inputs, labels, targets, epsilon, seed=seed, **settings
+        )
         return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
 
     return targeted(run, seed)

@@ -37,7 +37,9 @@ class Attack(Protocol):
 def untargeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutput]) -> Attack:
     """An untargeted attack in the call shape: passing targets is an error, not silently ignored."""
 
-    def attack(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutput:
+    def attack(
+        model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> AttackOutput:
         if targets is not None:
             raise ValueError("this attack is untargeted; it takes no targets")
         return run(model, inputs, labels)
@@ -48,7 +50,10 @@ def untargeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutp
 
 def targeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], AttackOutput], seed: int) -> Attack:
     """A targeted attack in the call shape; without targets it draws random wrong labels with ``seed``."""
-    def attack(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutput:
+
+    def attack(
+        model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> AttackOutput:
         if targets is None:
             targets = seeded_targets(model, inputs, labels, seed)
         return run(model, inputs, labels, targets.to(inputs.device))

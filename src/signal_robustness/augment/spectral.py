@@ -39,7 +39,9 @@ def bin_weights(length: int) -> np.ndarray:
     return weights
 
 
-def spectral_partition(spectrum: np.ndarray, weights: np.ndarray, energy_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def spectral_partition(
+    spectrum: np.ndarray, weights: np.ndarray, energy_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(kept, tail): bin indices holding ``energy_fraction`` of the energy, and the rest, both by
     decreasing magnitude."""
     order = np.argsort(-np.abs(spectrum), kind="stable")

@@ -5,8 +5,8 @@ from signal_robustness.data.audio import (
     AudioDatasetError,
     audio_split,
     class_names,
-    load_clip,
     iter_clips,
+    load_clip,
     read_clip_table,
 )
 from signal_robustness.data.ucr import (

@@ -60,7 +60,13 @@ class AudioDatasetSpec:
     min_duration: float | None = None  # seconds a clip must last (ESC-50: exactly 5 s)
 
 
-_ESC50_COLUMNS = {"filename": "filename", "fold": "fold", "target": "target", "category": "category", "source": "src_file"}
+_ESC50_COLUMNS = {
+    "filename": "filename",
+    "fold": "fold",
+    "target": "target",
+    "category": "category",
+    "source": "src_file",
+}
 
 AUDIO_DATASETS: dict[str, AudioDatasetSpec] = {
     "esc50": AudioDatasetSpec("esc50", "meta/esc50.csv", _ESC50_COLUMNS, 5.0, 16000, "esc50", "esc50", 5, 5.0),
@@ -133,7 +139,9 @@ def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
     filename = spec.columns["filename"]
     repeated = raw[raw.duplicated(filename, keep=False)]
     if not repeated.empty:
-        lines = [f"{value} (lines {', '.join(str(i + 2) for i in rows.index)})" for value, rows in repeated.groupby(filename)]
+        lines = [
+            f"{value} (lines {', '.join(str(i + 2) for i in rows.index)})" for value, rows in repeated.groupby(filename)
+        ]
         raise AudioDatasetError(f"{name}: {metadata_path} lists clips more than once: {_listed(lines)}")
     if name == "esc10":
         raw = raw[raw["esc10"].astype(str).str.lower() == "true"]
@@ -147,7 +155,9 @@ def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
     table["path"] = [_clip_path(spec, row) for _, row in table.iterrows()]
     absent = [path for path in table["path"] if not (root / path).is_file()]
     if absent:
-        raise AudioDatasetError(f"{name}: {len(absent)} clips listed in {metadata_path} are missing under {root}: {_listed(absent)}")
+        raise AudioDatasetError(
+            f"{name}: {len(absent)} clips listed in {metadata_path} are missing under {root}: {_listed(absent)}"
+        )
     targets = sorted(table["target"].unique())
     table["label"] = table["target"].map({target: index for index, target in enumerate(targets)})
     if len(targets) < 2:
@@ -281,7 +291,9 @@ def clip_header_problems(name: str, table: pd.DataFrame, root: str | os.PathLike
     return problems
 
 
-def load_clip(path: str | os.PathLike, sample_rate: int, duration: float, min_duration: float | None = None) -> np.ndarray:
+def load_clip(
+    path: str | os.PathLike, sample_rate: int, duration: float, min_duration: float | None = None
+) -> np.ndarray:
     """A mono clip resampled to ``sample_rate`` and zero-padded or cut to ``duration`` s.
 
     Raises AudioDatasetError naming the file if it cannot be decoded (with the
@@ -300,7 +312,9 @@ def load_clip(path: str | os.PathLike, sample_rate: int, duration: float, min_du
     except Exception as error:  # noqa: BLE001 - libsndfile's errors carry the reason in their text
         raise AudioDatasetError(f"cannot decode audio file {path}: {error}") from None
     if len(samples) != header.frames:
-        raise AudioDatasetError(f"audio file {path} decodes to {len(samples)} frames; its header declares {header.frames}")
+        raise AudioDatasetError(
+            f"audio file {path} decodes to {len(samples)} frames; its header declares {header.frames}"
+        )
     samples = librosa.to_mono(samples.T)
     if not np.isfinite(samples).all():
         raise AudioDatasetError(f"audio file {path} holds non-finite samples")
@@ -341,7 +355,9 @@ def download_audio_dataset(name: str, data_home: str | os.PathLike) -> Path:
     dataset.download()
     missing, invalid = dataset.validate(verbose=False)
     problems = [f"missing {path}" for group in missing.values() for paths in group.values() for path in paths]
-    problems += [f"checksum mismatch {path}" for group in invalid.values() for paths in group.values() for path in paths]
+    problems += [
+        f"checksum mismatch {path}" for group in invalid.values() for paths in group.values() for path in paths
+    ]
     if problems:
         raise AudioDatasetError(f"{name}: the download in {data_home} failed validation: " + "; ".join(problems[:10]))
     return Path(data_home)
@@ -385,7 +401,9 @@ def audio_split(
     elif protocol == "official":
         official = table["fold"].to_numpy()
         if test_fold not in set(official):
-            raise ValueError(f"test_fold {test_fold} is not one of the dataset's folds {sorted(int(f) for f in set(official))}")
+            raise ValueError(
+                f"test_fold {test_fold} is not one of the dataset's folds {sorted(int(f) for f in set(official))}"
+            )
         for fold, value in enumerate(sorted(set(official) - {test_fold})):
             cv_fold[official == value] = fold
     else:

@@ -106,7 +106,14 @@ def synthetic_metadata(clips_per_class: int) -> pd.DataFrame:
     for target, category in enumerate(SYNTHETIC_CLASSES):
         for index in range(clips_per_class):
             fold = index % SYNTHETIC_FOLDS + 1
-            rows.append({"filename": f"{fold}-{category}-{index:03d}-{target}.wav", "fold": fold, "target": target, "category": category})
+            rows.append(
+                {
+                    "filename": f"{fold}-{category}-{index:03d}-{target}.wav",
+                    "fold": fold,
+                    "target": target,
+                    "category": category,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -122,6 +129,8 @@ def write_synthetic_sound_set(
     metadata = synthetic_metadata(clips_per_class)
     for filename, category in zip(metadata["filename"], metadata["category"]):
         with atomic_path(folder / "audio" / filename) as tmp:
-            soundfile.write(tmp, synthetic_clip(category, sample_rate, duration, rng), sample_rate, subtype="PCM_16", format="WAV")
+            soundfile.write(
+                tmp, synthetic_clip(category, sample_rate, duration, rng), sample_rate, subtype="PCM_16", format="WAV"
+            )
     save_csv(folder / "meta" / "synthetic.csv", metadata)
     return metadata

@@ -53,33 +53,138 @@ RENAMED_2015 = {
 # ``aeon.datasets.tsc_datasets.univariate`` lists them (a test checks they agree). Held here
 # so that naming a dataset imports no aeon: with scikit-learn it costs ~1.5 s, which every
 # parse of the workflow would pay.
-UCR_2018_UNIVARIATE = frozenset({
-    "ACSF1", "Adiac", "AllGestureWiimoteX", "AllGestureWiimoteY", "AllGestureWiimoteZ", "ArrowHead",
-    "BME", "Beef", "BeetleFly", "BirdChicken", "CBF", "Car", "Chinatown", "ChlorineConcentration",
-    "CinCECGTorso", "Coffee", "Computers", "CricketX", "CricketY", "CricketZ", "Crop",
-    "DiatomSizeReduction", "DistalPhalanxOutlineAgeGroup", "DistalPhalanxOutlineCorrect",
-    "DistalPhalanxTW", "DodgerLoopDay", "DodgerLoopGame", "DodgerLoopWeekend", "ECG200", "ECG5000",
-    "ECGFiveDays", "EOGHorizontalSignal", "EOGVerticalSignal", "Earthquakes", "ElectricDevices",
-    "EthanolLevel", "FaceAll", "FaceFour", "FacesUCR", "FiftyWords", "Fish", "FordA", "FordB",
-    "FreezerRegularTrain", "FreezerSmallTrain", "Fungi", "GestureMidAirD1", "GestureMidAirD2",
-    "GestureMidAirD3", "GesturePebbleZ1", "GesturePebbleZ2", "GunPoint", "GunPointAgeSpan",
-    "GunPointMaleVersusFemale", "GunPointOldVersusYoung", "Ham", "HandOutlines", "Haptics",
-    "Herring", "HouseTwenty", "InlineSkate", "InsectEPGRegularTrain", "InsectEPGSmallTrain",
-    "InsectWingbeatSound", "ItalyPowerDemand", "LargeKitchenAppliances", "Lightning2", "Lightning7",
-    "Mallat", "Meat", "MedicalImages", "MelbournePedestrian", "MiddlePhalanxOutlineAgeGroup",
-    "MiddlePhalanxOutlineCorrect", "MiddlePhalanxTW", "MixedShapesRegularTrain",
-    "MixedShapesSmallTrain", "MoteStrain", "NonInvasiveFetalECGThorax1",
-    "NonInvasiveFetalECGThorax2", "OSULeaf", "OliveOil", "PLAID", "PhalangesOutlinesCorrect",
-    "Phoneme", "PickupGestureWiimoteZ", "PigAirwayPressure", "PigArtPressure", "PigCVP", "Plane",
-    "PowerCons", "ProximalPhalanxOutlineAgeGroup", "ProximalPhalanxOutlineCorrect",
-    "ProximalPhalanxTW", "RefrigerationDevices", "Rock", "ScreenType", "SemgHandGenderCh2",
-    "SemgHandMovementCh2", "SemgHandSubjectCh2", "ShakeGestureWiimoteZ", "ShapeletSim", "ShapesAll",
-    "SmallKitchenAppliances", "SmoothSubspace", "SonyAIBORobotSurface1", "SonyAIBORobotSurface2",
-    "StarLightCurves", "Strawberry", "SwedishLeaf", "Symbols", "SyntheticControl",
-    "ToeSegmentation1", "ToeSegmentation2", "Trace", "TwoLeadECG", "TwoPatterns", "UMD",
-    "UWaveGestureLibraryAll", "UWaveGestureLibraryX", "UWaveGestureLibraryY",
-    "UWaveGestureLibraryZ", "Wafer", "Wine", "WordSynonyms", "Worms", "WormsTwoClass", "Yoga",
-})
+UCR_2018_UNIVARIATE = frozenset(
+    {
+        "ACSF1",
+        "Adiac",
+        "AllGestureWiimoteX",
+        "AllGestureWiimoteY",
+        "AllGestureWiimoteZ",
+        "ArrowHead",
+        "BME",
+        "Beef",
+        "BeetleFly",
+        "BirdChicken",
+        "CBF",
+        "Car",
+        "Chinatown",
+        "ChlorineConcentration",
+        "CinCECGTorso",
+        "Coffee",
+        "Computers",
+        "CricketX",
+        "CricketY",
+        "CricketZ",
+        "Crop",
+        "DiatomSizeReduction",
+        "DistalPhalanxOutlineAgeGroup",
+        "DistalPhalanxOutlineCorrect",
+        "DistalPhalanxTW",
+        "DodgerLoopDay",
+        "DodgerLoopGame",
+        "DodgerLoopWeekend",
+        "ECG200",
+        "ECG5000",
+        "ECGFiveDays",
+        "EOGHorizontalSignal",
+        "EOGVerticalSignal",
+        "Earthquakes",
+        "ElectricDevices",
+        "EthanolLevel",
+        "FaceAll",
+        "FaceFour",
+        "FacesUCR",
+        "FiftyWords",
+        "Fish",
+        "FordA",
+        "FordB",
+        "FreezerRegularTrain",
+        "FreezerSmallTrain",
+        "Fungi",
+        "GestureMidAirD1",
+        "GestureMidAirD2",
+        "GestureMidAirD3",
+        "GesturePebbleZ1",
+        "GesturePebbleZ2",
+        "GunPoint",
+        "GunPointAgeSpan",
+        "GunPointMaleVersusFemale",
+        "GunPointOldVersusYoung",
+        "Ham",
+        "HandOutlines",
+        "Haptics",
+        "Herring",
+        "HouseTwenty",
+        "InlineSkate",
+        "InsectEPGRegularTrain",
+        "InsectEPGSmallTrain",
+        "InsectWingbeatSound",
+        "ItalyPowerDemand",
+        "LargeKitchenAppliances",
+        "Lightning2",
+        "Lightning7",
+        "Mallat",
+        "Meat",
+        "MedicalImages",
+        "MelbournePedestrian",
+        "MiddlePhalanxOutlineAgeGroup",
+        "MiddlePhalanxOutlineCorrect",
+        "MiddlePhalanxTW",
+        "MixedShapesRegularTrain",
+        "MixedShapesSmallTrain",
+        "MoteStrain",
+        "NonInvasiveFetalECGThorax1",
+        "NonInvasiveFetalECGThorax2",
+        "OSULeaf",
+        "OliveOil",
+        "PLAID",
+        "PhalangesOutlinesCorrect",
+        "Phoneme",
+        "PickupGestureWiimoteZ",
+        "PigAirwayPressure",
+        "PigArtPressure",
+        "PigCVP",
+        "Plane",
+        "PowerCons",
+        "ProximalPhalanxOutlineAgeGroup",
+        "ProximalPhalanxOutlineCorrect",
+        "ProximalPhalanxTW",
+        "RefrigerationDevices",
+        "Rock",
+        "ScreenType",
+        "SemgHandGenderCh2",
+        "SemgHandMovementCh2",
+        "SemgHandSubjectCh2",
+        "ShakeGestureWiimoteZ",
+        "ShapeletSim",
+        "ShapesAll",
+        "SmallKitchenAppliances",
+        "SmoothSubspace",
+        "SonyAIBORobotSurface1",
+        "SonyAIBORobotSurface2",
+        "StarLightCurves",
+        "Strawberry",
+        "SwedishLeaf",
+        "Symbols",
+        "SyntheticControl",
+        "ToeSegmentation1",
+        "ToeSegmentation2",
+        "Trace",
+        "TwoLeadECG",
+        "TwoPatterns",
+        "UMD",
+        "UWaveGestureLibraryAll",
+        "UWaveGestureLibraryX",
+        "UWaveGestureLibraryY",
+        "UWaveGestureLibraryZ",
+        "Wafer",
+        "Wine",
+        "WordSynonyms",
+        "Worms",
+        "WormsTwoClass",
+        "Yoga",
+    }
+)
 
 
 def ucr_dataset_names() -> frozenset[str]:
@@ -134,7 +239,7 @@ class TimeSeriesSplits:
         }
 
     @classmethod
-    def from_arrays(cls, name: str, arrays: dict[str, np.ndarray], source: str = "npz") -> "TimeSeriesSplits":
+    def from_arrays(cls, name: str, arrays: dict[str, np.ndarray], source: str = "npz") -> TimeSeriesSplits:
         return cls(
             name=name,
             x_train=arrays["x_train"],
@@ -164,7 +269,8 @@ def aeon_bundled_names() -> frozenset[str]:
     """UCR names that aeon's wheel ships (both splits as .ts files), loadable without a network."""
     folder = _aeon_bundle_dir()
     return frozenset(
-        name for name in ucr_dataset_names()
+        name
+        for name in ucr_dataset_names()
         if (folder / name / f"{name}_TRAIN.ts").is_file() and (folder / name / f"{name}_TEST.ts").is_file()
     )
 
@@ -253,7 +359,9 @@ def parse_labels(raw: np.ndarray, path: Path) -> np.ndarray:
             values[row] = np.nan
         if not np.isfinite(values[row]):
             line = _first_data_line(path) + row
-            raise DatasetError(f"{path}, line {line}: the label {str(label)!r} is not a number (UCR labels are numbers)")
+            raise DatasetError(
+                f"{path}, line {line}: the label {str(label)!r} is not a number (UCR labels are numbers)"
+            )
     return values
 
 
@@ -274,7 +382,9 @@ def encode_labels(
     labels = np.unique(train_values)
     if len(labels) < 2:
         shown = ", ".join(_label_text(v) for v in labels) or "none"
-        raise DatasetError(f"UCR dataset {dataset!r}: its training split holds one class ({shown}); classification needs two")
+        raise DatasetError(
+            f"UCR dataset {dataset!r}: its training split holds one class ({shown}); classification needs two"
+        )
     unseen = sorted(set(np.unique(test_values)) - set(labels))
     if unseen:
         raise DatasetError(
@@ -299,7 +409,9 @@ def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     except Exception as error:  # noqa: BLE001 - pandas and aeon raise many types for a malformed table
         raise DatasetError(f"UCR dataset {name!r}: cannot parse {path}: {error}") from None
     if isinstance(x, list):
-        raise DatasetError(f"UCR dataset {name!r}: {path} has series of unequal length; use the archive's adjusted version")
+        raise DatasetError(
+            f"UCR dataset {name!r}: {path} has series of unequal length; use the archive's adjusted version"
+        )
     x = np.asarray(x)
     if x.size == 0:
         raise DatasetError(f"UCR dataset {name!r}: {path} holds no series")
@@ -317,7 +429,9 @@ def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     return x.astype(np.float64), parse_labels(np.asarray(y), path)
 
 
-def load_ucr_files(name: str, train_path: str | os.PathLike, test_path: str | os.PathLike, source: str = "files") -> TimeSeriesSplits:
+def load_ucr_files(
+    name: str, train_path: str | os.PathLike, test_path: str | os.PathLike, source: str = "files"
+) -> TimeSeriesSplits:
     """Read, check, z-normalise and label-encode one UCR dataset from its two files."""
     (x_train, y_train), (x_test, y_test) = _read_split(name, Path(train_path)), _read_split(name, Path(test_path))
     if x_train.shape[-1] != x_test.shape[-1]:

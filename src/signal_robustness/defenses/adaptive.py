@@ -9,8 +9,8 @@ then takes a signed step and projects to the L-inf ball of radius eps.
 from __future__ import annotations
 
 import torch
-from tqdm.auto import tqdm
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from signal_robustness.attacks import frozen_parameters
 from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging, random_directions

@@ -20,6 +20,7 @@ from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol
 from signal_robustness.evaluate.robustness import predict
 from signal_robustness.io import load_npz, save_npz
 
+
 def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Labels of a defended model, with as many inputs per call as one chunk of points holds."""
     inputs_per_batch = max(1, defended.chunk_size(device) // defended.points_per_input)
@@ -57,7 +58,9 @@ def choose_radius(
     }
 
 
-def save_attacked_sets(path: str | os.PathLike, indices: np.ndarray, sets: Mapping[float, tuple[torch.Tensor, torch.Tensor]]) -> None:
+def save_attacked_sets(
+    path: str | os.PathLike, indices: np.ndarray, sets: Mapping[float, tuple[torch.Tensor, torch.Tensor]]
+) -> None:
     """npz: ``indices`` (test samples used), ``eps``, and per budget i ``adversarial_i``, ``replaced_i``."""
     arrays: dict[str, np.ndarray] = {"indices": indices, "eps": np.array(sorted(sets), dtype=np.float64)}
     for i, eps in enumerate(sorted(sets)):
@@ -119,12 +122,24 @@ def post_averaging_rows(
         if replaced.any():
             defended_adversarial[replaced] = defended_predict(defended, adversarial[replaced], device)
         metrics = protocol_metrics(
-            y, clean_pred, predict(model, attacked_inputs, device), defended_clean[(k, r)], defended_adversarial, replaced
+            y,
+            clean_pred,
+            predict(model, attacked_inputs, device),
+            defended_clean[(k, r)],
+            defended_adversarial,
+            replaced,
         )
-        rows.append({
-            "attack": attack, "eps": budget, "n_directions": k, "radius": r, **metrics,
-            "inference_ms_undefended": undefended_ms, "inference_ms_defended": defended_ms[k],
-        })
+        rows.append(
+            {
+                "attack": attack,
+                "eps": budget,
+                "n_directions": k,
+                "radius": r,
+                **metrics,
+                "inference_ms_undefended": undefended_ms,
+                "inference_ms_defended": defended_ms[k],
+            }
+        )
     return rows
 
 
@@ -151,12 +166,20 @@ def adaptive_rows(
         generator = torch.Generator().manual_seed(10_000 + seed)
         adaptive = eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
         transferred_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
-        rows.append({
-            "eps": eps, "n_directions": n_directions, "radius": radius, "n_adaptive": len(x),
-            "eot_steps": steps, "eot_samples": eot_samples,
-            "defended_clean_acc": 100.0 * int((defended_clean == y).sum()) / len(y),
-            "transferred_acc": 100.0 * int((defended_predict(defended, transferred_inputs, device) == y).sum()) / len(y),
-            "adaptive_acc": 100.0 * int((defended_predict(defended, adaptive, device) == y).sum()) / len(y),
-            "adaptive_linf_max": float((adaptive - x).flatten(1).abs().amax(dim=1).max()),
-        })
+        rows.append(
+            {
+                "eps": eps,
+                "n_directions": n_directions,
+                "radius": radius,
+                "n_adaptive": len(x),
+                "eot_steps": steps,
+                "eot_samples": eot_samples,
+                "defended_clean_acc": 100.0 * int((defended_clean == y).sum()) / len(y),
+                "transferred_acc": 100.0
+                * int((defended_predict(defended, transferred_inputs, device) == y).sum())
+                / len(y),
+                "adaptive_acc": 100.0 * int((defended_predict(defended, adaptive, device) == y).sum()) / len(y),
+                "adaptive_linf_max": float((adaptive - x).flatten(1).abs().amax(dim=1).max()),
+            }
+        )
     return rows

@@ -26,7 +26,9 @@ STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
 DEFAULT_MAX_POINTS = {"cpu": 256, "cuda": 16384}
 
 
-def random_directions(n_directions: int, shape: torch.Size | tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+def random_directions(
+    n_directions: int, shape: torch.Size | tuple[int, ...], generator: torch.Generator
+) -> torch.Tensor:
     """``n_directions`` standard-normal directions of ``shape``, each of unit L2 norm (CPU)."""
     directions = torch.randn((n_directions, *shape), generator=generator)
     norms = directions.flatten(1).norm(dim=1).clamp_min(1e-12)
@@ -36,7 +38,9 @@ def random_directions(n_directions: int, shape: torch.Size | tuple[int, ...], ge
 class PostAveraging(nn.Module):
     """Wraps a classifier that returns logits; returns the averaged softmax."""
 
-    def __init__(self, model: nn.Module, n_directions: int, radius: float, seed: int = 0, max_points: int | None = None):
+    def __init__(
+        self, model: nn.Module, n_directions: int, radius: float, seed: int = 0, max_points: int | None = None
+    ):
         super().__init__()
         if n_directions < 1:
             raise ValueError(f"post-averaging needs K >= 1 directions, got {n_directions}")

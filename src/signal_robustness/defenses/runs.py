@@ -73,11 +73,15 @@ def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     representation = fields["representation"]
     table, split = read_csv(inputs["clips"]), read_csv(inputs["split"])
     fold = load_json(inputs["metrics"])["selected_fold"]
-    model = selected_fold_model(fields["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"])
+    model = selected_fold_model(
+        fields["model"], int(table["label"].nunique()), fold, inputs["trainings"], inputs["models"]
+    )
     features = {base: load_npy(inputs[base]) for base in REPRESENTATIONS[representation]}
     x_test, y_test = held_out_test_arrays(features, representation, table, split)
     training = fold_arrays(features, representation, table, split, fold)
-    return DefendedRun(model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), run_identity(run), IMAGE_BOUNDS)
+    return DefendedRun(
+        model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), run_identity(run), IMAGE_BOUNDS
+    )
 
 
 def load_defended_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:

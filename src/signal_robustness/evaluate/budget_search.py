@@ -62,12 +62,16 @@ class BudgetGrid:
         accepted = inspect.signature(ATTACK_BUILDERS[self.attack]).parameters
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
         if self.budget not in accepted and not takes_any:
-            raise ValueError(f"{self.attack} has no parameter {self.budget!r} to use as its budget; it has {sorted(accepted)}")
+            raise ValueError(
+                f"{self.attack} has no parameter {self.budget!r} to use as its budget; it has {sorted(accepted)}"
+            )
         if self.budget in self.params:
             raise ValueError(f"{self.attack}: {self.budget!r} is the budget; it cannot also be a fixed parameter")
         for reserved in ("seed", "bounds"):
             if reserved in self.params:
-                raise ValueError(f"{self.attack}: {reserved!r} is set by the pipeline (the run's seed, the images' bounds)")
+                raise ValueError(
+                    f"{self.attack}: {reserved!r} is set by the pipeline (the run's seed, the images' bounds)"
+                )
         if not self.grid:
             raise ValueError(f"{self.attack}: the budget grid is empty")
         if not all(value > 0 for value in self.grid):
@@ -90,7 +94,9 @@ class BudgetGrid:
         signature = inspect.signature(ATTACK_BUILDERS[self.attack])
         if "seed" in signature.parameters:
             extra["seed"] = seed
-        if donors is not None and any(p.kind is p.VAR_KEYWORD or p.name == "donors" for p in signature.parameters.values()):
+        if donors is not None and any(
+            p.kind is p.VAR_KEYWORD or p.name == "donors" for p in signature.parameters.values()
+        ):
             extra["donors"] = donors
         return build_attack(self.attack, **self.params, **{self.budget: budget}, **extra)
 
@@ -114,7 +120,9 @@ class SearchResult:
         return self.success.mean(axis=1)
 
 
-def attack_samples(model: nn.Module, inputs: Any, labels: torch.Tensor, n: int, seed: int, device: torch.device) -> np.ndarray:
+def attack_samples(
+    model: nn.Module, inputs: Any, labels: torch.Tensor, n: int, seed: int, device: torch.device
+) -> np.ndarray:
     """Positions of up to ``n`` samples the model classifies correctly, in an order fixed by ``seed``.
 
     ``inputs`` is anything ``predict`` can slice (a tensor, or images read from disk batch by batch).
@@ -153,7 +161,9 @@ def budget_search(
     probe = search.build(search.grid[0], seed, bounds)
     # Drawn once for every sample, so a sample keeps its target at every budget and in any batch.
     targets = seeded_targets(model.eval().to(device), inputs, labels, seed) if probe.targeted else None
-    rows: dict[str, list[Any]] = {key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "queries", "example")}
+    rows: dict[str, list[Any]] = {
+        key: [] for key in ("success", "misclassified", "l2", "linf", "l0", "queries", "example")
+    }
     budgets = []
     for budget in tqdm(search.grid, desc=f"{search.attack} budgets", mininterval=10.0):
         attack = search.build(budget, seed, bounds, donors)
@@ -234,7 +244,9 @@ def search_summary(result: SearchResult, search: BudgetGrid, threshold: float, l
         "threshold_reached": stop is not None,
         "threshold_budget": None if stop is None else float(result.budgets[stop]),
         "auc": fooling_rate_auc(result.budgets, result.fooling_rates, search.grid[-1]),
-        "epsilon_at_threshold": math.nan if stop is None else mean_over_successes(result.l2[stop], result.success[stop]),
+        "epsilon_at_threshold": math.nan
+        if stop is None
+        else mean_over_successes(result.l2[stop], result.success[stop]),
         "l2_bound": l2_bound,
         "fooling_rate_within_l2_bound": float(bounded.max()),
         "auc_within_l2_bound": fooling_rate_auc(result.budgets, bounded, search.grid[-1]),

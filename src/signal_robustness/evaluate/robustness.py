@@ -15,11 +15,15 @@ from signal_robustness.attacks import build_attack, run_attack
 def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
     """Predicted labels (CPU tensor), in eval mode, batched."""
     model.eval().to(device)
-    labels = [model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)]
+    labels = [
+        model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)
+    ]
     return torch.cat(labels) if labels else torch.empty(0, dtype=torch.long)
 
 
-def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 512) -> float:
+def accuracy(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 512
+) -> float:
     """Accuracy in percent, from integer counts (no float32 rounding)."""
     correct = int((predict(model, inputs, device, batch_size) == labels.cpu()).sum())
     return 100.0 * correct / len(labels)

@@ -55,7 +55,9 @@ class RepresentationSettings:
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
         if not 0 < self.dwt_min_frequency < self.dwt_sample_rate / 2:
-            raise ValueError(f"dwt_min_frequency must lie in (0, {self.dwt_sample_rate / 2}), got {self.dwt_min_frequency}")
+            raise ValueError(
+                f"dwt_min_frequency must lie in (0, {self.dwt_sample_rate / 2}), got {self.dwt_min_frequency}"
+            )
 
     def image_height(self, representation: str) -> int:
         return sum(representation_rows(base, self) for base in REPRESENTATIONS[representation])
@@ -153,7 +155,9 @@ def resize_image(image: np.ndarray, height: int, width: int, clamp: bool = True)
     return (resized.clamp(0.0, 1.0) if clamp else resized.clamp_min(0.0)).numpy()
 
 
-def base_representation(name: str, samples: np.ndarray, sample_rate: int, settings: RepresentationSettings) -> np.ndarray:
+def base_representation(
+    name: str, samples: np.ndarray, sample_rate: int, settings: RepresentationSettings
+) -> np.ndarray:
     """One base image (stft, dwt or tonnetz) of a clip at ``sample_rate``, resized."""
     if name == "stft":
         return stft_image(samples, sample_rate, settings.n_fft, settings.hop_length, (settings.height, settings.width))
@@ -163,7 +167,12 @@ def base_representation(name: str, samples: np.ndarray, sample_rate: int, settin
         resampled = librosa.resample(samples, orig_sr=sample_rate, target_sr=settings.dwt_sample_rate)
         # The wavelet image is computed at the output size directly: rows are analysis frequencies.
         return cwt_image(
-            resampled, settings.dwt_sample_rate, settings.height, settings.width, settings.dwt_min_frequency, settings.wavelet
+            resampled,
+            settings.dwt_sample_rate,
+            settings.height,
+            settings.width,
+            settings.dwt_min_frequency,
+            settings.wavelet,
         )
     if name == "tonnetz":
         return resize_image(tonnetz_image(samples, sample_rate), settings.tonnetz_height, settings.width)

@@ -30,7 +30,9 @@ AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg
 MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
 
 
-def build_model(name: str, in_channels: int, n_classes: int, weights_path: str | os.PathLike | None = None) -> nn.Module:
+def build_model(
+    name: str, in_channels: int, n_classes: int, weights_path: str | os.PathLike | None = None
+) -> nn.Module:
     try:
         builder = MODEL_BUILDERS[name]
     except KeyError:

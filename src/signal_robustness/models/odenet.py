@@ -38,8 +38,12 @@ class ODENet(nn.Module):
     def __init__(self, hidden: int = 25):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(2, hidden), nn.BatchNorm1d(hidden), nn.ELU(),
-            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ELU(),
+            nn.Linear(2, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ELU(),
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ELU(),
             nn.Linear(hidden, 1),
         )
 
@@ -95,7 +99,9 @@ class ODEFitReport:
     zero_derivative_mse: float = math.nan  # MSE of predicting z(t_i) = z(t_{i-1})
 
 
-def _data_statistics(odenet: ODENet, starts: torch.Tensor, targets: torch.Tensor, times: torch.Tensor, length: int) -> None:
+def _data_statistics(
+    odenet: ODENet, starts: torch.Tensor, targets: torch.Tensor, times: torch.Tensor, length: int
+) -> None:
     """Before a rollout: update BatchNorm's running statistics from the windows' true points, then
     freeze them for the rollout (BatchNorm in eval mode, its affine weights still learned).
 
@@ -114,7 +120,9 @@ def _data_statistics(odenet: ODENet, starts: torch.Tensor, targets: torch.Tensor
             module.eval()
 
 
-def rollout_predictions(odenet: ODENet, z0: torch.Tensor, t0: torch.Tensor, steps: int, length: int, method: str) -> torch.Tensor:
+def rollout_predictions(
+    odenet: ODENet, z0: torch.Tensor, t0: torch.Tensor, steps: int, length: int, method: str
+) -> torch.Tensor:
     """z(t0 + 1 .. t0 + steps) from z(t0), each prediction the next step's start; shaped (steps, batch)."""
     func = _OneStep(odenet, t0, length)
     grid = torch.arange(steps + 1, dtype=z0.dtype, device=z0.device)
@@ -192,7 +200,9 @@ def fit_odenet(
 
 
 @torch.no_grad()
-def evaluate_odenet(odenet: ODENet, series: torch.Tensor, method: str = "rk4", window: int | None = None) -> dict[str, float]:
+def evaluate_odenet(
+    odenet: ODENet, series: torch.Tensor, method: str = "rk4", window: int | None = None
+) -> dict[str, float]:
     """MSE of one-step (teacher-forced) and rolled-out predictions on ``series``, each beside the
     dz/dt = 0 predictor's (z stays where it was)."""
     odenet.eval()

@@ -33,7 +33,9 @@ class _Spec:
 
 _SPECS = {
     # GoogLeNet's auxiliary classifiers serve ImageNet training only; its input transform is for RGB.
-    "googlenet": _Spec("googlenet", "conv1.conv", "fc", (("aux_logits", False), ("transform_input", False), ("init_weights", True))),
+    "googlenet": _Spec(
+        "googlenet", "conv1.conv", "fc", (("aux_logits", False), ("transform_input", False), ("init_weights", True))
+    ),
     "alexnet": _Spec("alexnet", "features.0", "classifier.6"),
     "resnet18": _Spec("resnet18", "conv1", "fc"),
     "resnet34": _Spec("resnet34", "conv1", "fc"),
@@ -50,7 +52,12 @@ def _replace(model: nn.Module, path: str, module: nn.Module) -> None:
 
 def _first_conv(conv: nn.Conv2d, in_channels: int, pretrained: bool) -> nn.Conv2d:
     new = nn.Conv2d(
-        in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding, bias=conv.bias is not None
+        in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        bias=conv.bias is not None,
     )
     with torch.no_grad():
         if pretrained:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from signal_robustness.report.audio import ours_text, grid_layout, grid_rows
+from signal_robustness.report.audio import grid_layout, grid_rows, ours_text
 
 ATTACK_LABELS = {"bim_a": "BIM-a", "bim_b": "BIM-b", "jsma": "JSMA", "deepfool": "DeepFool", "cw": "C&W", "nes": "PIA"}
 RUN_COLUMNS = ["dataset", "representation", "model", "adversarial_training", "seed", "attack"]
@@ -74,8 +74,12 @@ def epsilon_ratios(searches: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, representation, model, seed, attack): ε at the threshold of both models and their ratio."""
     keys = [*CELL_KEYS, "attack"]
     flags = _is_adversarial(searches)
-    original = searches[~flags][[*keys, "epsilon_at_threshold"]].rename(columns={"epsilon_at_threshold": "epsilon_original"})
-    adversarial = searches[flags][[*keys, "epsilon_at_threshold"]].rename(columns={"epsilon_at_threshold": "epsilon_adversarial"})
+    original = searches[~flags][[*keys, "epsilon_at_threshold"]].rename(
+        columns={"epsilon_at_threshold": "epsilon_original"}
+    )
+    adversarial = searches[flags][[*keys, "epsilon_at_threshold"]].rename(
+        columns={"epsilon_at_threshold": "epsilon_adversarial"}
+    )
     merged = original.merge(adversarial, on=keys, how="outer")
     merged["epsilon_ratio"] = (merged["epsilon_adversarial"] / merged["epsilon_original"]).abs()
     return merged
@@ -85,7 +89,9 @@ def table3(searches: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """Tidy Table III: epsilon_ratio (mean over the attacks with a ratio) and attacks_compared."""
     ratios = epsilon_ratios(searches)
     grouped = ratios.groupby(CELL_KEYS, sort=False)["epsilon_ratio"]
-    values = pd.DataFrame({"epsilon_ratio": grouped.mean(), "attacks_compared": grouped.count().astype(float)}).reset_index()
+    values = pd.DataFrame(
+        {"epsilon_ratio": grouped.mean(), "attacks_compared": grouped.count().astype(float)}
+    ).reset_index()
     if values.empty:
         values = pd.DataFrame(columns=[*CELL_KEYS, "epsilon_ratio", "attacks_compared"])
     return grid_rows(values, published, "table3", ("epsilon_ratio", "attacks_compared"))

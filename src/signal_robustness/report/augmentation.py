@@ -55,7 +55,9 @@ def best_input_gradient_method(summary: pd.DataFrame, dataset: str) -> str | Non
 def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd.DataFrame:
     """Tidy Table I, II or III over our datasets, then the paper's other datasets."""
     summary = summary.assign(feat_sim=summary["feat_sim"].astype(bool))
-    paper = published[published["table"] == table].assign(feat_sim=lambda f: f["feat_sim"].astype(str).str.lower() == "true")
+    paper = published[published["table"] == table].assign(
+        feat_sim=lambda f: f["feat_sim"].astype(str).str.lower() == "true"
+    )
     datasets = list(dict.fromkeys([*summary["dataset"], *paper["dataset"]]))
     rows = []
     for dataset in datasets:
@@ -65,16 +67,29 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
             for metric in METRICS:
                 values = runs[f"{metric}_acc"]
                 published_method = "baseline" if method == "fawaz" else method  # the paper's baseline is Fawaz's
-                reference = paper[(paper["dataset"] == dataset) & (paper["method"] == published_method)
-                                  & (paper["feat_sim"] == feat_sim) & (paper["metric"] == metric)]["value"]
+                reference = paper[
+                    (paper["dataset"] == dataset)
+                    & (paper["method"] == published_method)
+                    & (paper["feat_sim"] == feat_sim)
+                    & (paper["metric"] == metric)
+                ]["value"]
                 mean = float(values.mean()) if len(values) else np.nan
                 published_value = float(reference.iloc[0]) if len(reference) else np.nan
-                rows.append({
-                    "table": table, "dataset": dataset, "column": label, "method": chosen or method,
-                    "feat_sim": feat_sim, "metric": metric, "ours_mean": mean,
-                    "ours_std": float(values.std()) if len(values) > 1 else (0.0 if len(values) else np.nan),
-                    "n_seeds": len(values), "published": published_value, "difference": mean - published_value,
-                })
+                rows.append(
+                    {
+                        "table": table,
+                        "dataset": dataset,
+                        "column": label,
+                        "method": chosen or method,
+                        "feat_sim": feat_sim,
+                        "metric": metric,
+                        "ours_mean": mean,
+                        "ours_std": float(values.std()) if len(values) > 1 else (0.0 if len(values) else np.nan),
+                        "n_seeds": len(values),
+                        "published": published_value,
+                        "difference": mean - published_value,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -88,8 +103,12 @@ def seed_table_layout(tidy: pd.DataFrame) -> pd.DataFrame:
             ours = f"{row['ours_mean']:.1f} ± {row['ours_std']:.1f}"
         else:
             ours = f"{row['ours_mean']:.1f}"
-        if row["n_seeds"] and row["metric"] == "clean" and row["method"] in INPUT_GRADIENT_LABELS and \
-                row["column"] == "In-Clamp/In-Sign-Grad":
+        if (
+            row["n_seeds"]
+            and row["metric"] == "clean"
+            and row["method"] in INPUT_GRADIENT_LABELS
+            and row["column"] == "In-Clamp/In-Sign-Grad"
+        ):
             ours += f" [{INPUT_GRADIENT_LABELS[row['method']]}]"  # which input-gradient method won
         paper = "" if np.isnan(row["published"]) else f" ({row['published']:.1f})"
         cells.setdefault(row["dataset"], {})[(row["column"], METRICS[row["metric"]])] = ours + paper

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from signal_robustness.report.tables import format_mean_std
 from signal_robustness.io import read_csv
+from signal_robustness.report.tables import format_mean_std
 
 # The columns that name a defended model, per branch.
 TIMESERIES_KEYS = ["dataset", "method", "feat_sim", "seed"]
@@ -53,12 +53,16 @@ def adaptive_with_checks(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     checks = []
     for _, group in table.groupby(keys, sort=False):
         at_zero = group[group["eps"] == 0]
-        checks.append({
-            **{key: group[key].iloc[0] for key in keys},
-            "check_eps0_is_clean": bool((at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]).all()) if len(at_zero) else np.nan,
-            "check_monotone": bool((np.diff(group["adaptive_acc"].to_numpy()) <= 1e-9).all()),
-            "check_at_least_transferred": bool((group["adaptive_acc"] <= group["transferred_acc"] + 1e-9).all()),
-        })
+        checks.append(
+            {
+                **{key: group[key].iloc[0] for key in keys},
+                "check_eps0_is_clean": bool((at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]).all())
+                if len(at_zero)
+                else np.nan,
+                "check_monotone": bool((np.diff(group["adaptive_acc"].to_numpy()) <= 1e-9).all()),
+                "check_at_least_transferred": bool((group["adaptive_acc"] <= group["transferred_acc"] + 1e-9).all()),
+            }
+        )
     return table.merge(pd.DataFrame(checks), on=keys, how="left")
 
 
@@ -86,7 +90,8 @@ def aggregate_over_seeds(frame: pd.DataFrame, by: Sequence[str], values: Sequenc
 
 def _main_rows(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
     return summary[
-        np.isclose(summary["eps"], eps) & (summary["n_directions"] == n_directions)
+        np.isclose(summary["eps"], eps)
+        & (summary["n_directions"] == n_directions)
         & np.isclose(summary["radius"], summary["selected_radius"])
     ]
 
@@ -110,8 +115,11 @@ def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame
 
 def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFrame:
     """The seed's Table 2: PGD at eps and the selected r, for each K, with inference times."""
-    rows = summary[(summary["attack"] == attack) & np.isclose(summary["eps"], eps)
-                   & np.isclose(summary["radius"], summary["selected_radius"])]
+    rows = summary[
+        (summary["attack"] == attack)
+        & np.isclose(summary["eps"], eps)
+        & np.isclose(summary["radius"], summary["selected_radius"])
+    ]
     values = PROTOCOL_COLUMNS + ["inference_ms_undefended", "inference_ms_defended"]
     return aggregate_over_seeds(rows, [*model_keys(summary)[:-1], "n_directions"], values)
 
@@ -130,7 +138,9 @@ def with_published(tidy: pd.DataFrame, published: pd.DataFrame, table: str, by: 
     shape of the results, with its network in the method (or model) column and no spread."""
     ours = tidy.assign(source="ours")
     network = "model" if "model" in by else "method"
-    rows = published[published["table"] == table].rename(columns={"model": network, "inference_s_defended": "inference_ms_defended"})
+    rows = published[published["table"] == table].rename(
+        columns={"model": network, "inference_s_defended": "inference_ms_defended"}
+    )
     rows = rows.assign(inference_ms_defended=rows["inference_ms_defended"] * 1000.0)
     rows = rows.assign(**{column: np.nan for column in by if column not in rows.columns})
     values = [value for value in dict.fromkeys(tidy["value"]) if value in rows.columns]
@@ -160,7 +170,9 @@ def layout(tidy: pd.DataFrame, index: Sequence[str], digits: int = 1) -> pd.Data
             row["mean"], row["std"], int(row["n_seeds"]), d
         )
     frame = pd.DataFrame.from_dict(cells, orient="index").fillna("–")
-    frame.index = pd.MultiIndex.from_tuples(frame.index, names=list(index)) if len(index) > 1 else [k[0] for k in frame.index]
+    frame.index = (
+        pd.MultiIndex.from_tuples(frame.index, names=list(index)) if len(index) > 1 else [k[0] for k in frame.index]
+    )
     return frame
 
 

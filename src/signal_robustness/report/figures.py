@@ -24,9 +24,12 @@ def clean_vs_adversarial(comparison: pd.DataFrame, title: str) -> plt.Figure:
     for i, metric in enumerate(metrics):
         rows = comparison[comparison["metric"] == metric].set_index("dataset").reindex(datasets)
         offset = x + (i - (len(metrics) - 1) / 2) * width
-        axis.bar(offset, rows["ours_mean"], width, yerr=rows["ours_std"], capsize=3, label=f"{METRIC_LABELS[metric]} (ours)")
-        axis.scatter(offset, rows["published"], marker="D", color="black", s=18, zorder=3,
-                     label="published" if i == 0 else None)
+        axis.bar(
+            offset, rows["ours_mean"], width, yerr=rows["ours_std"], capsize=3, label=f"{METRIC_LABELS[metric]} (ours)"
+        )
+        axis.scatter(
+            offset, rows["published"], marker="D", color="black", s=18, zorder=3, label="published" if i == 0 else None
+        )
     axis.set_xticks(x, datasets)
     axis.set_ylabel("accuracy (%)")
     axis.set_ylim(0, 105)
@@ -81,7 +84,9 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
     (bottom), the defended model's accuracy under the transferred PGD and under the
     adaptive EOT-PGD, beside the undefended model's PGD accuracy; means over seeds of the baseline models."""
     summary, adaptive = _seed_setting(summary), _seed_setting(adaptive)
-    rows = summary[(summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])]
+    rows = summary[
+        (summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])
+    ]
     datasets = list(dict.fromkeys(rows["dataset"]))
     figure, axes = _panels(len(datasets), rows=2)
     for column, dataset in enumerate(datasets):
@@ -113,8 +118,14 @@ def augmentation_examples(examples: dict[str, dict[str, np.ndarray]], title: str
     one row per dataset. ``examples[dataset]`` maps "original" and each method to a 1-D series."""
     datasets = list(examples)
     methods = [m for m in next(iter(examples.values())) if m != "original"]
-    figure, axes = plt.subplots(len(datasets), len(methods), figsize=(3.2 * len(methods), 2.4 * len(datasets)),
-                                squeeze=False, sharex="row", sharey="row")
+    figure, axes = plt.subplots(
+        len(datasets),
+        len(methods),
+        figsize=(3.2 * len(methods), 2.4 * len(datasets)),
+        squeeze=False,
+        sharex="row",
+        sharey="row",
+    )
     for row, dataset in enumerate(datasets):
         for column, method in enumerate(methods):
             axis = axes[row, column]
@@ -143,7 +154,7 @@ def latent_pca(embeddings: dict[str, np.ndarray], labels: np.ndarray, title: str
         axis.set_title(name, fontsize=8)
         axis.set_xticks([])
         axis.set_yticks([])
-    for axis in list(axes.flat)[len(names):]:
+    for axis in list(axes.flat)[len(names) :]:
         axis.axis("off")
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
@@ -173,7 +184,9 @@ def image_panels(rows: dict[str, list[tuple[np.ndarray, str]]], title: str) -> p
     return figure
 
 
-def representation_panels(images: dict[str, np.ndarray], title: str, labels: dict[str, str] | None = None) -> plt.Figure:
+def representation_panels(
+    images: dict[str, np.ndarray], title: str, labels: dict[str, str] | None = None
+) -> plt.Figure:
     """One clip's representations side by side."""
     labels = labels or {}
     return image_panels({"": [(image, labels.get(name, name)) for name, image in images.items()]}, title)

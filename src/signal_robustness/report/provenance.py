@@ -18,7 +18,9 @@ def provenance_html(record: Mapping[str, Any]) -> str:
     """One HTML page: code, device, packages, raw inputs (a digest per dataset, every file below), results, config."""
     code = record["code"]
     commit = code["commit"] or f"not a git checkout (package {code['package_version']})"
-    dirty = {True: "yes: uncommitted changes to " + ", ".join(code["changed_files"]), False: "no", None: "unknown"}[code["dirty"]]
+    dirty = {True: "yes: uncommitted changes to " + ", ".join(code["changed_files"]), False: "no", None: "unknown"}[
+        code["dirty"]
+    ]
     datasets = [
         {"input": name, "files": entry["files"], "bytes": entry["bytes"], "sha256 of the set": entry["sha256"]}
         for name, entry in record["raw_inputs"].items()
@@ -28,7 +30,9 @@ def provenance_html(record: Mapping[str, Any]) -> str:
         for name, entry in record["raw_inputs"].items()
     )
     device = [{"key": key, "value": str(value)} for key, value in record["device"].items()]
-    packages = [{"package": name, "version": version or "not installed"} for name, version in record["packages"].items()]
+    packages = [
+        {"package": name, "version": version or "not installed"} for name, version in record["packages"].items()
+    ]
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Provenance</title>
 <style>body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse;font-size:90%}}

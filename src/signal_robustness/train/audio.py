@@ -37,12 +37,20 @@ class RepresentationImages:
     Positions are clip-major: clip 0's versions, then clip 1's.
     """
 
-    def __init__(self, base_features: Mapping[str, np.ndarray], representation: str, clips: np.ndarray, versions: Sequence[int] = (0,)):
+    def __init__(
+        self,
+        base_features: Mapping[str, np.ndarray],
+        representation: str,
+        clips: np.ndarray,
+        versions: Sequence[int] = (0,),
+    ):
         versions = np.asarray(list(versions), dtype=np.int64)
         self.base_features, self.representation = base_features, representation
         self.clips = np.repeat(np.asarray(clips, dtype=np.int64), len(versions))
         self.versions = np.tile(versions, len(clips))
-        heights = sum(array.shape[-2] for name, array in base_features.items() if name in REPRESENTATIONS[representation])
+        heights = sum(
+            array.shape[-2] for name, array in base_features.items() if name in REPRESENTATIONS[representation]
+        )
         self.shape = (len(self.clips), 1, heights, next(iter(base_features.values())).shape[-1])
 
     def __len__(self) -> int:
@@ -77,7 +85,9 @@ def fold_arrays(
     """Training clips (with every pitch-shifted version) and validation clips (originals) of ``fold``."""
     development = split[split["role"] == "development"]
     if fold not in set(development["cv_fold"]):
-        raise ValueError(f"fold {fold} is not a cross-validation fold of this split ({sorted(set(development['cv_fold']))})")
+        raise ValueError(
+            f"fold {fold} is not a cross-validation fold of this split ({sorted(set(development['cv_fold']))})"
+        )
     train_clips = development.loc[development["cv_fold"] != fold, "clip"].to_numpy()
     validation_clips = development.loc[development["cv_fold"] == fold, "clip"].to_numpy()
     n_versions = next(iter(base_features.values())).shape[1]
@@ -143,7 +153,11 @@ def select_fold(validation_accuracies: Mapping[int, float]) -> int:
 
 
 def selected_fold_model(
-    model_name: str, n_classes: int, selected_fold: int, trainings: Sequence[str | os.PathLike], models: Sequence[str | os.PathLike]
+    model_name: str,
+    n_classes: int,
+    selected_fold: int,
+    trainings: Sequence[str | os.PathLike],
+    models: Sequence[str | os.PathLike],
 ) -> nn.Module:
     """The weights of the selected fold (each fold's training.json names its fold), in eval mode."""
     by_fold = {load_json(training)["fold"]: path for training, path in zip(trainings, models)}

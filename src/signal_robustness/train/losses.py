@@ -49,7 +49,9 @@ class AugmentedLoss:
     at every call.
     """
 
-    def __init__(self, augmented: torch.Tensor, labels: torch.Tensor, weight: float, margin: float, generator: torch.Generator):
+    def __init__(
+        self, augmented: torch.Tensor, labels: torch.Tensor, weight: float, margin: float, generator: torch.Generator
+    ):
         if weight < 0 or margin < 0:
             raise ValueError(f"Feat-Sim weight and margin must be >= 0, got {weight}, {margin}")
         self.augmented, self.labels = augmented, labels
@@ -85,8 +87,15 @@ class OnlineOutSignGradLoss(AugmentedLoss):
     does; the copies of Feat-Sim's negatives are made the same way.
     """
 
-    def __init__(self, series: torch.Tensor, magnitude: torch.Tensor, labels: torch.Tensor, weight: float, margin: float,
-                 generator: torch.Generator):
+    def __init__(
+        self,
+        series: torch.Tensor,
+        magnitude: torch.Tensor,
+        labels: torch.Tensor,
+        weight: float,
+        margin: float,
+        generator: torch.Generator,
+    ):
         super().__init__(magnitude, labels, weight, margin, generator)
         self.series = series
 
@@ -94,7 +103,9 @@ class OnlineOutSignGradLoss(AugmentedLoss):
         index = index.to(self.series.device)
         inputs = self.series[index].detach().requires_grad_(True)
         with torch.enable_grad():
-            (gradient,) = torch.autograd.grad(F.cross_entropy(model(inputs), self.labels[index], reduction="sum"), inputs)
+            (gradient,) = torch.autograd.grad(
+                F.cross_entropy(model(inputs), self.labels[index], reduction="sum"), inputs
+            )
         return (inputs + gradient.sign() * self.augmented[index]).detach()
 
 
@@ -116,7 +127,9 @@ class FGSMAdversarialLoss:
             raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
         self.epsilon, self.alpha, self.bounds = epsilon, alpha, bounds
 
-    def adversarial_examples(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def adversarial_examples(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(x', J(x)); J(x) keeps its graph so the clean term costs no second forward pass."""
         inputs = inputs.detach().requires_grad_(True)
         clean_loss = F.cross_entropy(model(inputs), labels)

@@ -64,7 +64,9 @@ def load_timeseries_classifier(
     return load_state_dict(weights_path, model).eval()
 
 
-def load_trained_run(dataset: str, data_path: str | os.PathLike, weights_path: str | os.PathLike) -> tuple[TimeSeriesSplits, nn.Module]:
+def load_trained_run(
+    dataset: str, data_path: str | os.PathLike, weights_path: str | os.PathLike
+) -> tuple[TimeSeriesSplits, nn.Module]:
     """A dataset's ``data.npz`` and the classifier trained on it, ready for evaluation."""
     splits = TimeSeriesSplits.from_arrays(dataset, load_npz(data_path))
     return splits, load_timeseries_classifier(weights_path, splits)
