@@ -13,6 +13,9 @@ then prints one Markdown table (mean ± std over seeds, clean / FGSM / BIM %) be
 000's published numbers. CPU: about 6 minutes per baseline and 10-20 per augmented model.
 
     .venv/bin/python bench/bench_out_sign_grad.py --archive ../shared/data/ucr/UCRArchive_2018 [--table-only]
+
+--stages and --seeds run a part (for example `--stages online --seeds 0`); a stage folder
+starts from a copy of baseline/ where one exists, so finished baselines are reused.
 """
 
 from __future__ import annotations
@@ -50,9 +53,9 @@ PUBLISHED_KEYS = {
 }
 
 
-def run_stage(name: str, out: Path, archive: Path, cores: int) -> None:
+def run_stage(name: str, out: Path, archive: Path, cores: int, seeds: list[int] | None) -> None:
     folder = out / name
-    if name != "baseline" and not folder.exists():
+    if name != "baseline" and not folder.exists() and (out / "baseline").exists():
         shutil.copytree(out / "baseline", folder, symlinks=True)
     folder.mkdir(parents=True, exist_ok=True)
     config = {
@@ -63,7 +66,7 @@ def run_stage(name: str, out: Path, archive: Path, cores: int) -> None:
         "audio": {"datasets": ["synthetic"], "seeds": [0], "attacks": {"seeds": [0]}},
     }
     stage = STAGES[name]
-    config["seeds"] = stage["seeds"]
+    config["seeds"] = seeds if seeds is not None else stage["seeds"]
     config["timeseries"].update(stage["timeseries"])
     (folder / "stage.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
@@ -125,11 +128,13 @@ def main() -> None:
     parser.add_argument("--archive", type=Path, default=REPO.parent / "shared" / "data" / "ucr" / "UCRArchive_2018")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "out_sign_grad")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--stages", nargs="+", choices=list(STAGES), default=list(STAGES))
+    parser.add_argument("--seeds", nargs="+", type=int, help="override each stage's seeds")
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
     if not args.table_only:
-        for name in STAGES:
-            run_stage(name, args.out, args.archive, args.cores)
+        for name in args.stages:
+            run_stage(name, args.out, args.archive, args.cores, args.seeds)
     print(table(args.out))
 
 
