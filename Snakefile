@@ -25,6 +25,9 @@ wildcard_constraints:
     training="original|adversarial",
     fold=r"\d+",
     folder="|".join(AUDIO_DOWNLOADS),
+    branch="timeseries|audio",
+    # A run path (signal_robustness.runs): the folder of one trained model under results/.
+    run=r"(timeseries/\w+/\w+/\w+|audio/\w+/\w+/\w+/\w+)/seed\d+",
 
 
 include: "workflow/rules/timeseries.smk"

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from signal_robustness.config import ConfigError, MissingDataError, timeseries_training_settings, validate_config
+from signal_robustness.config import ConfigError, MissingDataError, validate_config
+from signal_robustness.train.classifier import timeseries_training_settings
 
 
 def _schema_keys(schema: dict, prefix: str = "") -> list[str]:

@@ -158,6 +158,34 @@ def test_post_averaging_figures_plot_the_baseline_models_only():
     assert list(adaptive_curve.get_ydata()) == [50.0]
 
 
+def test_post_averaging_figures_of_audio_models_plot_each_originally_trained_model_in_its_panel():
+    from signal_robustness.report.figures import eps_sweep, radius_sweep
+
+    # Two audio models of one dataset: resnet56 trained originally (defence rate 70) and
+    # adversarially (20), vgg16 trained originally (defence rate 40).
+    summary = _defense_summary().drop(columns=["method", "feat_sim"])
+    models = {0: ("resnet56", False, 70.0), 1: ("resnet56", True, 20.0), 2: ("vgg16", False, 40.0)}
+    summary = pd.concat(
+        [
+            summary[summary["clean_acc"] > 85].assign(model=model, adversarial_training=trained, defence_rate=rate)
+            for model, trained, rate in models.values()
+        ],
+        ignore_index=True,
+    ).assign(representation="stft")
+    adaptive = (
+        summary[["dataset", "representation", "model", "adversarial_training", "seed", "eps"]]
+        .drop_duplicates()
+        .assign(adaptive_acc=lambda frame: np.where(frame["model"] == "vgg16", 9.0, 30.0))
+    )
+    figure = radius_sweep(summary, eps=0.1, n_directions=6, title="")
+    titles = [axis.get_title() for axis in figure.axes[:2]]
+    assert titles == ["GunPoint · stft · resnet56", "GunPoint · stft · vgg16"]
+    assert [list(axis.lines[0].get_ydata()) for axis in figure.axes[:2]] == [[70.0], [40.0]]
+    bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[3]  # vgg16's lower panel
+    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive EOT-PGD"][0]
+    assert list(adaptive_curve.get_ydata()) == [9.0]
+
+
 def test_both_baselines_stand_beside_the_paper_s_and_the_fawaz_table_takes_fawaz_s_recipe(published, repo):
     from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
 

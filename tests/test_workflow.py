@@ -105,7 +105,7 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
 
 
 def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
-    summary = pd.read_csv(tiny_run / "results" / "defense" / "summary.csv")
+    summary = pd.read_csv(tiny_run / "results" / "defense" / "timeseries" / "summary.csv")
     assert set(summary["seed"]) == {1} and set(summary["dataset"]) == {"GunPoint"}
     assert set(summary["attack"]) == {"fgsm", "pgd", "deepfool", "cw"}
     assert set(summary["eps"]) == {0.0, 0.1, 0.2}  # defense.eps joins the grid
@@ -116,12 +116,14 @@ def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
     assert summary[summary["eps"] == 0.0]["n_adv"].eq(0).all()
     main = summary[(summary["n_directions"] == 2) & (summary["radius"] == summary["selected_radius"])]
     assert main["adaptive_acc"].notna().all() and main["adaptive_acc"].between(0, 100).all()
-    checks = pd.read_csv(tiny_run / "results" / "defense" / "tables" / "adaptive_checks.csv")
+    checks = pd.read_csv(tiny_run / "results" / "defense" / "timeseries" / "tables" / "adaptive_checks.csv")
     assert checks[["check_eps0_is_clean", "check_monotone"]].all().all()
-    table1 = (tiny_run / "results" / "defense" / "tables" / "table1.md").read_text()
+    table1 = (tiny_run / "results" / "defense" / "timeseries" / "tables" / "table1.md").read_text()
     assert "Defence rate" in table1 and "DeepFool" in table1 and "adaptive EOT-PGD" in table1
     for figure in ("radius_sweep.png", "eps_sweep.png"):
-        assert (tiny_run / "results" / "defense" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
+        assert (
+            (tiny_run / "results" / "defense" / "timeseries" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
+        )
 
 
 def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
@@ -231,7 +233,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
 REPEATED_TARGETS = [
     "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/metrics.json",
     "results/attacks/synthetic/stft/resnet56/original/seed0/bim_a.json",
-    "results/defense/GunPoint/baseline/none/seed1/radius.json",
+    "results/defense/timeseries/GunPoint/baseline/none/seed1/radius.json",
 ]
 
 
@@ -302,7 +304,8 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
 
 
 def test_post_averaging_defends_an_audio_model(tiny_run, repo):
-    # The tiny run's audio models, defended with image-scale budgets: one model's seven jobs.
+    # The tiny run's audio models, defended with image-scale budgets: one model's seven jobs,
+    # then (the same rules as the time-series branch's) every audio model's tables and figures.
     config = yaml.safe_load(yaml.safe_dump(TINY))
     config["defense"]["audio"] = {"n_test": 6, "eps": 0.05, "eps_grid": [0.0, 0.1], "radius_grid": [0.5, 2.0]}
     run = tiny_run / "results" / "defense" / "audio" / "synthetic" / "stft" / "resnet56" / "adversarial" / "seed1"

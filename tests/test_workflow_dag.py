@@ -3,7 +3,10 @@ profile (dry-run only: its executor waits for a cluster) and config/paper.yaml's
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,7 +175,8 @@ def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
     baselines = 1 + ("fawaz" in ts["methods"])  # seed 000's recipe and Fawaz's, each without Feat-Sim
     models = len(ts["datasets"]) * (baselines + (len(ts["methods"]) - baselines) * len(ts["feat_sim"])) * len(seeds)
     assert counts["train_timeseries"] == counts["attack_timeseries"] == models == 480
-    assert counts["adaptive_attack"] == models  # post-averaging on every trained model
+    # Post-averaging on every trained model of both branches (one evaluate_audio per audio model).
+    assert counts["adaptive_attack"] == models + counts["evaluate_audio"]
     assert not (tmp_path / "results").exists()
 
 
@@ -211,3 +215,17 @@ def test_a_stage_target_plans_its_part_only(repo, tmp_path, target, expected, ab
     rules = set(_job_counts(done.stdout + done.stderr))
     assert expected <= rules and not (absent & rules)
     assert not (tmp_path / "results").exists()
+
+
+def test_a_job_parses_the_workflow_without_torch(repo, tmp_path):
+    # On a cluster every job parses the workflow again, as a process that is not the main
+    # one (--mode remote), so it skips validation: its imports must not pull in torch.
+    command = [sys.executable, "-X", "importtime", "-m", "snakemake", "-s", str(repo / "Snakefile")]
+    command += ["--directory", str(tmp_path), "--mode", "remote", "-n", "results/timeseries/GunPoint/data.npz"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", done.stderr, re.M))
+    assert "signal_robustness.catalog" in imported and "signal_robustness.config" in imported
+    assert not imported & {"torch", "foolbox", "sklearn", "librosa", "aeon"}
+    assert "prepare_ucr" in done.stdout

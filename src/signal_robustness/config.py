@@ -17,6 +17,7 @@ import jsonschema
 import numpy as np
 import yaml
 
+from signal_robustness.catalog import IMAGE_BOUNDS, MIN_IMAGE_SIDE
 from signal_robustness.data.audio import (
     AUDIO_DATASETS,
     AudioDatasetError,
@@ -27,11 +28,6 @@ from signal_robustness.data.audio import (
 from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_download_cached, ucr_source
 from signal_robustness.errors import InputError
-from signal_robustness.evaluate.budget_search import BudgetGrid
-from signal_robustness.features import RepresentationSettings
-from signal_robustness.models import MIN_IMAGE_SIDE
-from signal_robustness.train.audio import IMAGE_BOUNDS
-from signal_robustness.train.classifier import TrainingSettings
 
 # Where fetch_imagenet_weights saves torchvision's ImageNet weights (relative to the working folder).
 PRETRAINED_DIR = "resources/pretrained"
@@ -224,23 +220,18 @@ def dwt_sample_rate(audio: Mapping[str, Any], dataset: str) -> int:
     return int(configured) if configured is not None else AUDIO_DATASETS[dataset].dwt_sample_rate
 
 
-def audio_attack_searches(audio: Mapping[str, Any]) -> dict[str, BudgetGrid]:
-    """The configured budget searches, by attack; ValueError names the first bad one."""
-    searches = {}
-    for name, spec in audio["attacks"]["methods"].items():
-        try:
-            searches[name] = BudgetGrid.from_config(name, spec)
-        except ValueError as error:
-            raise ValueError(f"config key 'audio.attacks.methods.{name}': {error}") from None
-    return searches
-
-
 def audio_attack_problems(audio: Mapping[str, Any]) -> list[str]:
     """Every attack search that could not run: an unknown attack or parameter, a budget its builder refuses."""
+    if not audio["attacks"]["methods"]:
+        return []
+    # Building each attack is the one check that needs torch and foolbox: imported here, so
+    # only the process that validates (once per run) pays for them, never a job's parse.
+    from signal_robustness.evaluate.budget_search import BudgetGrid
+
     problems = []
     for name, spec in audio["attacks"]["methods"].items():
         try:
-            search = audio_attack_searches({"attacks": {"methods": {name: spec}}})[name]
+            search = BudgetGrid.from_config(name, spec)
             for budget in search.grid:
                 search.build(budget, seed=0, bounds=IMAGE_BOUNDS)
         except ValueError as error:
@@ -327,37 +318,10 @@ def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> Non
             raise MissingDataError(missing, HOW_TO_GET_MISSING_DATA)
 
 
-def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
-    """TrainingSettings from the ``timeseries`` config section (or params built from it)."""
-    plateau = section["lr_plateau"]
-    return TrainingSettings(
-        epochs=int(section["epochs"]),
-        batch_size_cap=int(section["batch_size_cap"]),
-        learning_rate=float(section["learning_rate"]),
-        weight_decay=float(section["weight_decay"]),
-        plateau_factor=float(plateau["factor"]),
-        plateau_patience=int(plateau["patience"]),
-        min_learning_rate=float(plateau["min_lr"]),
-    )
-
-
-def audio_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
-    """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau schedule."""
-    return TrainingSettings(
-        epochs=int(section["epochs"]),
-        batch_size=int(section["batch_size"]),
-        learning_rate=float(section["learning_rate"]),
-        weight_decay=float(section["weight_decay"]),
-        early_stopping_patience=int(section["early_stopping_patience"]),
-        precise_batch_norm=True,
-        # Early stopping ends training; the plateau schedule never lowers the rate.
-        plateau_patience=int(section["epochs"]) + 1,
-    )
-
-
-def representation_settings(audio: Mapping[str, Any], dataset: str) -> RepresentationSettings:
+def representation_settings(audio: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The keyword arguments of ``features.RepresentationSettings`` for ``dataset``."""
     image = audio["image"]
-    return RepresentationSettings(
+    return dict(
         height=int(image["height"]),
         width=int(image["width"]),
         tonnetz_height=int(image["tonnetz_height"]),

@@ -25,13 +25,15 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from signal_robustness.errors import ArtifactError
+
+if TYPE_CHECKING:
+    import torch
 
 # The zip format's earliest date: a fixed stamp instead of the time of writing.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -133,12 +135,16 @@ def save_state_dict(path: str | os.PathLike, module: torch.nn.Module) -> None:
     """
     state = {key: value.detach().cpu() for key, value in module.state_dict().items()}
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        import torch  # here, not at the top: planning a run reads this module without torch
+
         torch.save(state, handle)
 
 
 def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """A state dict, read without unpickling arbitrary objects."""
     try:
+        import torch
+
         return torch.load(path, map_location="cpu", weights_only=True)
     except _DAMAGED as error:
         raise ArtifactError(path, error) from None

@@ -18,6 +18,8 @@ RUN_PATTERNS = {
     "timeseries": "timeseries/{dataset}/{method}/{regulariser}/seed{seed}",
     "audio": "audio/{dataset}/{representation}/{model}/{training}/seed{seed}",
 }
+# The fields of each branch's run path, in order.
+RUN_FIELDS = {branch: re.findall(r"\{(\w+)\}", pattern) for branch, pattern in RUN_PATTERNS.items()}
 _FIELD = r"[A-Za-z0-9_]+"
 
 

@@ -5,7 +5,7 @@
 rule attack_audio:
     """One attack's budget search on the selected fold model of one audio classifier."""
     input:
-        unpack(audio_attack_inputs),
+        unpack(audio_model_inputs),
     output:
         search="results/attacks/{dataset}/{representation}/{model}/{training}/seed{seed}/{attack}.npz",
         summary="results/attacks/{dataset}/{representation}/{model}/{training}/seed{seed}/{attack}.json",

@@ -4,14 +4,16 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from signal_robustness.augment import (
+# Only modules that import no torch: every cluster job parses this file again.
+from signal_robustness.catalog import (
+    AUDIO_MODELS,
     AUGMENTATION_METHODS,
+    BASE_REPRESENTATIONS,
     BASELINE_METHODS,
     NEEDS_ODENET,
+    REPRESENTATIONS,
     needs_classifier,
 )
-from dataclasses import asdict
-
 from signal_robustness.config import (
     PRETRAINED_DIR,
     ConfigError,
@@ -27,9 +29,7 @@ from signal_robustness.data.audio import (
 )
 from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, package_versions
-from signal_robustness.runs import run_path
-from signal_robustness.features import BASE_REPRESENTATIONS, REPRESENTATIONS
-from signal_robustness.models import AUDIO_MODELS
+from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 
 REPO = Path(workflow.basedir)
 
@@ -50,8 +50,6 @@ PACKAGE_VERSIONS = package_versions()
 TS = config["timeseries"]
 DEF = config["defense"]
 DEF_ATTACKS = list(DEF["attacks"])
-# Table 1's budget always belongs to the eps sweep.
-DEF_EPS_GRID = sorted(set(DEF["eps_grid"]) | {DEF["eps"]})
 
 # Published numbers the tables compare against (see config/published/README.md).
 PUBLISHED = {
@@ -100,15 +98,6 @@ def ucr_inputs_of(dataset):
 
 def ucr_inputs(wildcards):
     return ucr_inputs_of(wildcards.dataset)
-
-
-def timeseries_run_path(wildcards):
-    """The run path (signal_robustness.runs) of the time-series model a job's wildcards name."""
-    return run_path("timeseries", **wildcards)
-
-
-def audio_run_path(wildcards):
-    return run_path("audio", **wildcards)
 
 
 def timeseries_recipe(wildcards):
@@ -161,26 +150,6 @@ def timeseries_metrics(wildcards=None):
             for key in ("dataset", "method", "regulariser", "seed")
         },
     )
-
-
-def defended_runs():
-    """The trained classifiers post-averaging defends: of defense.seeds, the baselines or all."""
-    return [
-        run
-        for run in timeseries_runs()
-        if run["seed"] in DEF["seeds"]
-        and (DEF["models"] == "all" or run["method"] == "baseline")
-    ]
-
-
-def defense_files(name):
-    """One file per defended model."""
-    return [
-        "results/defense/{dataset}/{method}/{regulariser}/seed{seed}/{name}".format(
-            name=name, **run
-        )
-        for run in defended_runs()
-    ]
 
 
 def augmentation_figures():
@@ -257,7 +226,7 @@ def audio_duration(wildcards):
 
 def audio_settings_of(dataset):
     """RepresentationSettings of ``dataset`` as a plain dict (rule params)."""
-    return asdict(representation_settings(AUDIO, dataset))
+    return representation_settings(AUDIO, dataset)
 
 
 def audio_representation_settings(wildcards):
@@ -289,13 +258,15 @@ def pretrained_targets():
     ]
 
 
-def _audio_common_inputs(wildcards):
+def _audio_common_inputs(run):
+    """Clips, split and the base images of ``run``'s representation (``run``: a mapping
+    holding at least dataset, representation and seed)."""
     inputs = {
-        "clips": f"results/audio/{wildcards.dataset}/clips.csv",
-        "split": f"results/audio/{wildcards.dataset}/splits/seed{wildcards.seed}.csv",
+        "clips": f"results/audio/{run['dataset']}/clips.csv",
+        "split": f"results/audio/{run['dataset']}/splits/seed{run['seed']}.csv",
     }
-    for base in audio_bases(wildcards):
-        inputs[base] = f"results/audio/{wildcards.dataset}/features/{base}.npy"
+    for base in REPRESENTATIONS[run["representation"]]:
+        inputs[base] = f"results/audio/{run['dataset']}/features/{base}.npy"
     return inputs
 
 
@@ -308,17 +279,24 @@ def audio_training_inputs(wildcards):
     return inputs
 
 
-def audio_evaluation_inputs(wildcards):
-    run = (
-        "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}".format(
-            **wildcards
-        )
-    )
+def audio_model_inputs(run):
+    """What loading the trained audio model ``run`` names (a mapping of its run-path fields)
+    reads: its data, the fold models and their training.json, and (with ``metrics``) which
+    fold was selected."""
+    fields = {key: run[key] for key in RUN_FIELDS["audio"]}
+    folder = f"results/{run_path('audio', **fields)}"
     return {
-        **_audio_common_inputs(wildcards),
-        "models": [f"{run}/fold{fold}/model.pt" for fold in AUDIO_FOLDS],
-        "trainings": [f"{run}/fold{fold}/training.json" for fold in AUDIO_FOLDS],
+        **_audio_common_inputs(run),
+        "models": [f"{folder}/fold{fold}/model.pt" for fold in AUDIO_FOLDS],
+        "trainings": [f"{folder}/fold{fold}/training.json" for fold in AUDIO_FOLDS],
+        "metrics": f"{folder}/metrics.json",
     }
+
+
+def audio_evaluation_inputs(wildcards):
+    inputs = audio_model_inputs(wildcards)
+    del inputs["metrics"]  # the evaluation writes it
+    return inputs
 
 
 def audio_metrics(wildcards=None):
@@ -340,16 +318,6 @@ AUDIO_FIGURE_RUN = dict(
     training="original" if "original" in AUDIO_TRAININGS else AUDIO_TRAININGS[0],
     seed=AUDIO["attacks"]["seeds"][0],
 )
-
-
-def audio_attack_inputs(wildcards):
-    """What the evaluation read, and its metrics.json (which fold was selected)."""
-    return {
-        **audio_evaluation_inputs(wildcards),
-        "metrics": "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/metrics.json".format(
-            **wildcards
-        ),
-    }
 
 
 def audio_attack_searches(wildcards=None):
@@ -379,40 +347,112 @@ def audio_figure_searches(wildcards=None):
     }
 
 
-# Post-averaging on the audio models (defense.audio): its own image-scale budgets and radii.
+# Post-averaging (seed 002) on the trained models of both branches, by one set of rules.
+# A defended model is named by its run path (signal_robustness.runs), its results lie under
+# results/defense/<run path>/, and what differs by branch is read here.
 DEF_AUDIO = DEF["audio"]
-DEF_AUDIO_EPS_GRID = (
-    sorted(set(DEF_AUDIO["eps_grid"]) | {DEF_AUDIO["eps"]}) if DEF_AUDIO else []
+
+
+def _budget_grid(settings):
+    """The eps grid of the sweeps, with the tables' eps in it."""
+    return sorted(set(settings["eps_grid"]) | {settings["eps"]})
+
+
+DEFENSE_SETTINGS = {
+    "timeseries": dict(
+        eps=DEF["eps"],
+        eps_grid=_budget_grid(DEF),
+        n_test=DEF["n_test"],
+        n_train=None,  # r is chosen on every training series
+        radius_grid=DEF["radius_grid"],
+        batch_size=TS["attack_batch_size"],
+        mem_mb=4000,
+        sweep_mem_mb=8000,  # the K and r sweeps hold K noisy copies
+        runtime_scale=1,
+    ),
+    "audio": (
+        dict(
+            eps=DEF_AUDIO["eps"],
+            eps_grid=_budget_grid(DEF_AUDIO),
+            n_test=DEF_AUDIO["n_test"],
+            n_train=DEF_AUDIO["n_test"],  # r is chosen on as many training images
+            radius_grid=DEF_AUDIO["radius_grid"],
+            batch_size=AUDIO["attacks"]["batch_size"],
+            mem_mb=16000,
+            sweep_mem_mb=16000,
+            runtime_scale=2,
+        )
+        if DEF_AUDIO
+        else None
+    ),
+}
+
+
+def defended_runs():
+    """Run paths of the defended models: of defense.seeds, the time-series baselines (or all
+    methods, defense.models) and, with defense.audio, every trained audio model."""
+    runs = [
+        run_path("timeseries", **run)
+        for run in timeseries_runs()
+        if run["seed"] in DEF["seeds"]
+        and (DEF["models"] == "all" or run["method"] == "baseline")
+    ]
+    if DEF_AUDIO:
+        runs += expand(
+            run_path(
+                "audio",
+                dataset="{dataset}",
+                representation="{representation}",
+                model="{model}",
+                training="{training}",
+                seed="{seed}",
+            ),
+            dataset=AUDIO["datasets"],
+            representation=AUDIO["representations"],
+            model=AUDIO["models"],
+            training=AUDIO_TRAININGS,
+            seed=sorted(set(DEF["seeds"]) & set(AUDIO["seeds"])),
+        )
+    return runs
+
+
+DEFENSE_BRANCHES = list(
+    dict.fromkeys(parse_run(run)["branch"] for run in defended_runs())
 )
 
 
-def defense_audio_files(name):
-    """One file per defended audio model (every trained one, of defense.seeds and audio.seeds)."""
-    if not DEF_AUDIO:
-        return []
-    return expand(
-        "results/defense/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/{name}",
-        dataset=AUDIO["datasets"],
-        representation=AUDIO["representations"],
-        model=AUDIO["models"],
-        training=AUDIO_TRAININGS,
-        seed=sorted(set(DEF["seeds"]) & set(AUDIO["seeds"])),
-        name=name,
-    )
+def defended_branch(wildcards):
+    return parse_run(wildcards.run)["branch"]
 
 
-def defense_audio_targets():
-    if not defense_audio_files("adaptive.csv"):
-        return []
-    return (
-        ["results/defense/audio/summary.csv"]
-        + expand(
-            "results/defense/audio/tables/{table}.{ext}",
-            table=["table1", "table2"],
-            ext=["csv", "md", "tex", "html"],
-        )
-        + ["results/defense/audio/tables/adaptive_checks.csv"]
-    )
+def defense_setting(key):
+    """A param or resource of the rules: ``key`` of the defended model's branch."""
+    return lambda wildcards: DEFENSE_SETTINGS[defended_branch(wildcards)][key]
+
+
+def defense_runtime(minutes):
+    """Minutes for a time-series model; audio models' images take longer."""
+    return lambda wildcards: minutes * defense_setting("runtime_scale")(wildcards)
+
+
+def defended_model_inputs(wildcards):
+    """What loading a defended model reads (signal_robustness.defenses.runs.load_defended_run)."""
+    fields = parse_run(wildcards.run)
+    if fields["branch"] == "timeseries":
+        return {
+            "data": f"results/timeseries/{fields['dataset']}/data.npz",
+            "model": f"results/{wildcards.run}/model.pt",
+        }
+    return audio_model_inputs(fields)
+
+
+def defense_files(branch, name):
+    """One file per defended model of ``branch``."""
+    return [
+        f"results/defense/{run}/{name}"
+        for run in defended_runs()
+        if parse_run(run)["branch"] == branch
+    ]
 
 
 def audio_attack_targets():
@@ -476,17 +516,21 @@ def timeseries_targets():
 
 
 def defense_targets():
-    """Seed 002 on the time-series models, and on the audio models with defense.audio (target `defense`)."""
-    return defense_audio_targets() + [
-        "results/defense/summary.csv",
-        *expand(
-            "results/defense/tables/{table}.{ext}",
-            table=["table1", "table2"],
-            ext=["md", "tex", "html"],
-        ),
-        "results/defense/tables/adaptive_checks.csv",
-        "results/defense/figures/radius_sweep.png",
-        "results/defense/figures/eps_sweep.png",
+    """Seed 002 on every branch with defended models (target `defense`)."""
+    return [
+        path
+        for branch in DEFENSE_BRANCHES
+        for path in [
+            f"results/defense/{branch}/summary.csv",
+            *expand(
+                f"results/defense/{branch}/tables/{{table}}.{{ext}}",
+                table=["table1", "table2"],
+                ext=["csv", "md", "tex", "html"],
+            ),
+            f"results/defense/{branch}/tables/adaptive_checks.csv",
+            f"results/defense/{branch}/figures/radius_sweep.png",
+            f"results/defense/{branch}/figures/eps_sweep.png",
+        ]
     ]
 
 

@@ -59,91 +59,46 @@ rule clean_vs_adversarial_figure:
 
 
 rule post_averaging_tables:
-    """The seed's Tables 1 and 2 on our models beside its published rows, and the adaptive attack's sanity checks."""
+    """The seed's Tables 1 and 2 on one branch's models beside its published rows, and the adaptive attack's sanity checks."""
     input:
-        summary="results/defense/summary.csv",
-        adaptive="results/defense/adaptive.csv",
+        summary="results/defense/{branch}/summary.csv",
+        adaptive="results/defense/{branch}/adaptive.csv",
         published=PUBLISHED["post_averaging2020"],
     output:
-        table1_csv="results/defense/tables/table1.csv",
-        table1_md="results/defense/tables/table1.md",
-        table1_tex="results/defense/tables/table1.tex",
+        table1_csv="results/defense/{branch}/tables/table1.csv",
+        table1_md="results/defense/{branch}/tables/table1.md",
+        table1_tex="results/defense/{branch}/tables/table1.tex",
         table1_html=report(
-            "results/defense/tables/table1.html",
+            "results/defense/{branch}/tables/table1.html",
             caption="../report/post_averaging_table1.rst",
             category="Post-averaging",
-            labels={"table": "Table 1: attacks, defence rate, adaptive attack"},
-        ),
-        table2_csv="results/defense/tables/table2.csv",
-        table2_md="results/defense/tables/table2.md",
-        table2_tex="results/defense/tables/table2.tex",
-        table2_html=report(
-            "results/defense/tables/table2.html",
-            caption="../report/post_averaging_table2.rst",
-            category="Post-averaging",
-            labels={"table": "Table 2: number of directions K"},
-        ),
-        sanity_csv=report(
-            "results/defense/tables/adaptive_checks.csv",
-            caption="../report/post_averaging_checks.rst",
-            category="Post-averaging",
-            labels={"table": "adaptive attack: sanity checks"},
-        ),
-    log:
-        "logs/post_averaging_tables/tables.log",
-    benchmark:
-        "benchmarks/post_averaging_tables/tables.tsv"
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        eps=DEF["eps"],
-        n_directions=DEF["n_directions"],
-        adaptive=DEF["adaptive"],
-    script:
-        "../scripts/post_averaging_tables.py"
-
-
-rule post_averaging_audio_tables:
-    """The seed's Tables 1 and 2 on the audio models beside its published rows, and the sanity checks."""
-    input:
-        summary="results/defense/audio/summary.csv",
-        adaptive="results/defense/audio/adaptive.csv",
-        published=PUBLISHED["post_averaging2020"],
-    output:
-        table1_csv="results/defense/audio/tables/table1.csv",
-        table1_md="results/defense/audio/tables/table1.md",
-        table1_tex="results/defense/audio/tables/table1.tex",
-        table1_html=report(
-            "results/defense/audio/tables/table1.html",
-            caption="../report/post_averaging_audio_table1.rst",
-            category="Post-averaging",
             labels={
-                "table": "audio models, Table 1: attacks, defence rate, adaptive attack"
+                "table": "{branch} models, Table 1: attacks, defence rate, adaptive attack"
             },
         ),
-        table2_csv="results/defense/audio/tables/table2.csv",
-        table2_md="results/defense/audio/tables/table2.md",
-        table2_tex="results/defense/audio/tables/table2.tex",
+        table2_csv="results/defense/{branch}/tables/table2.csv",
+        table2_md="results/defense/{branch}/tables/table2.md",
+        table2_tex="results/defense/{branch}/tables/table2.tex",
         table2_html=report(
-            "results/defense/audio/tables/table2.html",
-            caption="../report/post_averaging_audio_table2.rst",
+            "results/defense/{branch}/tables/table2.html",
+            caption="../report/post_averaging_table2.rst",
             category="Post-averaging",
-            labels={"table": "audio models, Table 2: number of directions K"},
+            labels={"table": "{branch} models, Table 2: number of directions K"},
         ),
         sanity_csv=report(
-            "results/defense/audio/tables/adaptive_checks.csv",
+            "results/defense/{branch}/tables/adaptive_checks.csv",
             caption="../report/post_averaging_checks.rst",
             category="Post-averaging",
-            labels={"table": "audio models, adaptive attack: sanity checks"},
+            labels={"table": "{branch} models, adaptive attack: sanity checks"},
         ),
     log:
-        "logs/post_averaging_audio_tables/tables.log",
+        "logs/post_averaging_tables/{branch}.log",
     benchmark:
-        "benchmarks/post_averaging_audio_tables/tables.tsv"
+        "benchmarks/post_averaging_tables/{branch}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     params:
-        eps=DEF_AUDIO["eps"] if DEF_AUDIO else None,
+        eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
         n_directions=DEF["n_directions"],
         adaptive=DEF["adaptive"],
     script:
@@ -151,31 +106,31 @@ rule post_averaging_audio_tables:
 
 
 rule post_averaging_figures:
-    """The seed's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack)."""
+    """The seed's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack) on one branch's models."""
     input:
-        summary="results/defense/summary.csv",
-        adaptive="results/defense/adaptive.csv",
+        summary="results/defense/{branch}/summary.csv",
+        adaptive="results/defense/{branch}/adaptive.csv",
     output:
         radius=report(
-            "results/defense/figures/radius_sweep.png",
+            "results/defense/{branch}/figures/radius_sweep.png",
             caption="../report/post_averaging_radius.rst",
             category="Post-averaging",
-            labels={"figure": "Figure 2: radius r"},
+            labels={"figure": "{branch} models, Figure 2: radius r"},
         ),
         eps=report(
-            "results/defense/figures/eps_sweep.png",
+            "results/defense/{branch}/figures/eps_sweep.png",
             caption="../report/post_averaging_eps.rst",
             category="Post-averaging",
-            labels={"figure": "Figure 3: budget ε, adaptive attack"},
+            labels={"figure": "{branch} models, Figure 3: budget ε, adaptive attack"},
         ),
     log:
-        "logs/post_averaging_figures/figures.log",
+        "logs/post_averaging_figures/{branch}.log",
     benchmark:
-        "benchmarks/post_averaging_figures/figures.tsv"
+        "benchmarks/post_averaging_figures/{branch}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     params:
-        eps=DEF["eps"],
+        eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
         n_directions=DEF["n_directions"],
     script:
         "../scripts/post_averaging_figures.py"

@@ -1,4 +1,4 @@
-"""Rule adaptive_attack(_audio): EOT-PGD through the defence -> adaptive.csv."""
+"""Rule adaptive_attack: EOT-PGD through the defence -> adaptive.csv."""
 
 import pandas as pd
 

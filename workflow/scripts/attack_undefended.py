@@ -1,4 +1,4 @@
-"""Rule attack_undefended(_audio): model.pt -> attacked/{attack}.npz (Attacked set per eps)."""
+"""Rule attack_undefended: model.pt -> attacked/{attack}.npz (Attacked set per eps)."""
 
 from signal_robustness.defenses.evaluation import save_attacked_sets
 from signal_robustness.defenses.runs import load_defended_run
@@ -11,7 +11,7 @@ with log_to_file(snakemake.log[0]) as log:
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     indices, x, y = run.test_subset(snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid
-    seed_everything(int(snakemake.wildcards.seed))  # PGD's random start
+    seed_everything(int(run.identity["seed"]))  # PGD's random start
     sets = attacked_sets(
         run.model,
         x,

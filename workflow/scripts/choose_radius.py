@@ -1,4 +1,4 @@
-"""Rule choose_radius(_audio): model.pt + training data -> radius.json."""
+"""Rule choose_radius: model.pt + training data -> radius.json."""
 
 from signal_robustness.defenses.evaluation import choose_radius
 from signal_robustness.defenses.runs import load_defended_run

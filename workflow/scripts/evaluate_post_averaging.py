@@ -1,4 +1,4 @@
-"""Rule evaluate_post_averaging(_audio): attacked sets + radius.json -> post_averaging.csv."""
+"""Rule evaluate_post_averaging: attacked sets + radius.json -> post_averaging.csv."""
 
 import pandas as pd
 

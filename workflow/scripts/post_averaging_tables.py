@@ -1,4 +1,4 @@
-"""Rule post_averaging_tables(_audio): summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
+"""Rule post_averaging_tables: summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
 
 from signal_robustness.io import read_csv, save_csv
 from signal_robustness.report.defense import (

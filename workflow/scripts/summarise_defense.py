@@ -1,4 +1,4 @@
-"""Rule summarise_defense: every post_averaging.csv and adaptive.csv -> results/defense/{summary,adaptive}.csv."""
+"""Rule summarise_defense: one branch's post_averaging.csv and adaptive.csv -> results/defense/{branch}/{summary,adaptive}.csv."""
 
 from signal_robustness.io import save_csv
 from signal_robustness.report.defense import adaptive_with_checks, defense_summary

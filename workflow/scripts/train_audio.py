@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from signal_robustness.config import audio_training_settings
 from signal_robustness.io import load_npy, read_csv, save_csv, save_json, save_state_dict
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fold_arrays
+from signal_robustness.train.classifier import audio_training_settings
 from signal_robustness.train.losses import FGSMAdversarialLoss
 
 with log_to_file(snakemake.log[0]) as log:

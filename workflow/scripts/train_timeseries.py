@@ -3,11 +3,11 @@
 import pandas as pd
 import torch
 
-from signal_robustness.config import timeseries_training_settings
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.io import load_npz, save_csv, save_state_dict
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train import fit_timeseries_classifier
+from signal_robustness.train.classifier import timeseries_training_settings
 
 with log_to_file(snakemake.log[0]) as log:
     set_threads(snakemake.threads)

@@ -17,21 +17,14 @@ from signal_robustness.augment.gradient import (
     rand_grad,
 )
 from signal_robustness.augment.spectral import spec_den
-
-AUGMENTATION_METHODS = ("in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad", "spec_den")
-# Methods that train on the original series alone: seed 000's baseline (its recipe) and Fawaz et al.'s
-# baseline (Fawaz's recipe, the network whose attacked accuracies Fawaz et al. 2019 published).
-BASELINE_METHODS = ("baseline", "fawaz")
-# Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier
-# (Out-Sign-Grad read with a fixed network; read "online", the network being trained serves).
-NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad"})
-NEEDS_CLASSIFIER = frozenset({"out_sign_grad"})
-OUT_SIGN_GRAD_MODELS = ("baseline", "online")
-
-
-def needs_classifier(method: str, params: Mapping[str, Any]) -> bool:
-    """Whether ``method`` needs the trained baseline classifier (Out-Sign-Grad's fixed reading)."""
-    return method in NEEDS_CLASSIFIER and params.get("out_sign_grad_model", "baseline") == "baseline"
+from signal_robustness.catalog import (  # noqa: F401 (re-exported: the package's names live in catalog)
+    AUGMENTATION_METHODS,
+    BASELINE_METHODS,
+    NEEDS_CLASSIFIER,
+    NEEDS_ODENET,
+    OUT_SIGN_GRAD_MODELS,
+    needs_classifier,
+)
 
 
 def augmentation_arrays(

@@ -27,14 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-BASE_REPRESENTATIONS = ("stft", "dwt", "tonnetz")
-# Each representation a classifier can train on, and the base images it stacks.
-REPRESENTATIONS: dict[str, tuple[str, ...]] = {
-    "stft": ("stft",),
-    "dwt": ("dwt",),
-    "stft_tonnetz": ("stft", "tonnetz"),
-    "dwt_tonnetz": ("dwt", "tonnetz"),
-}
+from signal_robustness.catalog import BASE_REPRESENTATIONS, REPRESENTATIONS  # noqa: F401 (re-exported)
+
 TOP_DB = 80.0
 TONNETZ_SAMPLE_RATE = 22050
 

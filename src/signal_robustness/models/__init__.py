@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from torch import nn
 
+from signal_robustness.catalog import AUDIO_MODELS, MIN_IMAGE_SIDE
 from signal_robustness.models.resnet1d import ResNet1D
 from signal_robustness.models.resnet_cifar import CifarResNet, resnet56
 from signal_robustness.models.vision import TORCHVISION_MODELS, torchvision_classifier
@@ -22,12 +23,6 @@ MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "resnet56": resnet56,
     **{name: functools.partial(torchvision_classifier, name) for name in TORCHVISION_MODELS},
 }
-
-# The seed 001's six spectrogram classifiers, in its tables' column order.
-AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16")
-
-# The smallest image side each network accepts (AlexNet's and VGG's pooling chains, GoogLeNet's strides).
-MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
 
 
 def build_model(

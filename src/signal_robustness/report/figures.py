@@ -46,9 +46,14 @@ def _panels(n: int, rows: int = 1, height: float = 3.0):
 
 
 def _seed_setting(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the seed's setting, the plain classifier (baseline without Feat-Sim): with
-    defense.models all, other methods' rows would otherwise be averaged into its curves."""
-    return frame[(frame["method"] == "baseline") & ~frame["feat_sim"].astype(bool)]
+    """The rows of the seed's setting, the plainly trained classifiers (time series: the
+    baseline without Feat-Sim; audio: original training), each with its ``panel`` name: with
+    more models defended, their rows would otherwise be averaged into these curves."""
+    if "representation" in frame.columns:
+        rows = frame[~frame["adversarial_training"].astype(bool)]
+        return rows.assign(panel=rows["dataset"] + " · " + rows["representation"] + " · " + rows["model"])
+    rows = frame[(frame["method"] == "baseline") & ~frame["feat_sim"].astype(bool)]
+    return rows.assign(panel=rows["dataset"])
 
 
 def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: str) -> plt.Figure:
@@ -57,10 +62,10 @@ def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: st
     chosen on training data."""
     summary = _seed_setting(summary)
     rows = summary[np.isclose(summary["eps"], eps) & (summary["n_directions"] == n_directions)]
-    datasets = list(dict.fromkeys(rows["dataset"]))
-    figure, axes = _panels(len(datasets), rows=2)
-    for column, dataset in enumerate(datasets):
-        data = rows[rows["dataset"] == dataset]
+    panels = list(dict.fromkeys(rows["panel"]))
+    figure, axes = _panels(len(panels), rows=2)
+    for column, panel in enumerate(panels):
+        data = rows[rows["panel"] == panel]
         for attack, group in data.groupby("attack", sort=False):
             curve = group.groupby("radius")[["defence_rate", "defended_clean_acc"]].mean()
             axes[0, column].plot(curve.index, curve["defence_rate"], marker="o", label=attack)
@@ -69,7 +74,7 @@ def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: st
             axis.axvline(data["selected_radius"].mean(), color="grey", linestyle="--", linewidth=1)
             axis.set_xscale("log", base=2)
             axis.grid(alpha=0.3)
-        axes[0, column].set_title(dataset, fontsize=10)
+        axes[0, column].set_title(panel, fontsize=10)
         axes[1, column].set_xlabel("radius r (L2)")
     axes[0, 0].set_ylabel("defence rate (%)")
     axes[1, 0].set_ylabel("defended clean acc. (%)")
@@ -87,19 +92,19 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
     rows = summary[
         (summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])
     ]
-    datasets = list(dict.fromkeys(rows["dataset"]))
-    figure, axes = _panels(len(datasets), rows=2)
-    for column, dataset in enumerate(datasets):
-        data = rows[rows["dataset"] == dataset]
+    panels = list(dict.fromkeys(rows["panel"]))
+    figure, axes = _panels(len(panels), rows=2)
+    for column, panel in enumerate(panels):
+        data = rows[rows["panel"] == panel]
         for attack, group in data.groupby("attack", sort=False):
             curve = group.groupby("eps")["defence_rate"].mean()
             axes[0, column].plot(curve.index, curve, marker="o", label=attack)
         pgd = data[data["attack"] == "pgd"].groupby("eps")[["attacked_acc", "defended_attacked_acc"]].mean()
         axes[1, column].plot(pgd.index, pgd["attacked_acc"], marker="o", label="undefended, PGD")
         axes[1, column].plot(pgd.index, pgd["defended_attacked_acc"], marker="o", label="defended, transferred PGD")
-        own = adaptive[adaptive["dataset"] == dataset].groupby("eps")["adaptive_acc"].mean()
+        own = adaptive[adaptive["panel"] == panel].groupby("eps")["adaptive_acc"].mean()
         axes[1, column].plot(own.index, own, marker="s", color="black", label="defended, adaptive EOT-PGD")
-        axes[0, column].set_title(dataset, fontsize=10)
+        axes[0, column].set_title(panel, fontsize=10)
         axes[1, column].set_xlabel("L-inf budget ε")
         axes[1, column].set_ylim(-2, 102)
         for axis in axes[:, column]:

@@ -17,15 +17,13 @@ import pandas as pd
 import torch
 from torch import nn
 
+from signal_robustness.catalog import IMAGE_BOUNDS  # noqa: F401 (re-exported)
 from signal_robustness.features import REPRESENTATIONS, compose_representation
 from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
 from signal_robustness.train.losses import FGSMAdversarialLoss
-
-# Representation images lie in [0, 1] (signal_robustness.features).
-IMAGE_BOUNDS = (0.0, 1.0)
 
 
 class RepresentationImages:

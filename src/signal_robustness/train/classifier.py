@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +58,34 @@ class TrainingSettings:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError(f"early_stopping_patience must be >= 1, got {self.early_stopping_patience}")
+
+
+def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
+    """TrainingSettings from the ``timeseries`` config section (or params built from it)."""
+    plateau = section["lr_plateau"]
+    return TrainingSettings(
+        epochs=int(section["epochs"]),
+        batch_size_cap=int(section["batch_size_cap"]),
+        learning_rate=float(section["learning_rate"]),
+        weight_decay=float(section["weight_decay"]),
+        plateau_factor=float(plateau["factor"]),
+        plateau_patience=int(plateau["patience"]),
+        min_learning_rate=float(plateau["min_lr"]),
+    )
+
+
+def audio_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
+    """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau schedule."""
+    return TrainingSettings(
+        epochs=int(section["epochs"]),
+        batch_size=int(section["batch_size"]),
+        learning_rate=float(section["learning_rate"]),
+        weight_decay=float(section["weight_decay"]),
+        early_stopping_patience=int(section["early_stopping_patience"]),
+        precise_batch_norm=True,
+        # Early stopping ends training; the plateau schedule never lowers the rate.
+        plateau_patience=int(section["epochs"]) + 1,
+    )
 
 
 @dataclass
