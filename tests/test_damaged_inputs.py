@@ -230,3 +230,15 @@ def test_a_job_reports_refused_input_as_one_line_without_a_traceback(tmp_path):
     message = f"error: {tmp_path / 'data.npz'} is corrupt or truncated"
     assert str(stop.value.code).startswith(message)
     assert log.read_text().startswith(message) and "Traceback" not in log.read_text()
+
+
+def test_a_finished_job_ends_its_log_with_one_line_naming_what_it_wrote(tmp_path):
+    log, table, folder = tmp_path / "job.log", tmp_path / "summary.csv", tmp_path / "source"
+    with log_to_file(log, [table, folder, tmp_path / "never.csv"]):
+        table.write_text("a,b\n1,2\n")
+        folder.mkdir()
+        for name in ("x.wav", "y.wav"):
+            (folder / name).write_bytes(b"\0" * 1500)
+    last = log.read_text().splitlines()[-1]
+    assert "done in " in last
+    assert f"wrote {table} (8 B); {folder} (2 files, 3.0 kB); {tmp_path / 'never.csv'} (not written)" in last

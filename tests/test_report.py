@@ -210,3 +210,51 @@ def test_both_baselines_stand_beside_the_paper_s_and_the_fawaz_table_takes_fawaz
     assert both[both["metric"] == "clean"]["ours_mean"].iloc[0] == pytest.approx(83.0)
     seed_only = fawaz_comparison(SUMMARY, fawaz)
     assert set(seed_only["method"]) == {"baseline"}
+
+
+def test_fooling_curves_draw_one_panel_per_attack_and_one_mean_line_per_model():
+    from signal_robustness.report.figures import fooling_curves
+
+    rows = []
+    for attack, budget_name in (("bim_a", "eps"), ("deepfool", "steps")):
+        for adversarial, rates in ((False, (0.5, 1.0)), (True, (0.1, 0.3))):
+            for seed, shift in ((0, 0.0), (1, 0.1)):
+                for budget, rate in zip((1, 2), rates, strict=True):
+                    rows.append(
+                        dict(
+                            dataset="synthetic",
+                            representation="stft",
+                            model="resnet56",
+                            adversarial_training=adversarial,
+                            seed=seed,
+                            attack=attack,
+                            budget_name=budget_name,
+                            budget=budget,
+                            fooling_rate=min(rate + shift, 1.0),
+                        )
+                    )
+    figure = fooling_curves(pd.DataFrame(rows), title="")
+    axes = figure.axes
+    assert [axis.get_title() for axis in axes] == ["bim_a", "deepfool"]
+    assert [axis.get_xlabel() for axis in axes] == ["eps", "steps"]
+    lines = {line.get_label(): list(line.get_ydata()) for line in axes[0].lines}
+    assert lines["stft · resnet56 · original"] == pytest.approx([55.0, 100.0])
+    assert lines["stft · resnet56 · adversarial"] == pytest.approx([15.0, 35.0])
+
+
+def test_training_curves_average_the_seeds_of_each_method_per_dataset():
+    from signal_robustness.report.figures import training_curves
+
+    histories = pd.DataFrame(
+        [
+            dict(dataset=dataset, method=method, feat_sim=feat_sim, seed=seed, epoch=epoch, loss=loss * (1 + seed))
+            for dataset in ("GunPoint", "Coffee")
+            for method, feat_sim, loss in (("baseline", False, 1.0), ("rand_grad", True, 2.0))
+            for seed in (0, 1)
+            for epoch in (0, 1, 2)
+        ]
+    )
+    figure = training_curves(histories, title="")
+    assert [axis.get_title() for axis in figure.axes] == ["GunPoint", "Coffee"]
+    lines = {line.get_label(): list(line.get_ydata()) for line in figure.axes[1].lines}
+    assert lines == {"baseline": [1.5, 1.5, 1.5], "rand_grad + Feat-Sim": [3.0, 3.0, 3.0]}

@@ -100,8 +100,8 @@ def test_fawaz_table_puts_published_numbers_beside_ours(tiny_run, repo):
     assert "\\begin{tabular}" in (tables / "fawaz_comparison.tex").read_text()
     table2 = (tables / "table2.md").read_text()
     assert "Out-Sign-Grad + FS" in table2 and "not run (" in table2 and "GunPoint" in table2
-    png = (tiny_run / "results" / "timeseries" / "figures" / "clean_vs_adversarial.png").read_bytes()
-    assert png.startswith(b"\x89PNG")
+    for figure in ("clean_vs_adversarial.png", "training_curves.png"):
+        assert (tiny_run / "results" / "timeseries" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
 
 
 def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
@@ -226,7 +226,8 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
     assert set(table3["metric"]) == {"epsilon_ratio", "attacks_compared"}
     assert "1.412" in (attacks / "tables" / "table3.md").read_text()
     assert "\\begin{tabular}" in (attacks / "tables" / "table3.tex").read_text()
-    assert (attacks / "figures" / "adversarial_examples.png").read_bytes().startswith(b"\x89PNG")
+    for figure in ("adversarial_examples.png", "fooling_rate.png"):
+        assert (attacks / "figures" / figure).read_bytes().startswith(b"\x89PNG")
 
 
 # One model of each kind, through every step that writes weights, arrays or JSON.
@@ -300,6 +301,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "table1" in html and "radius_sweep" in html and "eps_sweep" in html
     assert "representations.png" in html and "Audio" in html
     assert "adversarial_examples.png" in html and "table3" in html
+    assert "training_curves.png" in html and "fooling_rate.png" in html
     assert "provenance.html" in html
 
 

@@ -7,8 +7,9 @@ import logging
 import os
 import random
 import sys
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,17 +41,42 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
+def _size(n_bytes: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n_bytes < 1000 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    raise AssertionError  # unreachable
+
+
+def describe_outputs(outputs: Iterable[str | os.PathLike]) -> str:
+    """One line naming each output with its size (a folder: its file count and total size)."""
+    parts = []
+    for output in outputs:
+        path = Path(output)
+        if path.is_dir():
+            files = [f for f in path.rglob("*") if f.is_file()]
+            parts.append(f"{path} ({len(files)} files, {_size(sum(f.stat().st_size for f in files))})")
+        elif path.is_file():
+            parts.append(f"{path} ({_size(path.stat().st_size)})")
+        else:
+            parts.append(f"{path} (not written)")
+    return "; ".join(parts)
+
+
 @contextlib.contextmanager
-def log_to_file(path: str | os.PathLike | None) -> Iterator[logging.Logger]:
+def log_to_file(path: str | os.PathLike | None, outputs: Iterable[str | os.PathLike] = ()) -> Iterator[logging.Logger]:
     """Send this process's logging, stdout and stderr (tqdm) to ``path``.
 
     An exception is written to the log with its traceback before it propagates,
     so a failed job's log says why it failed. An ``InputError`` (bad data, a corrupt
-    artifact) is written as its message alone and ends the process with it.
+    artifact) is written as its message alone and ends the process with it. A job that
+    succeeds ends its log with one line: its time and what it wrote (``outputs``).
     """
     if path is None:
         yield LOGGER
         return
+    started = time.perf_counter()
     log_path = Path(path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(log_path, "w", buffering=1)
@@ -63,6 +89,9 @@ def log_to_file(path: str | os.PathLike | None) -> Iterator[logging.Logger]:
     sys.stdout = sys.stderr = handle
     try:
         yield LOGGER
+        outputs = list(outputs)
+        if outputs:
+            LOGGER.info("done in %.1f s: wrote %s", time.perf_counter() - started, describe_outputs(outputs))
     except InputError as error:
         # Input to fix, not a bug: one line in the log and on the console, no traceback.
         handle.write(f"error: {error}\n")

@@ -152,6 +152,11 @@ def timeseries_metrics(wildcards=None):
     )
 
 
+def timeseries_run_paths():
+    """Run paths (signal_robustness.runs) of every configured time-series classifier."""
+    return [run_path("timeseries", **run) for run in timeseries_runs()]
+
+
 def augmentation_figures():
     """Figures 3, 5 and 6 exist only when augmentation methods are configured."""
     if not TS_AUGMENTATIONS:
@@ -468,6 +473,7 @@ def audio_attack_targets():
         "results/attacks/searches.csv",
         *tables,
         "results/attacks/figures/adversarial_examples.png",
+        "results/attacks/figures/fooling_rate.png",
     ]
 
 
@@ -509,6 +515,7 @@ def timeseries_targets():
             ext=["csv", "md", "tex", "html"],
         ),
         "results/timeseries/figures/clean_vs_adversarial.png",
+        "results/timeseries/figures/training_curves.png",
         *expand(
             "results/timeseries/tables/{table}.md", table=["table1", "table2", "table3"]
         ),

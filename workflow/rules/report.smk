@@ -58,6 +58,30 @@ rule clean_vs_adversarial_figure:
         "../scripts/clean_vs_adversarial_figure.py"
 
 
+rule training_curves_figure:
+    """Training loss against epoch of every time-series classifier (history.csv), per dataset and method."""
+    input:
+        histories=[f"results/{run}/history.csv" for run in timeseries_run_paths()],
+    output:
+        report(
+            "results/timeseries/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Time series",
+            labels={"figure": "training curves"},
+        ),
+    log:
+        "logs/training_curves_figure/figure.log",
+    benchmark:
+        "benchmarks/training_curves_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        runs=timeseries_run_paths(),
+        epochs=TS["epochs"],
+    script:
+        "../scripts/training_curves_figure.py"
+
+
 rule post_averaging_tables:
     """The seed's Tables 1 and 2 on one branch's models beside its published rows, and the adaptive attack's sanity checks."""
     input:
@@ -359,3 +383,26 @@ rule audio_adversarial_figure:
         attacks=AUDIO_ATTACKS,
     script:
         "../scripts/audio_adversarial_figure.py"
+
+
+rule fooling_rate_figure:
+    """The curves behind Table II: fooling rate against each attack's budget, per model."""
+    input:
+        summary=rules.summarise_attacks.output.summary,
+    output:
+        report(
+            "results/attacks/figures/fooling_rate.png",
+            caption="../report/attacks_fooling_rate.rst",
+            category="Audio attacks",
+            labels={"figure": "fooling rate against budget"},
+        ),
+    log:
+        "logs/fooling_rate_figure/figure.log",
+    benchmark:
+        "benchmarks/fooling_rate_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        samples=AUDIO["attacks"]["samples"],
+    script:
+        "../scripts/fooling_rate_figure.py"

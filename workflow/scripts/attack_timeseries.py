@@ -9,7 +9,7 @@ from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train import load_trained_run
 
 wildcards = snakemake.wildcards
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     splits, model = load_trained_run(wildcards.dataset, snakemake.input.data, snakemake.input.model)

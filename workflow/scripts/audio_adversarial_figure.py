@@ -6,7 +6,7 @@ from signal_robustness.report.audio import DATASET_LABELS, MODEL_LABELS, REPRESE
 from signal_robustness.report.figures import image_panels
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     params = snakemake.params
     table = read_csv(snakemake.input.clips)
     rows = {}

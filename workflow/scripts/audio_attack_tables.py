@@ -5,7 +5,7 @@ from signal_robustness.report.attacks import ATTACK_LABELS, table2, table2_layou
 from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     searches = read_csv(snakemake.input.searches)
     published = read_csv(snakemake.input.published)
     settings, image = snakemake.params.settings, snakemake.params.image

@@ -4,7 +4,7 @@ from signal_robustness.features import RepresentationSettings, fill_representati
 from signal_robustness.io import load_npy, npy_writer
 from signal_robustness.runtime import log_to_file, set_threads
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(1)  # parallel over clips (one process per thread), not inside a transform
     base = snakemake.wildcards.base
     settings = RepresentationSettings(**snakemake.params.settings)

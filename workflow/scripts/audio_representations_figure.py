@@ -12,7 +12,7 @@ from signal_robustness.report.audio import DATASET_LABELS, REPRESENTATION_LABELS
 from signal_robustness.report.figures import representation_panels
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     settings = RepresentationSettings(**snakemake.params.settings)
     table = read_csv(snakemake.input.clips)
     samples = load_npy(snakemake.input.waveforms)[0, 0]  # the first clip, unshifted

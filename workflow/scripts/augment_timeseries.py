@@ -10,7 +10,7 @@ from signal_robustness.runtime import log_to_file, set_threads
 from signal_robustness.train import load_timeseries_classifier
 
 wildcards, inputs = snakemake.wildcards, snakemake.input
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     splits = TimeSeriesSplits.from_arrays(wildcards.dataset, load_npz(inputs.data))
     series, labels = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)

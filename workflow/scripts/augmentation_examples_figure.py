@@ -5,7 +5,7 @@ from signal_robustness.report.figures import augmentation_examples
 from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     examples = {}
     augmented = iter(snakemake.input.augmented)  # expand order: dataset, then method
     for dataset, data_path in zip(params.datasets, snakemake.input.data):

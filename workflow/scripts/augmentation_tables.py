@@ -13,7 +13,7 @@ TITLES = {
     "table3": "Table III: the input- and output-gradient augmentations",
 }
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     summary = read_csv(snakemake.input.summary)
     published = read_csv(snakemake.input.published)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())

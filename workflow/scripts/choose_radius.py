@@ -5,7 +5,7 @@ from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.io import save_json
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))

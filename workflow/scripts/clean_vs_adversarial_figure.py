@@ -5,7 +5,7 @@ from signal_robustness.report.figures import clean_vs_adversarial
 from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]
     title = (

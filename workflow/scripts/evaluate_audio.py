@@ -5,7 +5,7 @@ from signal_robustness.io import load_json, load_npy, read_csv, save_json
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     wildcards = snakemake.wildcards

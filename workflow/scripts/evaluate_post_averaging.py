@@ -8,7 +8,7 @@ from signal_robustness.io import load_json, save_csv
 from signal_robustness.runtime import log_to_file, select_device, set_threads
 
 params = snakemake.params
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(params.device)
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))

@@ -10,7 +10,7 @@ from signal_robustness.report.tables import (
 )
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
     n_seeds = int(table["n_seeds"].max())
     recipe = (

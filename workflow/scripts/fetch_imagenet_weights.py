@@ -3,7 +3,7 @@
 from signal_robustness.models.vision import download_imagenet_weights, imagenet_weights
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     model = snakemake.wildcards.model
     download_imagenet_weights(model, snakemake.output[0])
     log.info("%s: %s, hash checked, saved to %s", model, imagenet_weights(model).url, snakemake.output[0])

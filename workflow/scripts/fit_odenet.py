@@ -8,7 +8,7 @@ from signal_robustness.io import load_npz, save_csv, save_json, save_state_dict
 from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet
 from signal_robustness.runtime import log_to_file, seed_everything, select_device, set_threads
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))

@@ -3,7 +3,7 @@
 from signal_robustness.data.synthetic_audio import write_synthetic_sound_set
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     settings = snakemake.params.synthetic
     metadata = write_synthetic_sound_set(
         snakemake.output[0],

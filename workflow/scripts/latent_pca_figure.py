@@ -10,7 +10,7 @@ from signal_robustness.runtime import log_to_file
 from signal_robustness.train import load_trained_run
 
 dataset = snakemake.wildcards.dataset
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     embeddings, labels = {}, None
     for path in snakemake.input.models:
         splits, model = load_trained_run(dataset, snakemake.input.data, path)

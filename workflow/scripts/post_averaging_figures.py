@@ -5,7 +5,7 @@ from signal_robustness.report.figures import eps_sweep, radius_sweep
 from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     summary = read_csv(snakemake.input.summary)
     adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())

@@ -14,7 +14,7 @@ from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 params, output = snakemake.params, snakemake.output
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     summary = read_csv(snakemake.input.summary)
     adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())

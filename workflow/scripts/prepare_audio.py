@@ -5,7 +5,7 @@ from signal_robustness.data.audio import audio_spec, class_names, iter_clips, re
 from signal_robustness.io import npy_writer, save_csv
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     dataset, params = snakemake.wildcards.dataset, snakemake.params
     table = read_clip_table(dataset, snakemake.params.folder)
     n_samples = int(round(params.duration * params.sample_rate))

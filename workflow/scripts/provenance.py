@@ -5,7 +5,7 @@ from signal_robustness.provenance import device_info, provenance_record
 from signal_robustness.report.provenance import provenance_html
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     params = snakemake.params
     raw_inputs = {name: list(snakemake.input[name]) for name in snakemake.input.keys() if name != "results"}
     record = provenance_record(

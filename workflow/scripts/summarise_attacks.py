@@ -6,7 +6,7 @@ from signal_robustness.io import load_json, save_csv
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     searches = [load_json(path) for path in snakemake.input]
     budgets = pd.DataFrame([row for search in searches for row in search["budgets"]], columns=ATTACK_SUMMARY_COLUMNS)
     save_csv(snakemake.output.summary, budgets)

@@ -5,5 +5,5 @@ from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
 from signal_robustness.report.tables import collect_runs
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]):
+with log_to_file(snakemake.log[0], snakemake.output):
     save_csv(snakemake.output[0], collect_runs(snakemake.input, AUDIO_SUMMARY_COLUMNS))

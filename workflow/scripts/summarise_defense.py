@@ -4,7 +4,7 @@ from signal_robustness.io import save_csv
 from signal_robustness.report.defense import adaptive_with_checks, defense_summary
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     adaptive = adaptive_with_checks(snakemake.input.adaptive)
     summary = defense_summary(snakemake.input.post_averaging, adaptive)
     log.info("%d rows, %d adaptive rows", len(summary), len(adaptive))

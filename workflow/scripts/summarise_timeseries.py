@@ -4,7 +4,7 @@ from signal_robustness.io import save_csv
 from signal_robustness.report.tables import collect_runs
 from signal_robustness.runtime import log_to_file
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     summary = collect_runs(snakemake.input)
     log.info("%d runs", len(summary))
     save_csv(snakemake.output[0], summary)

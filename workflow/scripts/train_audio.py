@@ -8,7 +8,7 @@ from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fo
 from signal_robustness.train.classifier import audio_training_settings
 from signal_robustness.train.losses import FGSMAdversarialLoss
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     wildcards = snakemake.wildcards

@@ -9,7 +9,7 @@ from signal_robustness.runtime import log_to_file, select_device, set_threads
 from signal_robustness.train import fit_timeseries_classifier
 from signal_robustness.train.classifier import timeseries_training_settings
 
-with log_to_file(snakemake.log[0]) as log:
+with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
     device = select_device(snakemake.params.device)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))

@@ -195,3 +195,62 @@ def representation_panels(
     """One clip's representations side by side."""
     labels = labels or {}
     return image_panels({"": [(image, labels.get(name, name)) for name, image in images.items()]}, title)
+
+
+def fooling_curves(summary: pd.DataFrame, title: str) -> plt.Figure:
+    """The curves behind the audio seed's Table II: fooling rate (%) against each attack's
+    budget, one panel per attack, one line per model (representation, network, training),
+    mean over seeds. ``summary``: results/attacks/summary.csv."""
+    frame = summary.assign(
+        label=summary["representation"]
+        + " · "
+        + summary["model"]
+        + np.where(summary["adversarial_training"].astype(bool), " · adversarial", " · original")
+    )
+    attacks = list(dict.fromkeys(frame["attack"]))
+    columns = min(3, len(attacks))
+    rows = -(-len(attacks) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    axes = grid.ravel()
+    for axis in axes[len(attacks) :]:
+        axis.set_visible(False)
+    for axis, attack in zip(axes, attacks, strict=False):
+        rows = frame[frame["attack"] == attack]
+        for label, group in rows.groupby("label", sort=False):
+            curve = group.groupby("budget")["fooling_rate"].mean() * 100
+            axis.plot(curve.index, curve, marker="o", markersize=3, label=label)
+        axis.set_title(attack, fontsize=10)
+        axis.set_xlabel(str(rows["budget_name"].iloc[0]))
+        axis.set_ylim(-2, 102)
+        axis.grid(alpha=0.3)
+    for axis in grid[:, 0]:
+        axis.set_ylabel("fooling rate (%)")
+    axes[0].legend(fontsize=7)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def training_curves(histories: pd.DataFrame, title: str) -> plt.Figure:
+    """Training loss against epoch, one panel per dataset, one line per training method (mean
+    over seeds, log scale). ``histories``: history.csv rows with their run's dataset, method,
+    feat_sim and seed."""
+    frame = histories.assign(
+        label=histories["method"] + np.where(histories["feat_sim"].astype(bool), " + Feat-Sim", "")
+    )
+    datasets = list(dict.fromkeys(frame["dataset"]))
+    figure, axes = _panels(len(datasets), height=3.2)
+    for column, dataset in enumerate(datasets):
+        axis = axes[0, column]
+        for label, group in frame[frame["dataset"] == dataset].groupby("label", sort=False):
+            curve = group.groupby("epoch")["loss"].mean()
+            axis.plot(curve.index, curve, label=label)
+        axis.set_title(dataset, fontsize=10)
+        axis.set_xlabel("epoch")
+        axis.set_yscale("log")
+        axis.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("training loss")
+    axes[0, -1].legend(fontsize=7)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
