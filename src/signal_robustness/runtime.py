@@ -41,6 +41,12 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
+def job_device(preference: str, threads: int) -> torch.device:
+    """The device a job computes on (``select_device``), with torch held to the job's threads."""
+    set_threads(threads)
+    return select_device(preference)
+
+
 def _size(n_bytes: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n_bytes < 1000 or unit == "GB":

@@ -5,12 +5,11 @@ import pandas as pd
 from signal_robustness.defenses.evaluation import adaptive_rows, load_attacked_sets
 from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.io import load_json, save_csv
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(params.device)
+    device = job_device(params.device, snakemake.threads)
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     radius = load_json(snakemake.input.radius)["selected_radius"]
     indices, pgd = load_attacked_sets(snakemake.input.pgd)

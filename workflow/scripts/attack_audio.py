@@ -8,12 +8,11 @@ from signal_robustness.evaluate.budget_search import (
     search_summary,
 )
 from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, role_arrays, selected_fold_model
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     wildcards, settings = snakemake.wildcards, snakemake.params.settings
     seed = int(wildcards.seed)
     table = read_csv(snakemake.input.clips)

@@ -5,13 +5,12 @@ import torch
 from signal_robustness.evaluate import evaluate_attacks
 from signal_robustness.io import save_json, save_npz
 from signal_robustness.runs import run_identity, run_path
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train import load_trained_run
 
 wildcards = snakemake.wildcards
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     splits, model = load_trained_run(wildcards.dataset, snakemake.input.data, snakemake.input.model)
     metrics, adversarial = evaluate_attacks(
         model,

@@ -3,11 +3,10 @@
 from signal_robustness.defenses.evaluation import save_attacked_sets
 from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.evaluate.protocol import attacked_sets
-from signal_robustness.runtime import log_to_file, seed_everything, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file, seed_everything
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     indices, x, y = run.test_subset(snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid

@@ -3,11 +3,10 @@
 from signal_robustness.defenses.evaluation import choose_radius
 from signal_robustness.defenses.runs import load_defended_run
 from signal_robustness.io import save_json
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
     _, x_train, y_train = run.train_subset(snakemake.params.n_train, snakemake.params.defense_seed)
     choice = choose_radius(

@@ -2,12 +2,11 @@
 
 from signal_robustness.evaluate.robustness import accuracy
 from signal_robustness.io import load_json, load_npy, read_csv, save_json
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     wildcards = snakemake.wildcards
     table = read_csv(snakemake.input.clips)
     trainings = {summary["fold"]: summary for summary in map(load_json, snakemake.input.trainings)}

@@ -6,11 +6,10 @@ import torch
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.io import load_npz, save_csv, save_json, save_state_dict
 from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet
-from signal_robustness.runtime import log_to_file, seed_everything, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file, seed_everything
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
     generator = seed_everything(int(snakemake.wildcards.seed))
     settings = ODEFitSettings(**snakemake.params.odenet)

@@ -3,14 +3,13 @@
 import pandas as pd
 
 from signal_robustness.io import load_npy, read_csv, save_csv, save_json, save_state_dict
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fold_arrays
 from signal_robustness.train.classifier import audio_training_settings
 from signal_robustness.train.losses import FGSMAdversarialLoss
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     wildcards = snakemake.wildcards
     table = read_csv(snakemake.input.clips)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}

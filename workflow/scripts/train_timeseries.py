@@ -5,13 +5,12 @@ import torch
 
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.io import load_npz, save_csv, save_state_dict
-from signal_robustness.runtime import log_to_file, select_device, set_threads
+from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train import fit_timeseries_classifier
 from signal_robustness.train.classifier import timeseries_training_settings
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    set_threads(snakemake.threads)
-    device = select_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
     settings = timeseries_training_settings(snakemake.params.training)
     log.info("training on %s with %s", device, settings)

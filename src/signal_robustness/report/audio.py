@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from signal_robustness.features import REPRESENTATIONS
-from signal_robustness.models import AUDIO_MODELS
+from signal_robustness.catalog import AUDIO_MODELS, REPRESENTATIONS
+from signal_robustness.report.tables import beside_published
 
 AUDIO_SUMMARY_COLUMNS = [
     "dataset",
@@ -84,10 +84,8 @@ def grid_rows(values: pd.DataFrame, published: pd.DataFrame, table: str, metrics
             for model in models:
                 runs = cell_runs[cell_runs["model"] == model]
                 for metric in metrics:
-                    ours = runs[metric].dropna() if metric in runs else pd.Series(dtype=float)
+                    ours = runs[metric] if metric in runs else pd.Series(dtype=float)
                     reference = cell_paper[(cell_paper["model"] == model) & (cell_paper["metric"] == metric)]["value"]
-                    mean = float(ours.mean()) if len(ours) else np.nan
-                    published_value = float(reference.iloc[0]) if len(reference) else np.nan
                     rows.append(
                         {
                             "table": table,
@@ -95,12 +93,8 @@ def grid_rows(values: pd.DataFrame, published: pd.DataFrame, table: str, metrics
                             "representation": representation,
                             "model": model,
                             "metric": metric,
-                            "ours_mean": mean,
-                            "ours_std": float(ours.std()) if len(ours) > 1 else (0.0 if len(ours) else np.nan),
-                            "n_seeds": len(ours),
+                            **beside_published(ours, reference),
                             "n_runs": len(runs),
-                            "published": published_value,
-                            "difference": mean - published_value,
                         }
                     )
     return pd.DataFrame(rows)

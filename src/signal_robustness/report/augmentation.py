@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from signal_robustness.report.tables import beside_published
+
 METRICS = {"clean": "True", "fgsm": "FGSM", "bim": "BIM"}
 # (label, method, feat_sim) of each column, in the paper's order. Table I's baseline is seed 000's
 # recipe; the paper's baseline numbers are Fawaz et al.'s, so the Fawaz-recipe network stands beside it.
@@ -73,8 +75,6 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
                     & (paper["feat_sim"] == feat_sim)
                     & (paper["metric"] == metric)
                 ]["value"]
-                mean = float(values.mean()) if len(values) else np.nan
-                published_value = float(reference.iloc[0]) if len(reference) else np.nan
                 rows.append(
                     {
                         "table": table,
@@ -83,11 +83,7 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
                         "method": chosen or method,
                         "feat_sim": feat_sim,
                         "metric": metric,
-                        "ours_mean": mean,
-                        "ours_std": float(values.std()) if len(values) > 1 else (0.0 if len(values) else np.nan),
-                        "n_seeds": len(values),
-                        "published": published_value,
-                        "difference": mean - published_value,
+                        **beside_published(values, reference),
                     }
                 )
     return pd.DataFrame(rows)

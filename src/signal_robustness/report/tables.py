@@ -74,6 +74,22 @@ def fawaz_comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataF
     return table.sort_values(["_order", "_metric"]).drop(columns=["_order", "_metric"]).reset_index(drop=True)
 
 
+def beside_published(ours: pd.Series, reference: pd.Series) -> dict[str, float]:
+    """One cell of a table that sets our runs beside the paper: the mean and sample std of
+    ``ours`` (std 0 for one run, NaN for none), how many runs, the published value (NaN where
+    the paper has none: ``reference`` is empty) and ours minus it."""
+    ours = ours.dropna()
+    mean = float(ours.mean()) if len(ours) else np.nan
+    published = float(reference.iloc[0]) if len(reference) else np.nan
+    return {
+        "ours_mean": mean,
+        "ours_std": float(ours.std()) if len(ours) > 1 else (0.0 if len(ours) else np.nan),
+        "n_seeds": len(ours),
+        "published": published,
+        "difference": mean - published,
+    }
+
+
 def format_mean_std(mean: float, std: float, n: int, digits: int = 1) -> str:
     if pd.isna(mean):
         return "–"
