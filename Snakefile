@@ -1,10 +1,21 @@
 # Adversarial robustness of signal classifiers: raw data -> models -> attacks -> tables.
 # Read the DAG from workflow/rules/*.smk; the code lives in the signal_robustness package.
+import os
 from pathlib import Path
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Jobs import the package from this clone's src/, installed or not (the conda env of
+# envs/pipeline.yaml holds only its dependencies); envvars passes it on to cluster jobs.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
+)
+
+
+envvars:
+    "PYTHONPATH",
 
 
 configfile: Path(workflow.basedir) / "config" / "config.yaml"

@@ -229,3 +229,13 @@ def test_a_job_parses_the_workflow_without_torch(repo, tmp_path):
     assert "signal_robustness.catalog" in imported and "signal_robustness.config" in imported
     assert not imported & {"torch", "foolbox", "sklearn", "librosa", "aeon"}
     assert "prepare_ucr" in done.stdout
+
+
+def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):
+    # `--sdm conda` builds envs/pipeline.yaml; the package comes from src/ on PYTHONPATH (Snakefile).
+    import tomllib
+
+    env = yaml.safe_load((repo / "envs" / "pipeline.yaml").read_text())
+    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    assert pip == tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not any(line.startswith("-e") or "/" in line for line in pip)
