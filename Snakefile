@@ -37,6 +37,7 @@ wildcard_constraints:
     fold=r"\d+",
     folder="|".join(AUDIO_DOWNLOADS),
     branch="timeseries|audio",
+    norm="linf|l2",
     # A run path (signal_robustness.runs): the folder of one trained model under results/.
     run=r"(timeseries/\w+/\w+/\w+|audio/\w+/\w+/\w+/\w+)/seed\d+",
 
@@ -45,6 +46,7 @@ include: "workflow/rules/timeseries.smk"
 include: "workflow/rules/defense.smk"
 include: "workflow/rules/audio.smk"
 include: "workflow/rules/attacks.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
 
@@ -58,6 +60,7 @@ localrules:
     timeseries,
     audio,
     defense,
+    robustness,
     download_data,
     download_ucr,
     prepare_ucr,
@@ -90,6 +93,12 @@ rule defense:
     """Seed 002's post-averaging tables and figures (audio models too with defense.audio)."""
     input:
         defense_targets(),
+
+
+rule robustness:
+    """AutoAttack-grade robust accuracy, its checks and per-point records (beyond the seeds)."""
+    input:
+        robustness_targets(),
 
 
 rule download_data:

@@ -126,6 +126,32 @@ def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
         )
 
 
+def test_robust_accuracy_records_every_point_and_budget_and_the_tables_follow_from_them(tiny_run):
+    root = tiny_run / "results" / "robustness"
+    records = pd.read_csv(root / "timeseries" / "GunPoint" / "baseline" / "none" / "seed1" / "linf.csv")
+    assert sorted(records["budget"].unique()) == [0.0, 0.1]
+    assert (records.groupby("budget").size() == 8).all()  # robustness.n_test points at each budget
+    assert (
+        records["index"].between(0, 149).all() and records.groupby("budget")["index"].agg(lambda s: s.is_unique).all()
+    )
+    attacked = records[records["budget"] > 0]
+    for attack in ("apgd_ce", "square", "fgsm", "bim"):
+        assert (attacked[f"{attack}_linf"] <= 0.1 + 1e-5).all(), attack
+    assert (records["apgd_dlr_pred"] == -1).all()  # two classes: no DLR loss
+    # A point is robust only where every attack fails on it.
+    right = attacked[[f"{a}_pred" for a in ("clean", "apgd_ce", "square", "fgsm", "bim")]].eq(attacked["label"], axis=0)
+    assert (attacked["robust"] == right.all(axis=1)).all()
+    summary = pd.read_csv(root / "timeseries" / "summary.csv")
+    full = summary[summary["budget"] == 0.1].iloc[0]
+    assert full["worst_case_acc"] == pytest.approx(100 * attacked["robust"].mean())
+    assert full["worst_case_acc"] <= min(full[f"{a}_acc"] for a in ("apgd_ce", "square", "fgsm", "bim"))
+    checks = pd.read_csv(root / "timeseries" / "tables" / "checks.csv")
+    assert checks.filter(like="check_").all().all()
+    audio = pd.read_csv(root / "audio" / "summary.csv")
+    assert set(audio["norm"]) == {"linf", "l2"} and audio["apgd_dlr_acc"].notna().all()  # five classes: targeted DLR
+    assert "AutoAttack (worst of 3)" in (root / "audio" / "tables" / "autoattack.md").read_text()
+
+
 def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     audio = tiny_run / "results" / "audio"
     clips = pd.read_csv(audio / "synthetic" / "clips.csv")
@@ -302,6 +328,7 @@ def test_report_shows_the_tables_and_figure(tiny_run, repo):
     assert "representations.png" in html and "Audio" in html
     assert "adversarial_examples.png" in html and "table3" in html
     assert "training_curves.png" in html and "fooling_rate.png" in html
+    assert "autoattack.html" in html and "checks.csv" in html
     assert "provenance.html" in html
 
 

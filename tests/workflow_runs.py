@@ -46,6 +46,18 @@ TINY = {
         },
         "adaptive": {"n_test": 6, "steps": 2, "eot_samples": 1},
     },
+    "robustness": {
+        "seeds": [1],
+        "models": "baseline",
+        "n_test": 8,
+        "subset_seed": 0,
+        "eps_fractions": [0.0, 1.0],
+        "timeseries": {"eps": {"linf": 0.1}},
+        "audio": {"eps": {"l2": 1.0}},
+        "apgd": {"steps": 3, "restarts": 1},
+        "square": {"queries": 20},
+        "batch_size": 8,
+    },
     "audio": {
         "seeds": [0, 1],
         "synthetic": {"clips_per_class": 6, "duration": 0.5, "seed": 0},

@@ -289,6 +289,7 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     audio = config["audio"]
     subsets = (
         ("defense.seeds", config["defense"]["seeds"], "seeds", config["seeds"]),
+        ("robustness.seeds", config["robustness"]["seeds"], "seeds", config["seeds"]),
         ("audio.seeds", audio["seeds"], "seeds", config["seeds"]),
         ("audio.attacks.seeds", audio["attacks"]["seeds"], "audio.seeds", audio["seeds"]),
     )
@@ -301,6 +302,9 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'defense.audio': no seed is in both 'defense.seeds' {config['defense']['seeds']} "
             f"and 'audio.seeds' {audio['seeds']}, so no audio model would be defended"
         )
+    fractions = config["robustness"]["eps_fractions"]
+    if not {0, 1} <= set(fractions):
+        problems.append(f"config key 'robustness.eps_fractions': {fractions} must hold 0 (the clean check) and 1 (eps)")
     return problems + audio_consistency_problems(config["audio"])
 
 

@@ -27,6 +27,7 @@ RECORDED_PACKAGES = (
     "torchvision",
     "torchdiffeq",
     "foolbox",
+    "torchattacks",
     "adversarial-robustness-toolbox",
     "numpy",
     "scipy",

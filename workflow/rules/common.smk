@@ -371,9 +371,6 @@ DEFENSE_SETTINGS = {
         n_train=None,  # r is chosen on every training series
         radius_grid=DEF["radius_grid"],
         batch_size=TS["attack_batch_size"],
-        mem_mb=4000,
-        sweep_mem_mb=8000,  # the K and r sweeps hold K noisy copies
-        runtime_scale=1,
     ),
     "audio": (
         dict(
@@ -393,16 +390,16 @@ DEFENSE_SETTINGS = {
 }
 
 
-def defended_runs():
-    """Run paths of the defended models: of defense.seeds, the time-series baselines (or all
-    methods, defense.models) and, with defense.audio, every trained audio model."""
+def trained_runs(seeds, models, with_audio):
+    """Run paths of the trained models an evaluation covers: of ``seeds``, the time-series
+    baselines (or, ``models`` all, every method) and, ``with_audio``, every audio model.
+    """
     runs = [
         run_path("timeseries", **run)
         for run in timeseries_runs()
-        if run["seed"] in DEF["seeds"]
-        and (DEF["models"] == "all" or run["method"] == "baseline")
+        if run["seed"] in seeds and (models == "all" or run["method"] == "baseline")
     ]
-    if DEF_AUDIO:
+    if with_audio:
         runs += expand(
             run_path(
                 "audio",
@@ -416,9 +413,14 @@ def defended_runs():
             representation=AUDIO["representations"],
             model=AUDIO["models"],
             training=AUDIO_TRAININGS,
-            seed=sorted(set(DEF["seeds"]) & set(AUDIO["seeds"])),
+            seed=sorted(set(seeds) & set(AUDIO["seeds"])),
         )
     return runs
+
+
+def defended_runs():
+    """Run paths of the models post-averaging defends (defense.seeds, defense.models, defense.audio)."""
+    return trained_runs(DEF["seeds"], DEF["models"], bool(DEF_AUDIO))
 
 
 DEFENSE_BRANCHES = list(
@@ -426,22 +428,36 @@ DEFENSE_BRANCHES = list(
 )
 
 
-def defended_branch(wildcards):
+def run_branch(wildcards):
     return parse_run(wildcards.run)["branch"]
 
 
 def defense_setting(key):
     """A param or resource of the rules: ``key`` of the defended model's branch."""
-    return lambda wildcards: DEFENSE_SETTINGS[defended_branch(wildcards)][key]
+    return lambda wildcards: DEFENSE_SETTINGS[run_branch(wildcards)][key]
 
 
-def defense_runtime(minutes):
+# What a job on one trained model {run} needs, by branch: audio images take more memory and time.
+BRANCH_RESOURCES = {
+    "timeseries": dict(
+        mem_mb=4000, sweep_mem_mb=8000, runtime_scale=1
+    ),  # sweeps hold K noisy copies
+    "audio": dict(mem_mb=16000, sweep_mem_mb=16000, runtime_scale=2),
+}
+
+
+def branch_resource(key):
+    """A resource of the rules over {run}: ``key`` of the model's branch."""
+    return lambda wildcards: BRANCH_RESOURCES[run_branch(wildcards)][key]
+
+
+def branch_runtime(minutes):
     """Minutes for a time-series model; audio models' images take longer."""
-    return lambda wildcards: minutes * defense_setting("runtime_scale")(wildcards)
+    return lambda wildcards: minutes * branch_resource("runtime_scale")(wildcards)
 
 
-def defended_model_inputs(wildcards):
-    """What loading a defended model reads (signal_robustness.defenses.runs.load_defended_run)."""
+def trained_model_inputs(wildcards):
+    """What loading the trained model {run} names reads (signal_robustness.defenses.runs.load_defended_run)."""
     fields = parse_run(wildcards.run)
     if fields["branch"] == "timeseries":
         return {
@@ -457,6 +473,49 @@ def defense_files(branch, name):
         f"results/defense/{run}/{name}"
         for run in defended_runs()
         if parse_run(run)["branch"] == branch
+    ]
+
+
+# AutoAttack-grade robust accuracy (robustness.smk): the same run paths, one records file per norm.
+ROB = config["robustness"]
+ROBUSTNESS_EPS = {
+    "timeseries": ROB["timeseries"]["eps"],
+    "audio": ROB["audio"]["eps"] if ROB["audio"] else {},
+}
+
+
+def robustness_runs():
+    return trained_runs(ROB["seeds"], ROB["models"], bool(ROB["audio"]))
+
+
+def robustness_records(branch):
+    """(records file, run path, norm) of every evaluation of ``branch``."""
+    return [
+        (f"results/robustness/{run}/{norm}.csv", run, norm)
+        for run in robustness_runs()
+        if parse_run(run)["branch"] == branch
+        for norm in ROBUSTNESS_EPS[branch]
+    ]
+
+
+ROBUSTNESS_BRANCHES = list(
+    dict.fromkeys(parse_run(run)["branch"] for run in robustness_runs())
+)
+
+
+def robustness_targets():
+    """The AutoAttack-grade table, checks and summary of each branch (target `robustness`)."""
+    return [
+        path
+        for branch in ROBUSTNESS_BRANCHES
+        for path in [
+            f"results/robustness/{branch}/summary.csv",
+            *expand(
+                f"results/robustness/{branch}/tables/autoattack.{{ext}}",
+                ext=["csv", "md", "tex", "html"],
+            ),
+            f"results/robustness/{branch}/tables/checks.csv",
+        ]
     ]
 
 
@@ -503,7 +562,12 @@ def all_targets():
 
 def results_targets():
     """Every table and figure of the configured branches (the provenance record hashes them)."""
-    return timeseries_targets() + audio_targets() + defense_targets()
+    return (
+        timeseries_targets()
+        + audio_targets()
+        + defense_targets()
+        + robustness_targets()
+    )
 
 
 def timeseries_targets():

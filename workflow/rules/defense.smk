@@ -7,7 +7,7 @@
 rule attack_undefended:
     """The seed's Attacked set for one attack, at every budget of the branch's eps grid."""
     input:
-        unpack(defended_model_inputs),
+        unpack(trained_model_inputs),
     output:
         "results/defense/{run}/attacked/{attack}.npz",
     log:
@@ -19,8 +19,8 @@ rule attack_undefended:
     threads: 1
     resources:
         gpu=1,
-        runtime=defense_runtime(60),
-        mem_mb=defense_setting("mem_mb"),
+        runtime=branch_runtime(60),
+        mem_mb=branch_resource("mem_mb"),
     params:
         run="{run}",
         attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
@@ -36,7 +36,7 @@ rule attack_undefended:
 rule choose_radius:
     """r for the tables: the largest of the grid that keeps defended training accuracy."""
     input:
-        unpack(defended_model_inputs),
+        unpack(trained_model_inputs),
     output:
         "results/defense/{run}/radius.json",
     log:
@@ -48,8 +48,8 @@ rule choose_radius:
     threads: 1
     resources:
         gpu=1,
-        runtime=defense_runtime(30),
-        mem_mb=defense_setting("mem_mb"),
+        runtime=branch_runtime(30),
+        mem_mb=branch_resource("mem_mb"),
     params:
         run="{run}",
         n_train=defense_setting("n_train"),
@@ -65,7 +65,7 @@ rule choose_radius:
 rule evaluate_post_averaging:
     """Table 1, the r sweep (Figure 2), the K sweep (Table 2) and the eps sweep (Figure 3)."""
     input:
-        unpack(defended_model_inputs),
+        unpack(trained_model_inputs),
         radius="results/defense/{run}/radius.json",
         attacked=expand(
             "results/defense/{{run}}/attacked/{attack}.npz", attack=DEF_ATTACKS
@@ -81,8 +81,8 @@ rule evaluate_post_averaging:
     threads: 1
     resources:
         gpu=1,
-        runtime=defense_runtime(60),
-        mem_mb=defense_setting("sweep_mem_mb"),
+        runtime=branch_runtime(60),
+        mem_mb=branch_resource("sweep_mem_mb"),
     params:
         run="{run}",
         attacks=DEF_ATTACKS,
@@ -99,7 +99,7 @@ rule evaluate_post_averaging:
 rule adaptive_attack:
     """EOT-PGD through the defence, beside the transferred PGD on the same inputs."""
     input:
-        unpack(defended_model_inputs),
+        unpack(trained_model_inputs),
         radius="results/defense/{run}/radius.json",
         pgd="results/defense/{run}/attacked/pgd.npz",
     output:
@@ -113,8 +113,8 @@ rule adaptive_attack:
     threads: 1
     resources:
         gpu=1,
-        runtime=defense_runtime(120),
-        mem_mb=defense_setting("sweep_mem_mb"),
+        runtime=branch_runtime(120),
+        mem_mb=branch_resource("sweep_mem_mb"),
     params:
         run="{run}",
         n_directions=DEF["n_directions"],

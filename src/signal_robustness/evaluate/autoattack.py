@@ -1,0 +1,268 @@
+"""AutoAttack-grade robust accuracy (Croce and Hein 2020) from torchattacks' implementations.
+
+The attacks are torchattacks' ports of the AutoAttack reference code: APGD with the
+cross-entropy loss (APGD-CE), APGD with the DLR loss (targeted, APGD-T, where the model
+has at least four classes; untargeted with three; not defined for two), and the
+score-based black-box Square attack. None is written here. A test point counts as robust
+only if every attack fails on it (the per-point worst case), as AutoAttack reports.
+
+torchattacks expects images in [0, 1], shaped (n, channels, height, width). Series in
+z-units are neither, so the model is wrapped (``UnitBox``) to read a unit box that maps
+affinely onto the run's input box, the budget scaled by the same factor (an L∞ or L2 ball
+of radius eps in the input's units is exactly one of radius eps / (high − low) in the unit
+box), and a series is laid out row by row in a near-square image whose padding the model
+never reads. Square's windows then cover a few segments of the series. torchattacks' L2
+Square fails on an even image side, so sides are padded to odd lengths (a row or column at
+most for images). Padding costs an L∞ attack nothing; under L2, perturbation the attacks
+put there is budget lost, a slight underestimate of their strength. Norms are measured on
+the inputs alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torchattacks
+from torch import nn
+from tqdm.auto import tqdm
+
+from signal_robustness.attacks import build_attack, run_attack
+from signal_robustness.attacks.base import frozen_parameters
+from signal_robustness.evaluate.robustness import predict
+
+LOGGER = logging.getLogger(__name__)
+
+AUTOATTACK_ATTACKS = ("apgd_ce", "apgd_dlr", "square")
+NORMS = {"linf": "Linf", "l2": "L2"}
+
+
+@dataclass(frozen=True)
+class AutoAttackSettings:
+    """APGD's steps and restarts, Square's query budget (per restart), the batch size."""
+
+    apgd_steps: int = 100
+    apgd_restarts: int = 1
+    square_queries: int = 5000
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        for key in ("apgd_steps", "apgd_restarts", "square_queries", "batch_size"):
+            if int(getattr(self, key)) < 1:
+                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
+
+
+class UnitBox(nn.Module):
+    """``model`` read on the unit box as images: an image u in [0, 1] is the input
+    low + (high − low) · u, its first ``sample_shape`` values in row order (images of
+    ``sample_shape`` (c, h, w) are used as they are; anything else is laid out in a
+    near-square single-channel image, zero-padded)."""
+
+    def __init__(self, model: nn.Module, low: float, high: float, sample_shape: Sequence[int]):
+        super().__init__()
+        if not high > low:
+            raise ValueError(f"the input box needs high > low, got [{low}, {high}]")
+        self.model, self.low, self.scale = model, float(low), float(high - low)
+        self.sample_shape = tuple(int(n) for n in sample_shape)
+        self.numel = math.prod(self.sample_shape)
+        if len(self.sample_shape) == 3:
+            channels, height, width = self.sample_shape
+        else:
+            channels, height = 1, math.ceil(math.sqrt(self.numel))
+            width = math.ceil(self.numel / height)
+        # Odd sides: torchattacks' L2 Square fails on an even side its window reaches.
+        self.image_shape = (channels, height | 1, width | 1)
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (n, *sample_shape) -> unit-box images (n, *image_shape), zero-padded."""
+        u = (x - self.low) / self.scale
+        channels, height, width = self.image_shape
+        if len(self.sample_shape) == 3:
+            _, h, w = self.sample_shape
+            return nn.functional.pad(u, (0, width - w, 0, height - h))
+        flat = nn.functional.pad(u.reshape(len(x), -1), (0, channels * height * width - self.numel))
+        return flat.reshape(len(x), *self.image_shape)
+
+    def from_unit(self, u: torch.Tensor) -> torch.Tensor:
+        """Unit-box images -> inputs (n, *sample_shape), the padding dropped."""
+        if len(self.sample_shape) == 3:
+            _, h, w = self.sample_shape
+            inner = u[..., :h, :w]
+        else:
+            inner = u.reshape(len(u), -1)[:, : self.numel].reshape(len(u), *self.sample_shape)
+        return self.low + self.scale * inner
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.model(self.from_unit(u))
+
+
+def dlr_variant(n_classes: int) -> str | None:
+    """Which APGD-DLR the class count allows: targeted (APGD-T, >= 4 classes), untargeted
+    (3 classes: the DLR loss needs the third largest logit), or none (2 classes)."""
+    if n_classes >= 4:
+        return "targeted"
+    if n_classes == 3:
+        return "untargeted"
+    return None
+
+
+def _attack(
+    name: str, model: nn.Module, norm: str, eps: float, settings: AutoAttackSettings, n_classes: int, seed: int
+):
+    common = dict(norm=NORMS[norm], eps=eps, seed=seed)
+    if name == "apgd_ce":
+        return torchattacks.APGD(
+            model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, loss="ce", **common
+        )
+    if name == "apgd_dlr":
+        variant = dlr_variant(n_classes)
+        if variant == "targeted":
+            return torchattacks.APGDT(
+                model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, n_classes=n_classes, **common
+            )
+        if variant == "untargeted":
+            return torchattacks.APGD(
+                model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, loss="dlr", **common
+            )
+        return None
+    if name == "square":
+        return torchattacks.Square(model, n_queries=settings.square_queries, n_restarts=1, **common)
+    raise ValueError(f"unknown attack {name!r}; known: {list(AUTOATTACK_ATTACKS)}")
+
+
+def robust_records(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    norm: str,
+    bounds: tuple[float, float],
+    n_classes: int,
+    settings: AutoAttackSettings,
+    device: torch.device,
+    seed: int = 0,
+    attacks: Sequence[str] = AUTOATTACK_ATTACKS,
+) -> pd.DataFrame:
+    """One row per test point: ``index`` (its position in ``x``), ``label``, ``clean_pred``
+    and, per attack, its prediction (``<attack>_pred``; -1 where the attack does not apply)
+    and the perturbation's L∞ and L2 norms in the input's units; ``robust`` is True where
+    the point is classified correctly clean and under every attack that applies.
+
+    Points misclassified clean are not attacked (their adversarial example is the point
+    itself). ``eps`` is in the input's units, ``bounds`` the box the attacks stay in.
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {list(NORMS)}, got {norm!r}")
+    if eps < 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    model = model.eval().to(device)
+    x, y = x.detach().cpu().float(), y.detach().cpu().long()
+    boxed = UnitBox(model, *bounds, x.shape[1:]).eval()
+    clean = predict(model, x, device, settings.batch_size)
+    records = pd.DataFrame({"index": np.arange(len(y)), "label": y.numpy(), "clean_pred": clean.numpy()})
+    correct = (clean == y).numpy()
+    robust = correct.copy()
+    unit_eps = eps / boxed.scale
+    with frozen_parameters(model):
+        for name in attacks:
+            attack = _attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
+            predictions = clean.clone()
+            linf, l2 = np.zeros(len(y)), np.zeros(len(y))
+            if attack is None:
+                records[f"{name}_pred"], records[f"{name}_linf"], records[f"{name}_l2"] = -1, np.nan, np.nan
+                LOGGER.info("%s: not defined for %d classes", name, n_classes)
+                continue
+            # Every attack runs on every correctly classified point (not only on those the
+            # attacks before it left), so each attack's own accuracy stands beside the worst case.
+            targets = np.flatnonzero(correct) if eps > 0 else np.array([], dtype=int)
+            for start in tqdm(range(0, len(targets), settings.batch_size), desc=name, unit="batch", mininterval=10):
+                batch = targets[start : start + settings.batch_size]
+                inputs = x[batch].to(device)
+                adversarial_unit = attack(boxed.to_unit(inputs).clamp(0, 1), y[batch].to(device))
+                adversarial = boxed.from_unit(adversarial_unit).detach()
+                delta = (adversarial - inputs).flatten(1)
+                linf[batch] = delta.abs().amax(dim=1).cpu().numpy()
+                l2[batch] = delta.norm(dim=1).cpu().numpy()
+                predictions[batch] = predict(model, adversarial, device, settings.batch_size)
+            records[f"{name}_pred"] = predictions.numpy()
+            records[f"{name}_linf"], records[f"{name}_l2"] = linf, l2
+            robust &= (predictions == y).numpy()
+    records["robust"] = robust
+    return records
+
+
+def robust_accuracies(records: pd.DataFrame) -> dict[str, float]:
+    """Accuracy (%) clean, under each attack that applied, under AutoAttack (the worst case
+    over APGD-CE, APGD-DLR and Square) and at the worst case over every attack run."""
+    n = len(records)
+    right = {"clean": records["clean_pred"] == records["label"]}
+    for column in records.columns:
+        if column.endswith("_pred") and column != "clean_pred" and (records[column] >= 0).all():
+            right[column[: -len("_pred")]] = records[column] == records["label"]
+    result = {f"{name}_acc": 100.0 * float(values.mean()) if n else np.nan for name, values in right.items()}
+    for name in AUTOATTACK_ATTACKS:
+        result.setdefault(f"{name}_acc", np.nan)
+    autoattack = right["clean"].copy()
+    for name in AUTOATTACK_ATTACKS:
+        if name in right:
+            autoattack &= right[name]
+    result["autoattack_acc"] = 100.0 * float(autoattack.mean()) if n else np.nan
+    result["worst_case_acc"] = 100.0 * float(records["robust"].mean()) if n else np.nan
+    return result
+
+
+def input_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> np.ndarray:
+    """L2 norm of the cross-entropy's gradient with respect to each input: a masked or
+    saturated model shows zero or non-finite gradients, and then white-box numbers mean little."""
+    model = model.eval().to(device)
+    inputs = x.detach().to(device).requires_grad_(True)
+    with frozen_parameters(model):
+        loss = nn.functional.cross_entropy(model(inputs), y.to(device), reduction="sum")
+        (gradient,) = torch.autograd.grad(loss, inputs)
+    return gradient.flatten(1).norm(dim=1).detach().cpu().numpy()
+
+
+def budget_records(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    eps_fractions: Sequence[float],
+    norm: str,
+    bounds: tuple[float, float],
+    settings: AutoAttackSettings,
+    device: torch.device,
+    seed: int = 0,
+    papers_attacks: dict[str, dict] | None = None,
+) -> pd.DataFrame:
+    """``robust_records`` at every budget eps · fraction (column ``budget``), with the
+    papers' L∞ attacks beside (``papers_attacks``: builder name -> parameters, their eps
+    and step size scaled to each budget), ``robust`` over every attack, and each point's
+    input-gradient norm (``grad_l2``)."""
+    n_classes = int(model.eval().to(device)(x[:1].to(device)).shape[1])
+    gradients = input_gradient_norms(model, x, y, device)
+    frames = []
+    for fraction in sorted(eps_fractions):
+        budget = eps * float(fraction)
+        records = robust_records(model, x, y, budget, norm, bounds, n_classes, settings, device, seed)
+        for name, params in (papers_attacks or {}).items():
+            scale = budget / params["eps"]
+            scaled = {
+                **params,
+                "eps": budget,
+                **({"step_size": params["step_size"] * scale} if "step_size" in params else {}),
+            }
+            out = run_attack(build_attack(name, **scaled), model, x, y, batch_size=settings.batch_size, device=device)
+            records[f"{name}_pred"] = predict(model, out.adversarial, device, settings.batch_size).numpy()
+            delta = (out.adversarial - x).flatten(1)
+            records[f"{name}_linf"], records[f"{name}_l2"] = delta.abs().amax(dim=1).numpy(), delta.norm(dim=1).numpy()
+            records["robust"] &= records[f"{name}_pred"] == records["label"]
+        records.insert(0, "budget", budget)
+        records["grad_l2"] = gradients
+        frames.append(records)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,140 @@
+"""AutoAttack-grade results: the summary of the per-point records, the checks, the table."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from signal_robustness.evaluate.autoattack import AUTOATTACK_ATTACKS, robust_accuracies
+from signal_robustness.io import read_csv
+from signal_robustness.report.tables import format_mean_std
+from signal_robustness.runs import run_identity
+
+ATTACK_LABELS = {
+    "clean": "Clean",
+    "fgsm": "FGSM",
+    "bim": "BIM",
+    "apgd_ce": "APGD-CE",
+    "apgd_dlr": "APGD-DLR",
+    "square": "Square",
+    "autoattack": "AutoAttack (worst of 3)",
+    "worst_case": "Worst case (all)",
+}
+WHITE_BOX = ("apgd_ce", "apgd_dlr", "fgsm", "bim")
+
+
+def robustness_summary(paths: Sequence[str | os.PathLike], runs: Sequence[str], norms: Sequence[str]) -> pd.DataFrame:
+    """One row per model, norm and budget: the model's identity, ``norm``, ``budget``,
+    ``n_test``, each accuracy (%) of ``robust_accuracies`` and the share of test inputs whose
+    input gradient is finite and non-zero (``grad_ok``)."""
+    rows = []
+    for path, run, norm in zip(paths, runs, norms, strict=True):
+        records = read_csv(path)
+        for budget, group in records.groupby("budget", sort=True):
+            gradients = group["grad_l2"].to_numpy()
+            rows.append(
+                {
+                    **run_identity(run),
+                    "norm": norm,
+                    "budget": float(budget),
+                    "n_test": len(group),
+                    **robust_accuracies(group),
+                    "grad_ok": float(np.mean(np.isfinite(gradients) & (gradients > 0))),
+                }
+            )
+    if not rows:
+        raise ValueError("no robustness records to summarise")
+    return pd.DataFrame(rows)
+
+
+def _model_columns(summary: pd.DataFrame) -> list[str]:
+    """The identity columns of the summary's models (either branch), the seed last."""
+    return [c for c in summary.columns if c not in {"norm", "budget", "n_test", "grad_ok"} and not c.endswith("_acc")]
+
+
+def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.DataFrame:
+    """Per model and norm, each check True (passed) or False (flagged):
+
+    - ``check_eps0_is_clean``: at budget 0 every attack's accuracy is the clean accuracy;
+    - ``check_monotone``: the worst-case accuracy never rises with the budget;
+    - ``check_blackbox_not_stronger``: Square never leaves fewer points robust than the
+      strongest white-box attack (if it does, gradients are likely masked);
+    - ``check_gradients``: every input gradient is finite and non-zero;
+    - ``check_autoattack_at_most_papers``: AutoAttack's accuracy is at most the papers'
+      attacks' (FGSM, BIM) at every budget, where they ran.
+    """
+    keys = [*_model_columns(summary), "norm"]
+    rows = []
+    for key, group in summary.groupby(keys, sort=False):
+        group = group.sort_values("budget")
+        attacks = [c for c in group.columns if c.endswith("_acc") and c not in ("clean_acc",)]
+        zero = group[group["budget"] == 0]
+        attacked = group[group["budget"] > 0]
+        ran = [name for name in ATTACK_LABELS if f"{name}_acc" in group and group[f"{name}_acc"].notna().any()]
+        white = [f"{name}_acc" for name in WHITE_BOX if name in ran]
+        papers = [f"{name}_acc" for name in ("fgsm", "bim") if name in ran]
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "check_eps0_is_clean": bool(
+                    len(zero)
+                    and all(
+                        np.isnan(zero[c]).all() or np.allclose(zero[c], zero["clean_acc"], atol=tolerance)
+                        for c in attacks
+                    )
+                ),
+                "check_monotone": bool((np.diff(group["worst_case_acc"].to_numpy()) <= tolerance).all()),
+                "check_blackbox_not_stronger": bool(
+                    not white or (attacked["square_acc"] >= attacked[white].min(axis=1) - tolerance).all()
+                ),
+                "check_gradients": bool((group["grad_ok"] == 1.0).all()),
+                "check_autoattack_at_most_papers": bool(
+                    not papers or (group["autoattack_acc"] <= group[papers].min(axis=1) + tolerance).all()
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def autoattack_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Tidy, at each norm's full budget: model (without seed), norm, eps, ``value`` (an
+    attack, or clean, AutoAttack, worst case), mean, std and n_seeds over seeds."""
+    models = [c for c in _model_columns(summary) if c != "seed"]
+    full = summary[summary["budget"] == summary.groupby("norm")["budget"].transform("max")]
+    rows = []
+    for key, group in full.groupby([*models, "norm"], sort=False):
+        for name in ATTACK_LABELS:
+            values = group[f"{name}_acc"].dropna() if f"{name}_acc" in group else pd.Series(dtype=float)
+            if not len(values):
+                continue
+            rows.append(
+                {
+                    **dict(zip([*models, "norm"], key, strict=True)),
+                    "eps": float(group["budget"].iloc[0]),
+                    "value": name,
+                    "mean": float(values.mean()),
+                    "std": float(values.std()) if len(values) > 1 else 0.0,
+                    "n_seeds": len(values),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def autoattack_layout(tidy: pd.DataFrame) -> pd.DataFrame:
+    """One row per model and norm, one column per attack: 'mean ± std' accuracy (%)."""
+    index = [c for c in tidy.columns if c not in {"value", "mean", "std", "n_seeds"}]
+    cells: dict[tuple, dict[str, str]] = {}
+    for _, row in tidy.iterrows():
+        key = tuple(row[c] for c in index)
+        label = ATTACK_LABELS.get(row["value"], row["value"])
+        cells.setdefault(key, {})[label] = format_mean_std(row["mean"], row["std"], int(row["n_seeds"]))
+    frame = pd.DataFrame.from_dict(cells, orient="index")
+    frame = frame[[label for label in ATTACK_LABELS.values() if label in frame.columns]].fillna("–")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=index)
+    return frame
+
+
+__all__ = ["AUTOATTACK_ATTACKS", "autoattack_layout", "autoattack_table", "robustness_checks", "robustness_summary"]

@@ -1,0 +1,102 @@
+"""AutoAttack-grade evaluation (torchattacks' APGD-CE, APGD-DLR, Square): budgets, the unit-box
+mapping for series in z-units, and the per-point worst case against the papers' attacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from signal_robustness.evaluate import evaluate_attacks
+from signal_robustness.evaluate.autoattack import (
+    AutoAttackSettings,
+    UnitBox,
+    dlr_variant,
+    robust_accuracies,
+    robust_records,
+)
+
+EPS = 0.1
+SETTINGS = AutoAttackSettings(apgd_steps=10, apgd_restarts=1, square_queries=100, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def gunpoint_test(gunpoint):
+    x, y = torch.from_numpy(gunpoint.x_test[:60]), torch.from_numpy(gunpoint.y_test[:60])
+    margin = 1.0 + EPS
+    return x, y, (float(x.min()) - margin, float(x.max()) + margin)
+
+
+@pytest.fixture(scope="module")
+def gunpoint_records(trained_gunpoint, gunpoint_test, cpu):
+    model, _ = trained_gunpoint
+    x, y, bounds = gunpoint_test
+    return robust_records(model, x, y, EPS, "linf", bounds, 2, SETTINGS, cpu, seed=0)
+
+
+def test_the_worst_case_is_at_most_every_single_attack_and_the_papers_fgsm_and_bim(
+    trained_gunpoint, gunpoint_test, gunpoint_records, cpu
+):
+    model, _ = trained_gunpoint
+    x, y, _ = gunpoint_test
+    accuracies = robust_accuracies(gunpoint_records)
+    papers, _ = evaluate_attacks(
+        model, x, y, {"fgsm": {"eps": EPS}, "bim": {"eps": EPS, "step_size": 0.02, "steps": 10}}, cpu
+    )
+    assert accuracies["clean_acc"] == pytest.approx(papers["clean_acc"])
+    assert accuracies["clean_acc"] > 80  # the attacks have work to do
+    singles = [accuracies["apgd_ce_acc"], accuracies["square_acc"]]
+    assert accuracies["worst_case_acc"] <= min(singles)
+    assert accuracies["worst_case_acc"] <= papers["fgsm_acc"] and accuracies["worst_case_acc"] <= papers["bim_acc"]
+    assert accuracies["apgd_ce_acc"] < accuracies["clean_acc"]  # APGD finds adversarial series
+    # Two classes: the DLR loss needs a third logit, so APGD-DLR is recorded as not applicable.
+    assert np.isnan(accuracies["apgd_dlr_acc"]) and (gunpoint_records["apgd_dlr_pred"] == -1).all()
+
+
+def test_records_hold_one_row_per_point_and_perturbations_within_the_budget(gunpoint_records, gunpoint_test):
+    _, y, _ = gunpoint_test
+    assert list(gunpoint_records["index"]) == list(range(len(y)))
+    assert (gunpoint_records["label"] == y.numpy()).all()
+    for attack in ("apgd_ce", "square"):
+        assert (gunpoint_records[f"{attack}_linf"] <= EPS + 1e-5).all()
+        moved = gunpoint_records[f"{attack}_linf"] > 0
+        assert moved.any()
+    # A point is robust only if it is right clean and under every attack.
+    right = gunpoint_records[["clean_pred", "apgd_ce_pred", "square_pred"]].eq(gunpoint_records["label"], axis=0)
+    assert (gunpoint_records["robust"] == right.all(axis=1)).all()
+
+
+def test_a_zero_budget_gives_the_clean_accuracy(trained_gunpoint, gunpoint_test, cpu):
+    model, _ = trained_gunpoint
+    x, y, bounds = gunpoint_test
+    records = robust_records(model, x, y, 0.0, "linf", bounds, 2, SETTINGS, cpu, attacks=("apgd_ce",))
+    accuracies = robust_accuracies(records)
+    assert accuracies["apgd_ce_acc"] == accuracies["worst_case_acc"] == accuracies["clean_acc"]
+
+
+def test_image_models_get_the_targeted_dlr_attack_and_l2_budgets(small_network, cpu):
+    model, x, y = small_network
+    records = robust_records(model, x, y, 1.0, "l2", (0.0, 1.0), 4, SETTINGS, cpu)
+    accuracies = robust_accuracies(records)
+    assert dlr_variant(4) == "targeted" and dlr_variant(3) == "untargeted" and dlr_variant(2) is None
+    assert not np.isnan(accuracies["apgd_dlr_acc"])
+    for attack in ("apgd_ce", "apgd_dlr", "square"):
+        assert (records[f"{attack}_l2"] <= 1.0 + 1e-4).all()
+    assert accuracies["worst_case_acc"] <= min(accuracies[f"{a}_acc"] for a in ("apgd_ce", "apgd_dlr", "square"))
+
+
+def test_the_unit_box_maps_budgets_exactly_and_lays_a_series_out_as_an_image():
+    box = UnitBox(torch.nn.Identity(), -3.0, 5.0, (1, 5))
+    x = torch.tensor([[[-3.0, 1.0, 5.0, -1.0, 3.0]]])
+    unit = box.to_unit(x)
+    assert unit.shape == (1, 1, 3, 3)  # five values in a 3 x 2 image, sides made odd: 3 x 3
+    torch.testing.assert_close(unit.flatten()[:5], torch.tensor([0.0, 0.5, 1.0, 0.25, 0.75]))
+    torch.testing.assert_close(box.from_unit(unit), x)
+    # eps in the unit box is eps / (high - low) in the input's units.
+    torch.testing.assert_close(box(unit + 0.1 / 8.0) - x, torch.full_like(x, 0.1))
+    image = UnitBox(torch.nn.Identity(), 0.0, 1.0, (2, 8, 7))
+    assert image.image_shape == (2, 9, 7)  # an image keeps its layout, an even side padded by one
+    pixels = torch.rand(3, 2, 8, 7)
+    torch.testing.assert_close(image.from_unit(image.to_unit(pixels)), pixels)
+    with pytest.raises(ValueError, match="high > low"):
+        UnitBox(torch.nn.Identity(), 1.0, 1.0, (1, 5))

@@ -1,0 +1,83 @@
+# AutoAttack-grade robust accuracy of any trained model {run} (a run path, as in defense.smk):
+# APGD-CE, APGD-DLR and Square at each budget, per-point records -> one summary, table and
+# checks per branch.
+
+
+rule evaluate_robustness:
+    """torchattacks' APGD-CE, APGD-DLR and Square (and the papers' FGSM and BIM on series) at every budget."""
+    input:
+        unpack(trained_model_inputs),
+    output:
+        "results/robustness/{run}/{norm}.csv",
+    log:
+        "logs/evaluate_robustness/{run}/{norm}.log",
+    benchmark:
+        "benchmarks/evaluate_robustness/{run}/{norm}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=branch_runtime(60),
+        mem_mb=branch_resource("mem_mb"),
+    params:
+        run="{run}",
+        eps=lambda wildcards: ROBUSTNESS_EPS[run_branch(wildcards)][wildcards.norm],
+        eps_fractions=ROB["eps_fractions"],
+        n_test=ROB["n_test"],
+        subset_seed=ROB["subset_seed"],
+        settings={
+            "apgd_steps": ROB["apgd"]["steps"],
+            "apgd_restarts": ROB["apgd"]["restarts"],
+            "square_queries": ROB["square"]["queries"],
+            "batch_size": ROB["batch_size"],
+        },
+        # The papers' L-inf attacks beside, on the same series (time series only).
+        papers_attacks=lambda wildcards: (
+            {name: TS["attacks"][name] for name in ("fgsm", "bim")}
+            if run_branch(wildcards) == "timeseries" and wildcards.norm == "linf"
+            else {}
+        ),
+        device=config["device"],
+    script:
+        "../scripts/evaluate_robustness.py"
+
+
+rule summarise_robustness:
+    """One branch's records -> summary.csv, the AutoAttack-grade table and the checks."""
+    input:
+        records=lambda wildcards: [r[0] for r in robustness_records(wildcards.branch)],
+    output:
+        summary=report(
+            "results/robustness/{branch}/summary.csv",
+            caption="../report/robustness_summary.rst",
+            category="Robust accuracy",
+            labels={"table": "{branch} models: every budget (tidy CSV)"},
+        ),
+        table_csv="results/robustness/{branch}/tables/autoattack.csv",
+        table_md="results/robustness/{branch}/tables/autoattack.md",
+        table_tex="results/robustness/{branch}/tables/autoattack.tex",
+        table_html=report(
+            "results/robustness/{branch}/tables/autoattack.html",
+            caption="../report/robustness_table.rst",
+            category="Robust accuracy",
+            labels={"table": "{branch} models: AutoAttack-grade robust accuracy"},
+        ),
+        checks=report(
+            "results/robustness/{branch}/tables/checks.csv",
+            caption="../report/robustness_checks.rst",
+            category="Robust accuracy",
+            labels={"table": "{branch} models: checks"},
+        ),
+    log:
+        "logs/summarise_robustness/{branch}.log",
+    benchmark:
+        "benchmarks/summarise_robustness/{branch}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        runs=lambda wildcards: [r[1] for r in robustness_records(wildcards.branch)],
+        norms=lambda wildcards: [r[2] for r in robustness_records(wildcards.branch)],
+        settings=ROB,
+    script:
+        "../scripts/summarise_robustness.py"
