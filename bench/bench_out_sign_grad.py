@@ -68,6 +68,11 @@ def run_stage(name: str, out: Path, archive: Path, cores: int, seeds: list[int] 
     }
     stage = STAGES[name]
     config["seeds"] = seeds if seeds is not None else stage["seeds"]
+    # The other branches' seeds must lie within the run's; they do not run here.
+    first = [config["seeds"][0]]
+    config["defense"]["seeds"] = config["audio"]["seeds"] = config["audio"]["attacks"]["seeds"] = first
+    if "robustness" in yaml.safe_load((REPO / "config" / "config.yaml").read_text()):
+        config["robustness"] = {"seeds": first}
     config["timeseries"].update(stage["timeseries"])
     (folder / "stage.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
