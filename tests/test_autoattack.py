@@ -11,6 +11,7 @@ from signal_robustness.evaluate import evaluate_attacks
 from signal_robustness.evaluate.autoattack import (
     AutoAttackSettings,
     UnitBox,
+    budget_records,
     dlr_variant,
     robust_accuracies,
     robust_records,
@@ -72,6 +73,19 @@ def test_a_zero_budget_gives_the_clean_accuracy(trained_gunpoint, gunpoint_test,
     records = robust_records(model, x, y, 0.0, "linf", bounds, 2, SETTINGS, cpu, attacks=("apgd_ce",))
     accuracies = robust_accuracies(records)
     assert accuracies["apgd_ce_acc"] == accuracies["worst_case_acc"] == accuracies["clean_acc"]
+    assert (records["apgd_ce_linf"] < 1e-5).all()  # the attack ran and moved nothing (beyond rounding)
+
+
+def test_the_papers_attacks_follow_each_budget_even_when_their_own_eps_is_zero(trained_gunpoint, gunpoint_test, cpu):
+    model, _ = trained_gunpoint
+    x, y, bounds = gunpoint_test
+    papers = {"fgsm": {"eps": 0.0}, "bim": {"eps": 0.0, "step_size": 0.02, "steps": 5}}
+    records = budget_records(
+        model, x[:12], y[:12], EPS, [0.0, 1.0], "linf", bounds, SETTINGS, cpu, papers_attacks=papers
+    )
+    full = records[records["budget"] == EPS]
+    assert (full["fgsm_linf"] > EPS - 1e-5).all() and (full["bim_linf"] <= EPS + 1e-5).all()
+    assert (records[records["budget"] == 0][["fgsm_linf", "bim_linf"]] < 1e-6).all().all()
 
 
 def test_image_models_get_the_targeted_dlr_attack_and_l2_budgets(small_network, cpu):

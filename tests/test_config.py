@@ -67,6 +67,12 @@ def _problems(config, schema) -> str:
         (("audio", "adversarial_training", "alpha"), 1.5, "audio.adversarial_training.alpha': 1.5"),
         (("audio", "adversarial_training", "epsilon"), 0, "audio.adversarial_training.epsilon': 0"),
         (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
+        (("robustness", "eps_fractions"), [0.5, 1.0], "robustness.eps_fractions': [0.5, 1.0] must hold 0"),
+        (("robustness", "eps_fractions"), [0.0, 1.5], "robustness.eps_fractions.1': 1.5"),
+        (("robustness", "timeseries", "eps"), {"l1": 0.1}, "robustness.timeseries.eps.l1' is not a known key"),
+        (("robustness", "timeseries", "eps", "linf"), 0.0, "robustness.timeseries.eps.linf': 0.0"),
+        (("robustness", "apgd", "steps"), 0, "robustness.apgd.steps': 0"),
+        (("robustness", "seeds"), [0, 3], "robustness.seeds': [3] are not in 'seeds' [0]"),
     ],
 )
 def test_bad_values_are_named(default_config, schema, path, value, expected):
@@ -94,6 +100,14 @@ def test_defended_seeds_must_be_trained(default_config, schema):
     default_config["seeds"] = [0, 1]
     default_config["defense"]["seeds"] = [1, 7]
     assert "defense.seeds': [7]" in _problems(default_config, schema)
+
+
+def test_robust_accuracy_of_audio_models_needs_a_seed_they_were_trained_with(default_config, schema):
+    default_config["seeds"] = [0, 1]
+    default_config["robustness"]["seeds"] = [1]
+    assert "robustness.audio': no seed is in both 'robustness.seeds' [1] and 'audio.seeds' [0]" in _problems(
+        default_config, schema
+    )
 
 
 def test_all_problems_are_reported_at_once(default_config, schema):

@@ -258,3 +258,35 @@ def test_training_curves_average_the_seeds_of_each_method_per_dataset():
     assert [axis.get_title() for axis in figure.axes] == ["GunPoint", "Coffee"]
     lines = {line.get_label(): list(line.get_ydata()) for line in figure.axes[1].lines}
     assert lines == {"baseline": [1.5, 1.5, 1.5], "rand_grad + Feat-Sim": [3.0, 3.0, 3.0]}
+
+
+def test_robustness_checks_flag_each_failure_and_pass_a_sound_model():
+    from signal_robustness.report.robustness import robustness_checks
+
+    def row(method, budget, clean, apgd, square, worst, grad_ok=1.0, fgsm=None):
+        return dict(
+            dataset="GunPoint", method=method, feat_sim=False, seed=0, norm="linf", budget=budget, n_test=10,
+            clean_acc=clean, apgd_ce_acc=apgd, apgd_dlr_acc=np.nan, square_acc=square,
+            fgsm_acc=clean if fgsm is None else fgsm, bim_acc=clean if fgsm is None else fgsm,
+            autoattack_acc=min(apgd, square), worst_case_acc=worst, grad_ok=grad_ok,
+        )  # fmt: skip
+
+    summary = pd.DataFrame(
+        [
+            # sound: nothing moves at 0, accuracy falls, Square weaker than APGD, AutoAttack below FGSM/BIM
+            row("baseline", 0.0, 90, 90, 90, 90),
+            row("baseline", 0.1, 90, 20, 50, 20, fgsm=40),
+            # masked: an attack changes predictions at 0, accuracy rises, Square beats every
+            # white-box attack, a zero gradient
+            row("rand_grad", 0.0, 90, 80, 90, 80),
+            row("rand_grad", 0.1, 90, 85, 60, 85, grad_ok=0.9, fgsm=70),
+            # AutoAttack weaker than the papers' FGSM and BIM
+            row("spec_den", 0.0, 90, 90, 90, 90),
+            row("spec_den", 0.1, 90, 50, 60, 30, fgsm=30),
+        ]
+    )
+    checks = robustness_checks(summary).set_index("method").filter(like="check_")
+    assert checks.loc["baseline"].all()
+    failed = checks.columns[~checks.loc["rand_grad"]].tolist()
+    assert failed == ["check_eps0_is_clean", "check_monotone", "check_blackbox_not_stronger", "check_gradients"]
+    assert checks.columns[~checks.loc["spec_den"]].tolist() == ["check_autoattack_at_most_papers"]

@@ -302,7 +302,13 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'defense.audio': no seed is in both 'defense.seeds' {config['defense']['seeds']} "
             f"and 'audio.seeds' {audio['seeds']}, so no audio model would be defended"
         )
-    fractions = config["robustness"]["eps_fractions"]
+    robustness = config["robustness"]
+    if robustness["audio"] is not None and not set(robustness["seeds"]) & set(audio["seeds"]):
+        problems.append(
+            f"config key 'robustness.audio': no seed is in both 'robustness.seeds' {robustness['seeds']} "
+            f"and 'audio.seeds' {audio['seeds']}, so no audio model would be evaluated"
+        )
+    fractions = robustness["eps_fractions"]
     if not {0, 1} <= set(fractions):
         problems.append(f"config key 'robustness.eps_fractions': {fractions} must hold 0 (the clean check) and 1 (eps)")
     return problems + audio_consistency_problems(config["audio"])

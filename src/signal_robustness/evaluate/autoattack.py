@@ -154,7 +154,8 @@ def robust_records(
     the point is classified correctly clean and under every attack that applies.
 
     Points misclassified clean are not attacked (their adversarial example is the point
-    itself). ``eps`` is in the input's units, ``bounds`` the box the attacks stay in.
+    itself); at ``eps`` 0 the others are, so a check can see an attack that moves a point
+    it may not. ``eps`` is in the input's units, ``bounds`` the box the attacks stay in.
     """
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {list(NORMS)}, got {norm!r}")
@@ -178,8 +179,9 @@ def robust_records(
                 LOGGER.info("%s: not defined for %d classes", name, n_classes)
                 continue
             # Every attack runs on every correctly classified point (not only on those the
-            # attacks before it left), so each attack's own accuracy stands beside the worst case.
-            targets = np.flatnonzero(correct) if eps > 0 else np.array([], dtype=int)
+            # attacks before it left), so each attack's own accuracy stands beside the worst
+            # case; at eps 0 too, so the check that nothing changes there tests the attacks.
+            targets = np.flatnonzero(correct)
             for start in tqdm(range(0, len(targets), settings.batch_size), desc=name, unit="batch", mininterval=10):
                 batch = targets[start : start + settings.batch_size]
                 inputs = x[batch].to(device)
@@ -241,9 +243,9 @@ def budget_records(
     papers_attacks: dict[str, dict] | None = None,
 ) -> pd.DataFrame:
     """``robust_records`` at every budget eps · fraction (column ``budget``), with the
-    papers' L∞ attacks beside (``papers_attacks``: builder name -> parameters, their eps
-    and step size scaled to each budget), ``robust`` over every attack, and each point's
-    input-gradient norm (``grad_l2``)."""
+    papers' L∞ attacks beside (``papers_attacks``: builder name -> parameters, their eps set
+    to each budget and a step size scaled with it, kept where their own eps is 0),
+    ``robust`` over every attack, and each point's input-gradient norm (``grad_l2``)."""
     n_classes = int(model.eval().to(device)(x[:1].to(device)).shape[1])
     gradients = input_gradient_norms(model, x, y, device)
     frames = []
@@ -251,12 +253,9 @@ def budget_records(
         budget = eps * float(fraction)
         records = robust_records(model, x, y, budget, norm, bounds, n_classes, settings, device, seed)
         for name, params in (papers_attacks or {}).items():
-            scale = budget / params["eps"]
-            scaled = {
-                **params,
-                "eps": budget,
-                **({"step_size": params["step_size"] * scale} if "step_size" in params else {}),
-            }
+            scaled = {**params, "eps": budget}
+            if "step_size" in params and params["eps"] > 0:  # the step keeps its share of the budget
+                scaled["step_size"] = params["step_size"] * budget / params["eps"]
             out = run_attack(build_attack(name, **scaled), model, x, y, batch_size=settings.batch_size, device=device)
             records[f"{name}_pred"] = predict(model, out.adversarial, device, settings.batch_size).numpy()
             delta = (out.adversarial - x).flatten(1)
