@@ -160,13 +160,16 @@ def _key_label(column: str, value: object) -> object:
     return value
 
 
-def layout(tidy: pd.DataFrame, index: Sequence[str], digits: int = 1) -> pd.DataFrame:
-    """Wide, readable layout: one row per ``index``, one column per value, 'mean ± std'."""
+def layout(
+    tidy: pd.DataFrame, index: Sequence[str], digits: int = 1, labels: dict[str, str] = COLUMN_LABELS
+) -> pd.DataFrame:
+    """Wide, readable layout: one row per ``index``, one column per value (named by
+    ``labels``, in the order values first appear), 'mean ± std'."""
     cells: dict[tuple, dict[str, str]] = {}
     for _, row in tidy.iterrows():
         key = tuple(_key_label(c, row[c]) for c in index)
         d = 0 if row["value"] == "n_adv" else digits
-        cells.setdefault(key, {})[COLUMN_LABELS.get(row["value"], row["value"])] = format_mean_std(
+        cells.setdefault(key, {})[labels.get(row["value"], row["value"])] = format_mean_std(
             row["mean"], row["std"], int(row["n_seeds"]), d
         )
     frame = pd.DataFrame.from_dict(cells, orient="index").fillna("–")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from signal_robustness.evaluate.autoattack import AUTOATTACK_ATTACKS, robust_accuracies
+from signal_robustness.evaluate.autoattack import robust_accuracies
 from signal_robustness.io import read_csv
-from signal_robustness.report.tables import format_mean_std
+from signal_robustness.report.defense import layout, model_keys
 from signal_robustness.runs import run_identity
 
 ATTACK_LABELS = {
@@ -50,11 +50,6 @@ def robustness_summary(paths: Sequence[str | os.PathLike], runs: Sequence[str], 
     return pd.DataFrame(rows)
 
 
-def _model_columns(summary: pd.DataFrame) -> list[str]:
-    """The identity columns of the summary's models (either branch), the seed last."""
-    return [c for c in summary.columns if c not in {"norm", "budget", "n_test", "grad_ok"} and not c.endswith("_acc")]
-
-
 def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.DataFrame:
     """Per model and norm, each check True (passed) or False (flagged):
 
@@ -66,7 +61,7 @@ def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.Data
     - ``check_autoattack_at_most_papers``: AutoAttack's accuracy is at most the papers'
       attacks' (FGSM, BIM) at every budget, where they ran.
     """
-    keys = [*_model_columns(summary), "norm"]
+    keys = [*model_keys(summary), "norm"]
     rows = []
     for key, group in summary.groupby(keys, sort=False):
         group = group.sort_values("budget")
@@ -102,7 +97,7 @@ def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.Data
 def autoattack_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Tidy, at each norm's full budget: model (without seed), norm, eps, ``value`` (an
     attack, or clean, AutoAttack, worst case), mean, std and n_seeds over seeds."""
-    models = [c for c in _model_columns(summary) if c != "seed"]
+    models = model_keys(summary)[:-1]  # not the seed
     full = summary[summary["budget"] == summary.groupby("norm")["budget"].transform("max")]
     rows = []
     for key, group in full.groupby([*models, "norm"], sort=False):
@@ -126,15 +121,5 @@ def autoattack_table(summary: pd.DataFrame) -> pd.DataFrame:
 def autoattack_layout(tidy: pd.DataFrame) -> pd.DataFrame:
     """One row per model and norm, one column per attack: 'mean ± std' accuracy (%)."""
     index = [c for c in tidy.columns if c not in {"value", "mean", "std", "n_seeds"}]
-    cells: dict[tuple, dict[str, str]] = {}
-    for _, row in tidy.iterrows():
-        key = tuple(row[c] for c in index)
-        label = ATTACK_LABELS.get(row["value"], row["value"])
-        cells.setdefault(key, {})[label] = format_mean_std(row["mean"], row["std"], int(row["n_seeds"]))
-    frame = pd.DataFrame.from_dict(cells, orient="index")
-    frame = frame[[label for label in ATTACK_LABELS.values() if label in frame.columns]].fillna("–")
-    frame.index = pd.MultiIndex.from_tuples(frame.index, names=index)
-    return frame
-
-
-__all__ = ["AUTOATTACK_ATTACKS", "autoattack_layout", "autoattack_table", "robustness_checks", "robustness_summary"]
+    wide = layout(tidy, index, labels=ATTACK_LABELS)
+    return wide[[label for label in ATTACK_LABELS.values() if label in wide.columns]]  # the attacks' order
