@@ -47,12 +47,14 @@ def job_device(preference: str, threads: int) -> torch.device:
     return select_device(preference)
 
 
-def _size(n_bytes: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n_bytes < 1000 or unit == "GB":
-            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+def _size(n_bytes: float) -> str:
+    if n_bytes < 1000:
+        return f"{n_bytes:.0f} B"
+    for unit in ("kB", "MB"):
         n_bytes /= 1000
-    raise AssertionError  # unreachable
+        if n_bytes < 1000:
+            return f"{n_bytes:.1f} {unit}"
+    return f"{n_bytes / 1000:.1f} GB"
 
 
 def describe_outputs(outputs: Iterable[str | os.PathLike]) -> str:

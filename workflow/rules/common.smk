@@ -380,9 +380,6 @@ DEFENSE_SETTINGS = {
             n_train=DEF_AUDIO["n_test"],  # r is chosen on as many training images
             radius_grid=DEF_AUDIO["radius_grid"],
             batch_size=AUDIO["attacks"]["batch_size"],
-            mem_mb=16000,
-            sweep_mem_mb=16000,
-            runtime_scale=2,
         )
         if DEF_AUDIO
         else None
@@ -423,9 +420,16 @@ def defended_runs():
     return trained_runs(DEF["seeds"], DEF["models"], bool(DEF_AUDIO))
 
 
-DEFENSE_BRANCHES = list(
-    dict.fromkeys(parse_run(run)["branch"] for run in defended_runs())
-)
+def branches_of(runs):
+    """The branches of ``runs`` (run paths), in order."""
+    return list(dict.fromkeys(parse_run(run)["branch"] for run in runs))
+
+
+def runs_of_branch(runs, branch):
+    return [run for run in runs if parse_run(run)["branch"] == branch]
+
+
+DEFENSE_BRANCHES = branches_of(defended_runs())
 
 
 def run_branch(wildcards):
@@ -437,11 +441,10 @@ def defense_setting(key):
     return lambda wildcards: DEFENSE_SETTINGS[run_branch(wildcards)][key]
 
 
-# What a job on one trained model {run} needs, by branch: audio images take more memory and time.
+# What a job on one trained model {run} needs, by branch: audio images take more memory and
+# time; post-averaging's sweeps hold K noisy copies of the inputs (sweep_mem_mb).
 BRANCH_RESOURCES = {
-    "timeseries": dict(
-        mem_mb=4000, sweep_mem_mb=8000, runtime_scale=1
-    ),  # sweeps hold K noisy copies
+    "timeseries": dict(mem_mb=4000, sweep_mem_mb=8000, runtime_scale=1),
     "audio": dict(mem_mb=16000, sweep_mem_mb=16000, runtime_scale=2),
 }
 
@@ -471,8 +474,7 @@ def defense_files(branch, name):
     """One file per defended model of ``branch``."""
     return [
         f"results/defense/{run}/{name}"
-        for run in defended_runs()
-        if parse_run(run)["branch"] == branch
+        for run in runs_of_branch(defended_runs(), branch)
     ]
 
 
@@ -492,15 +494,12 @@ def robustness_records(branch):
     """(records file, run path, norm) of every evaluation of ``branch``."""
     return [
         (f"results/robustness/{run}/{norm}.csv", run, norm)
-        for run in robustness_runs()
-        if parse_run(run)["branch"] == branch
+        for run in runs_of_branch(robustness_runs(), branch)
         for norm in ROBUSTNESS_EPS[branch]
     ]
 
 
-ROBUSTNESS_BRANCHES = list(
-    dict.fromkeys(parse_run(run)["branch"] for run in robustness_runs())
-)
+ROBUSTNESS_BRANCHES = branches_of(robustness_runs())
 
 
 def robustness_targets():

@@ -208,19 +208,19 @@ def fooling_curves(summary: pd.DataFrame, title: str) -> plt.Figure:
         + np.where(summary["adversarial_training"].astype(bool), " · adversarial", " · original")
     )
     attacks = list(dict.fromkeys(frame["attack"]))
-    columns = min(3, len(attacks))
-    rows = -(-len(attacks) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    n_columns = min(3, len(attacks))
+    n_rows = -(-len(attacks) // n_columns)
+    figure, grid = plt.subplots(n_rows, n_columns, figsize=(4.2 * n_columns, 3.2 * n_rows), squeeze=False)
     axes = grid.ravel()
     for axis in axes[len(attacks) :]:
         axis.set_visible(False)
     for axis, attack in zip(axes, attacks, strict=False):
-        rows = frame[frame["attack"] == attack]
-        for label, group in rows.groupby("label", sort=False):
+        searches = frame[frame["attack"] == attack]
+        for label, group in searches.groupby("label", sort=False):
             curve = group.groupby("budget")["fooling_rate"].mean() * 100
             axis.plot(curve.index, curve, marker="o", markersize=3, label=label)
         axis.set_title(attack, fontsize=10)
-        axis.set_xlabel(str(rows["budget_name"].iloc[0]))
+        axis.set_xlabel(str(searches["budget_name"].iloc[0]))
         axis.set_ylim(-2, 102)
         axis.grid(alpha=0.3)
     for axis in grid[:, 0]:
