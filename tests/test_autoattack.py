@@ -114,3 +114,11 @@ def test_the_unit_box_maps_budgets_exactly_and_lays_a_series_out_as_an_image():
     torch.testing.assert_close(image.from_unit(image.to_unit(pixels)), pixels)
     with pytest.raises(ValueError, match="high > low"):
         UnitBox(torch.nn.Identity(), 1.0, 1.0, (1, 5))
+
+
+def test_targeted_dlr_tries_the_nine_most_likely_classes_as_autoattack_does():
+    from signal_robustness.evaluate.autoattack import _attack
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 50))
+    assert _attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 50, seed=0).n_target_classes == 9
+    assert _attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 5, seed=0).n_target_classes == 4
