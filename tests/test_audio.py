@@ -20,6 +20,7 @@ from signal_robustness.data.audio import (
     class_names,
     iter_clips,
     load_clip,
+    random_split_problems,
     read_clip_table,
 )
 from signal_robustness.data.synthetic_audio import SYNTHETIC_CLASSES, write_synthetic_sound_set
@@ -179,6 +180,30 @@ def test_official_split_holds_out_the_test_fold_and_uses_the_others_as_folds():
     assert sorted(split.loc[split["role"] == "development", "cv_fold"].unique()) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="test_fold 9"):
         audio_split(table, "official", seed=0, test_fold=9)
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_random_split_problems_agree_with_scikit_learns_draws():
+    """The check before any job predicts, from class sizes alone, what scikit-learn's draws do for every seed."""
+    rng = np.random.default_rng(0)
+    verdicts = {"refused": 0, "accepted": 0}
+    for _ in range(300):
+        counts = rng.integers(1, 12, size=rng.integers(2, 6))
+        table = pd.DataFrame({"label": np.repeat(np.arange(len(counts)), counts)})
+        test_fraction, cv_folds = float(rng.choice([0.1, 0.2, 0.3, 0.5])), int(rng.integers(2, 6))
+        problems = random_split_problems(table["label"].value_counts().to_dict(), test_fraction, cv_folds)
+        verdicts["refused" if problems else "accepted"] += 1
+        for seed in range(3):
+            try:
+                split = audio_split(table, "random", seed, test_fraction, cv_folds)
+            except ValueError:
+                assert problems, (counts, test_fraction, cv_folds)  # scikit-learn refused: so did the check
+                continue
+            if not problems:  # accepted: every development fold holds every class, whatever the seed
+                development = split[split["role"] == "development"]
+                classes_per_fold = development.assign(label=table["label"].to_numpy()[development["clip"]])
+                assert (classes_per_fold.groupby("cv_fold")["label"].nunique() == len(counts)).all()
+    assert min(verdicts.values()) > 30  # both verdicts were exercised
 
 
 # --- pitch shift -------------------------------------------------------------------------

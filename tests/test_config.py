@@ -209,8 +209,11 @@ def test_local_esc10_config_is_valid(default_config, schema, repo):
 
 
 def test_a_split_the_data_cannot_give_is_refused_before_any_job(default_config, schema):
-    default_config["audio"]["synthetic"]["clips_per_class"] = 5  # 3-4 development clips per class for 5 folds
-    assert "config key 'audio.split': synthetic: n_splits=5" in _problems(default_config, schema)
+    default_config["audio"]["synthetic"]["clips_per_class"] = 5  # 3 development clips per class for 5 folds
+    assert (
+        "config key 'audio.split': synthetic: its smallest class may keep only 3 development clips, fewer than 5 folds"
+        in _problems(default_config, schema)
+    )
 
 
 def test_an_official_test_fold_missing_from_a_local_dataset_is_named(default_config, schema, repo):

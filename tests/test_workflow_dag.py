@@ -217,18 +217,31 @@ def test_a_stage_target_plans_its_part_only(repo, tmp_path, target, expected, ab
     assert not (tmp_path / "results").exists()
 
 
-def test_a_job_parses_the_workflow_without_torch(repo, tmp_path):
-    # On a cluster every job parses the workflow again, as a process that is not the main
-    # one (--mode remote), so it skips validation: its imports must not pull in torch.
+def _parse_imports(repo: Path, tmp_path: Path, *mode: str) -> tuple[set[str], str]:
     command = [sys.executable, "-X", "importtime", "-m", "snakemake", "-s", str(repo / "Snakefile")]
-    command += ["--directory", str(tmp_path), "--mode", "remote", "-n", "results/timeseries/GunPoint/data.npz"]
+    command += ["--directory", str(tmp_path), *mode, "-n", "results/timeseries/GunPoint/data.npz"]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", done.stderr, re.M))
+    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", done.stderr, re.M)), done.stdout
+
+
+def test_a_job_parses_the_workflow_without_torch(repo, tmp_path):
+    # On a cluster every job parses the workflow again, as a process that is not the main
+    # one (--mode remote), so it skips validation: its imports must not pull in torch.
+    imported, planned = _parse_imports(repo, tmp_path, "--mode", "remote")
     assert "signal_robustness.catalog" in imported and "signal_robustness.config" in imported
     assert not imported & {"torch", "foolbox", "sklearn", "librosa", "aeon"}
-    assert "prepare_ucr" in done.stdout
+    assert "prepare_ucr" in planned
+
+
+def test_the_check_before_any_job_needs_no_torch(repo, tmp_path):
+    # The main process validates the whole config, audio attacks and splits included, from
+    # torch-free settings and class sizes: a dry run costs Snakemake's start-up, not torch's.
+    imported, planned = _parse_imports(repo, tmp_path)
+    assert {"signal_robustness.attacks.settings", "jsonschema"} <= imported
+    assert not imported & {"torch", "foolbox", "sklearn", "librosa"}
+    assert "prepare_ucr" in planned
 
 
 def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):

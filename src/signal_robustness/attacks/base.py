@@ -13,6 +13,7 @@ from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.bim_l2 import bim_a, bim_b
 from signal_robustness.attacks.jsma import jsma
 from signal_robustness.attacks.nes import nes
+from signal_robustness.attacks.settings import ATTACK_SETTINGS, PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
@@ -27,18 +28,19 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "nes": nes,
 }
 
+assert ATTACK_BUILDERS.keys() == ATTACK_SETTINGS.keys(), "every attack has its settings and its builder"
+
 # Attacks that search for the smallest perturbation and take no budget.
 MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
 
 
 def build_attack(name: str, **params: float) -> Attack:
+    """``name`` built from its settings and the pipeline's ``bounds`` (and ``seed``, ``donors`` where it takes them)."""
+    # The settings first: an unknown, missing or bad parameter is refused with the attack's name.
+    attack_settings(name, **{key: value for key, value in params.items() if key not in PIPELINE_PARAMETERS})
     try:
-        builder = ATTACK_BUILDERS[name]
-    except KeyError:
-        raise ValueError(f"unknown attack {name!r}; known: {sorted(ATTACK_BUILDERS)}") from None
-    try:
-        return builder(**params)
-    except TypeError as error:  # an unknown or missing parameter
+        return ATTACK_BUILDERS[name](**params)
+    except TypeError as error:  # a pipeline parameter this attack does not take
         raise ValueError(f"{name}: {error}") from None
 
 

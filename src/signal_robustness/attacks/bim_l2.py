@@ -23,16 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signal_robustness.attacks.checks import check_non_negative, check_positive, check_positive_int
 from signal_robustness.attacks.foolbox_backend import foolbox_attack
+from signal_robustness.attacks.settings import BIM_STEPS, BIMASettings, BIMBSettings
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 
 def _flat_norm(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (tensor.dim() - 1)))
-
-
-STEPS = ("sign", "l2")
 
 
 def bim_a_attack(
@@ -51,8 +48,8 @@ def bim_a_attack(
     ``step_size`` is a step's L2 length; with ``stop_at_target`` False every sample runs
     ``max_steps`` iterations (BIM-b).
     """
-    if step not in STEPS:
-        raise ValueError(f"BIM step must be one of {STEPS}, got {step!r}")
+    if step not in BIM_STEPS:
+        raise ValueError(f"BIM step must be one of {BIM_STEPS}, got {step!r}")
     x = inputs.detach()
     adversarial = x.clone()
     steps = torch.zeros(len(x), dtype=torch.long, device=x.device)
@@ -86,53 +83,31 @@ def bim_a_attack(
     return adversarial, reached, steps
 
 
-def _check_settings(name: str, eps: float, steps: int, rel_step_size: float, step: str) -> None:
-    check_non_negative(f"{name} eps", eps)
-    check_positive_int(f"{name} steps", steps)
-    check_positive(f"{name} rel_step_size", rel_step_size)
-    if step not in STEPS:
-        raise ValueError(f"{name} step must be one of {list(STEPS)}, got {step!r}")
-
-
-def bim_a(
-    eps: float,
-    max_steps: int,
-    rel_step_size: float = 0.2,
-    step: str = "sign",
-    bounds: tuple[float, float] = (0.0, 1.0),
-    seed: int = 0,
-) -> Attack:
-    """BIM-a: steps of L2 length ``rel_step_size`` · eps, each sample stopping at its target or after ``max_steps``."""
-    _check_settings("bim_a", eps, max_steps, rel_step_size, step)
+def bim_a(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -> Attack:
+    """BIM-a; ``settings`` as ``BIMASettings``."""
+    s = BIMASettings(**settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, _ = bim_a_attack(
-            model, inputs, targets, eps, rel_step_size * eps, int(max_steps), bounds, step
+            model, inputs, targets, s.eps, s.rel_step_size * s.eps, int(s.max_steps), bounds, s.step
         )
         return AttackOutput(adversarial=adversarial, success=reached)
 
     return targeted(run, seed)
 
 
-def bim_b(
-    eps: float,
-    steps: int,
-    rel_step_size: float = 0.2,
-    step: str = "sign",
-    bounds: tuple[float, float] = (0.0, 1.0),
-    seed: int = 0,
-) -> Attack:
-    """BIM-b: ``steps`` steps of L2 length ``rel_step_size`` · eps towards the targets (foolbox's L2 BIM for ``l2``)."""
-    _check_settings("bim_b", eps, steps, rel_step_size, step)
-    if step == "l2":
+def bim_b(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -> Attack:
+    """BIM-b; ``settings`` as ``BIMBSettings`` (foolbox's L2 BIM for the ``l2`` step)."""
+    s = BIMBSettings(**settings)
+    if s.step == "l2":
         attack = foolbox.attacks.L2BasicIterativeAttack(
-            rel_stepsize=rel_step_size, steps=int(steps), random_start=False
+            rel_stepsize=s.rel_step_size, steps=int(s.steps), random_start=False
         )
-        return foolbox_attack(attack, eps, bounds, seed=seed)
+        return foolbox_attack(attack, s.eps, bounds, seed=seed)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, _ = bim_a_attack(
-            model, inputs, targets, eps, rel_step_size * eps, int(steps), bounds, step, stop_at_target=False
+            model, inputs, targets, s.eps, s.rel_step_size * s.eps, int(s.steps), bounds, s.step, stop_at_target=False
         )
         return AttackOutput(adversarial=adversarial, success=reached)
 

@@ -22,17 +22,8 @@ import math
 import torch
 from torch import nn
 
-from signal_robustness.attacks.checks import check_positive_int
+from signal_robustness.attacks.settings import JSMASettings
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
-
-
-def _check_settings(theta: float, gamma: float, max_iterations: int | None) -> None:
-    if theta == 0:
-        raise ValueError("jsma theta must be non-zero")
-    if not 0 < gamma <= 1:
-        raise ValueError(f"jsma gamma must lie in (0, 1], got {gamma}")
-    if max_iterations is not None:
-        check_positive_int("jsma max_iterations", max_iterations)
 
 
 def _logit_gradients(
@@ -63,13 +54,13 @@ def jsma_attack(
     model: nn.Module,
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    theta: float = 1.0,
-    gamma: float = 0.1,
+    theta: float,
+    gamma: float,
     bounds: tuple[float, float] = (0.0, 1.0),
     max_iterations: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run JSMA towards ``targets``; returns (adversarial, reached target, iterations per sample)."""
-    _check_settings(theta, gamma, max_iterations)
+    JSMASettings(theta, gamma, max_iterations)
     low, high = bounds
     increase = theta > 0
     x = inputs.detach().clone()
@@ -109,18 +100,12 @@ def jsma_attack(
     return x, reached, iterations
 
 
-def jsma(
-    theta: float = 1.0,
-    gamma: float = 0.1,
-    bounds: tuple[float, float] = (0.0, 1.0),
-    max_iterations: int | None = None,
-    seed: int = 0,
-) -> Attack:
-    """JSMA in the pipeline's call shape (targeted; see ``jsma_attack``)."""
-    _check_settings(theta, gamma, max_iterations)
+def jsma(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -> Attack:
+    """JSMA in the pipeline's call shape (targeted; see ``jsma_attack``); ``settings`` as ``JSMASettings``."""
+    s = JSMASettings(**settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
-        adversarial, reached, _ = jsma_attack(model, inputs, targets, theta, gamma, bounds, max_iterations)
+        adversarial, reached, _ = jsma_attack(model, inputs, targets, s.theta, s.gamma, bounds, s.max_iterations)
         return AttackOutput(adversarial=adversarial, success=reached)
 
     return targeted(run, seed)

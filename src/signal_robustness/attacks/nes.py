@@ -30,14 +30,13 @@ retries and for steps taken at ε. The seed's own numbers (500 iterations, δ_ε
 from __future__ import annotations
 
 import hashlib
-import inspect
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from signal_robustness.attacks.checks import check_positive, check_positive_int
+from signal_robustness.attacks.settings import NESSettings
 from signal_robustness.attacks.types import Attack, AttackOutput, targeted
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
@@ -110,34 +109,6 @@ def auto_epsilon_decay(epsilon: float, epsilon_start: float, n_samples: int, max
     return max((epsilon_start - epsilon) / max(1, steps // 2), 1e-12)
 
 
-def _check_settings(
-    epsilon: float,
-    epsilon_start: float,
-    lr_min: float,
-    lr_max: float,
-    sigma: float,
-    n_samples: int,
-    top_k: int,
-    max_queries: int,
-    epsilon_decay: float | str,
-    momentum: float,
-    **_,
-) -> None:
-    if not 0 < epsilon <= epsilon_start:
-        raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {epsilon}, {epsilon_start}")
-    if not 0 < lr_min <= lr_max:
-        raise ValueError(f"nes needs 0 < lr_min <= lr_max, got {lr_min}, {lr_max}")
-    check_positive("nes sigma", sigma)
-    if epsilon_decay != "auto":
-        if isinstance(epsilon_decay, str):
-            raise ValueError(f"nes epsilon_decay must be a number or 'auto', got {epsilon_decay!r}")
-        check_positive("nes epsilon_decay", epsilon_decay)
-    if not 0 <= momentum < 1:
-        raise ValueError(f"nes momentum must lie in [0, 1), got {momentum}")
-    for name, value in (("n_samples", n_samples), ("top_k", top_k), ("max_queries", max_queries)):
-        check_positive_int(f"nes {name}", value)
-
-
 def partial_information_attack(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -145,17 +116,9 @@ def partial_information_attack(
     targets: torch.Tensor,
     epsilon: float,
     bounds: tuple[float, float] = (0.0, 1.0),
-    top_k: int = 1,
-    epsilon_start: float = 1.0,
-    epsilon_decay: float | str = "auto",
-    sigma: float = 0.001,
-    n_samples: int = 50,
-    lr_max: float = 0.6,
-    lr_min: float = 0.001,
-    momentum: float = 0.9,
-    max_queries: int = 100_000,
     seed: int = 0,
     donors: tuple[Any, torch.Tensor] | None = None,
+    **settings: Any,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Returns (adversarial, reached target within ε, queries per sample).
 
@@ -163,18 +126,9 @@ def partial_information_attack(
     start of its target class is drawn; ``images`` is a tensor or anything that returns
     one when indexed by a tensor of positions.
     """
-    _check_settings(
-        epsilon,
-        epsilon_start=epsilon_start,
-        lr_min=lr_min,
-        lr_max=lr_max,
-        sigma=sigma,
-        n_samples=n_samples,
-        top_k=top_k,
-        max_queries=max_queries,
-        epsilon_decay=epsilon_decay,
-        momentum=momentum,
-    )
+    s = NESSettings(epsilon=epsilon, **settings)
+    top_k, epsilon_start, epsilon_decay, sigma = s.top_k, s.epsilon_start, s.epsilon_decay, s.sigma
+    n_samples, lr_max, lr_min, momentum, max_queries = s.n_samples, s.lr_max, s.lr_min, s.momentum, s.max_queries
     if epsilon_decay == "auto":
         epsilon_decay = auto_epsilon_decay(epsilon, epsilon_start, n_samples, max_queries)
     low, high = bounds
@@ -249,23 +203,21 @@ def partial_information_attack(
     return adversarial, reached, oracle.queries
 
 
-def nes(epsilon: float, seed: int = 0, **settings) -> Attack:
-    """PIA in the pipeline's call shape (targeted; queries reported).
+def nes(
+    bounds: tuple[float, float] = (0.0, 1.0),
+    seed: int = 0,
+    donors: tuple[Any, torch.Tensor] | None = None,
+    **settings: Any,
+) -> Attack:
+    """PIA in the pipeline's call shape (targeted; queries reported); ``settings`` as ``NESSettings``.
 
-    ``settings`` are ``partial_information_attack``'s keywords (bounds, top_k, epsilon_start,
-    donors, ...); an unknown or out-of-range one is refused here, before any query.
+    A bad setting is refused here, before any query.
     """
-    inspect.signature(partial_information_attack).bind_partial(epsilon=epsilon, seed=seed, **settings)
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(partial_information_attack).parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
-    _check_settings(epsilon, **{**defaults, **settings})
+    s = NESSettings(**settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, queries = partial_information_attack(
-            model, inputs, labels, targets, epsilon, seed=seed, **settings
+            model, inputs, labels, targets, bounds=bounds, seed=seed, donors=donors, **vars(s)
         )
         return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
 

@@ -31,10 +31,12 @@ A clip table has one row per clip: ``path`` (relative to the folder), ``label``
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -385,14 +387,14 @@ def audio_split(
     Returns columns ``clip`` (row of ``table``), ``role`` (development/test) and
     ``cv_fold`` (0..k-1 for development clips, -1 for test clips).
     """
-    from sklearn.model_selection import StratifiedKFold, train_test_split
-
     clips = np.arange(len(table))
     labels = table["label"].to_numpy()
     cv_fold = np.full(len(table), -1)
     if protocol == "random":
         if not 0 < test_fraction < 1:
             raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        from sklearn.model_selection import StratifiedKFold, train_test_split
+
         development, _ = train_test_split(clips, test_size=test_fraction, stratify=labels, random_state=seed)
         development = np.sort(development)
         folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=seed)
@@ -410,3 +412,34 @@ def audio_split(
         raise ValueError(f"unknown split protocol {protocol!r}; known: {list(SPLIT_PROTOCOLS)}")
     role = np.where(cv_fold >= 0, "development", "test")
     return pd.DataFrame({"clip": clips, "role": role, "cv_fold": cv_fold})
+
+
+def random_split_problems(class_counts: Mapping[Any, int], test_fraction: float, cv_folds: int) -> list[str]:
+    """Why ``audio_split``'s ``random`` protocol could not give every fold every class, for any seed.
+
+    From the class sizes alone, without drawing (and without importing scikit-learn, so the
+    config check before any job stays fast). scikit-learn's stratified test split takes
+    ceil(``test_fraction`` · n) clips and gives each class the floor or the ceiling of its
+    share, so a class of c clips keeps at least c − ceil(c · n_test / n) for development;
+    StratifiedKFold then puts one of each class in every fold when that is ≥ ``cv_folds``.
+    tests/test_audio.py checks these statements against scikit-learn's own draws.
+    """
+    if not 0 < test_fraction < 1:
+        return [f"test_fraction must be in (0, 1), got {test_fraction}"]
+    counts = {label: int(count) for label, count in class_counts.items()}
+    n, n_classes = sum(counts.values()), len(counts)
+    n_test = math.ceil(test_fraction * n)
+    problems = []
+    single = sorted(str(label) for label, count in counts.items() if count < 2)
+    if single:
+        problems.append(f"classes {single} have one clip; a stratified split needs at least 2 of each")
+    for part, size in (("test", n_test), ("development", n - n_test)):
+        if size < n_classes:
+            problems.append(f"the {part} set of {size} clips cannot hold one clip of each of {n_classes} classes")
+    smallest = min(count - math.ceil(count * n_test / n) for count in counts.values())
+    if smallest < cv_folds:
+        problems.append(
+            f"its smallest class may keep only {smallest} development clips, fewer than {cv_folds} folds "
+            "(config key 'audio.split.cv_folds')"
+        )
+    return problems

@@ -23,12 +23,11 @@ Definitions (docs/methods.md, "Audio attacks"):
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,69 +35,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from signal_robustness.attacks import ATTACK_BUILDERS, build_attack, run_attack
+from signal_robustness.attacks import run_attack
+from signal_robustness.attacks.settings import BudgetGrid
 from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.attacks.types import Attack
 from signal_robustness.evaluate.robustness import predict
 
 log = logging.getLogger(__name__)
 
 # A feature counts as changed (L0) when it moved by more than this; float32 rounding of values in [0, 1] is far below.
 L0_TOLERANCE = 1e-6
-
-
-@dataclass(frozen=True)
-class BudgetGrid:
-    """One attack's search: the builder parameter that is the budget, its grid, and the fixed parameters."""
-
-    attack: str
-    budget: str
-    grid: tuple[float, ...]
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.attack not in ATTACK_BUILDERS:
-            raise ValueError(f"unknown attack {self.attack!r}; known: {sorted(ATTACK_BUILDERS)}")
-        accepted = inspect.signature(ATTACK_BUILDERS[self.attack]).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-        if self.budget not in accepted and not takes_any:
-            raise ValueError(
-                f"{self.attack} has no parameter {self.budget!r} to use as its budget; it has {sorted(accepted)}"
-            )
-        if self.budget in self.params:
-            raise ValueError(f"{self.attack}: {self.budget!r} is the budget; it cannot also be a fixed parameter")
-        for reserved in ("seed", "bounds"):
-            if reserved in self.params:
-                raise ValueError(
-                    f"{self.attack}: {reserved!r} is set by the pipeline (the run's seed, the images' bounds)"
-                )
-        if not self.grid:
-            raise ValueError(f"{self.attack}: the budget grid is empty")
-        if not all(value > 0 for value in self.grid):
-            raise ValueError(f"{self.attack}: every budget must be > 0, got {list(self.grid)}")
-        if list(self.grid) != sorted(set(self.grid)):
-            raise ValueError(f"{self.attack}: the budget grid must increase strictly, got {list(self.grid)}")
-
-    @classmethod
-    def from_config(cls, attack: str, spec: Mapping[str, Any]) -> BudgetGrid:
-        """From a config entry ``{budget, grid, params}`` (``audio.attacks.methods.<attack>``)."""
-        return cls(attack, spec["budget"], tuple(spec["grid"]), dict(spec.get("params") or {}))
-
-    def build(self, budget: float, seed: int, bounds: tuple[float, float], donors: Any = None) -> Attack:
-        """The attack at one budget (as the grid gives it: an int stays an int); ValueError on a refused parameter.
-
-        ``donors`` (images, labels) is the data the attacker holds; an attack that starts from
-        examples of the target class (PIA) takes it, the others ignore it.
-        """
-        extra: dict[str, Any] = {"bounds": bounds}
-        signature = inspect.signature(ATTACK_BUILDERS[self.attack])
-        if "seed" in signature.parameters:
-            extra["seed"] = seed
-        if donors is not None and any(
-            p.kind is p.VAR_KEYWORD or p.name == "donors" for p in signature.parameters.values()
-        ):
-            extra["donors"] = donors
-        return build_attack(self.attack, **self.params, **{self.budget: budget}, **extra)
 
 
 @dataclass
