@@ -97,7 +97,7 @@ rule evaluate_post_averaging:
 
 
 rule adaptive_attack:
-    """EOT-PGD through the defence, beside the transferred PGD on the same inputs."""
+    """EOT-PGD and EOT-APGD-CE/DLR through the defence, beside the transferred PGD on the same inputs."""
     input:
         unpack(trained_model_inputs),
         radius="results/defense/{run}/radius.json",

@@ -1,4 +1,4 @@
-"""Rule adaptive_attack: EOT-PGD through the defence -> adaptive.csv."""
+"""Rule adaptive_attack: EOT-PGD and EOT-APGD through the defence -> adaptive.csv."""
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         params.defense_seed,
         params.adaptive["steps"],
         params.adaptive["eot_samples"],
+        run.attack_bounds(1.0 + max(transferred)),
         device,
     )
     table = pd.DataFrame([{**run.identity, **row} for row in rows])

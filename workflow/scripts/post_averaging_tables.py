@@ -26,7 +26,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
     caption = (
         f"Post-averaging against attacks on the undefended model (ε = {params.eps}, K = {params.n_directions}, "
         f"r chosen on training data; accuracies and defence rate in %, mean ± std over seeds {seeds}). "
-        f"The adaptive EOT-PGD column attacks the defended model itself ({params.adaptive['steps']} steps, "
+        f"The adaptive column attacks the defended model itself (per point, the worst of EOT-PGD, EOT-APGD-CE and EOT-APGD-DLR; {params.adaptive['steps']} steps, "
         f"{params.adaptive['eot_samples']} draw(s) per step, first {params.adaptive['n_test']} test inputs). "
         "Published: the seed's Table 1 (ImageNet and CIFAR-10, ε = 8/255, K = 15), which we do not run; "
         "its rows show the shape of the results, not a cell-by-cell comparison."

@@ -1,15 +1,17 @@
-"""An adaptive white-box attack on post-averaging: PGD with expectation over transformation.
+"""Adaptive white-box attacks on post-averaging, with expectation over transformation (EOT).
 
-The loss is the cross-entropy of the defended model's averaged softmax. At every
-step the attacker draws fresh directions (it does not know the defender's seed)
-and averages the input gradient over ``eot_samples`` draws (Athalye et al. 2018),
-then takes a signed step and projects to the L-inf ball of radius eps.
+The attacker does not know the defender's seed: at every step it draws fresh directions
+and averages the input gradient over ``eot_samples`` draws (Athalye et al. 2018).
+``eot_pgd`` takes signed steps on the cross-entropy of the averaged softmax and projects to
+the L-inf ball; ``RandomisedPostAveraging`` is the same randomised defence as a module, for
+torchattacks' APGD-CE and APGD-DLR with ``eot_iter`` (``evaluation.adaptive_rows``).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.attacks import frozen_parameters
@@ -53,3 +55,20 @@ def eot_pgd(
             step = rel_stepsize * eps * grad.sign()
             adversarial = torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps)
     return adversarial.detach()
+
+
+class RandomisedPostAveraging(nn.Module):
+    """The defence as an attacker who does not know the defender's seed sees it: every call
+    averages over fresh directions drawn from the attacker's own generator, and returns the
+    log of the averaged softmax (a logit model). Expectation over transformation (EOT) is
+    then what an attack that averages its gradients over calls (torchattacks' ``eot_iter``) does."""
+
+    def __init__(self, defended: PostAveraging, generator: torch.Generator):
+        super().__init__()
+        self.log_probabilities = LogProbabilities(defended)
+        self.n_directions = defended.n_directions
+        self.generator = generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        directions = random_directions(self.n_directions, x.shape[1:], self.generator)
+        return self.log_probabilities(x, directions)

@@ -14,8 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from signal_robustness.defenses.adaptive import eot_pgd
+from signal_robustness.attacks import frozen_parameters
+from signal_robustness.defenses.adaptive import RandomisedPostAveraging, eot_pgd
 from signal_robustness.defenses.post_averaging import PostAveraging
+from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, autoattack_attack
 from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
 from signal_robustness.evaluate.robustness import predict
 from signal_robustness.io import load_npz, save_npz
@@ -143,6 +145,39 @@ def post_averaging_rows(
     return rows
 
 
+EOT_APGD = ("apgd_ce", "apgd_dlr")
+
+
+def eot_apgd_inputs(
+    defended: PostAveraging,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    bounds: tuple[float, float],
+    steps: int,
+    eot_samples: int,
+    seed: int,
+    device: torch.device,
+) -> dict[str, torch.Tensor]:
+    """torchattacks' APGD-CE and APGD-DLR (L-inf, targeted DLR from four classes) through the
+    randomised defence, each gradient averaged over ``eot_samples`` draws of directions;
+    adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
+    randomised = RandomisedPostAveraging(defended, torch.Generator().manual_seed(20_000 + seed))
+    boxed = UnitBox(randomised, *bounds, x.shape[1:]).eval()
+    n_classes = int(defended.model(x[:1].to(device)).shape[1])
+    settings = AutoAttackSettings(apgd_steps=steps, batch_size=max(1, len(x)))
+    adversarial = {}
+    with frozen_parameters(defended.model):
+        for name in EOT_APGD:
+            attack = autoattack_attack(name, boxed, "linf", eps / boxed.scale, settings, n_classes, seed, eot_samples)
+            if attack is None or eps == 0:
+                adversarial[name] = x.clone()
+                continue
+            unit = attack(boxed.to_unit(x.to(device)).clamp(0, 1), y.to(device))
+            adversarial[name] = boxed.from_unit(unit).detach().cpu()
+    return adversarial
+
+
 def adaptive_rows(
     model: nn.Module,
     x: torch.Tensor,
@@ -153,10 +188,13 @@ def adaptive_rows(
     seed: int,
     steps: int,
     eot_samples: int,
+    bounds: tuple[float, float],
     device: torch.device,
 ) -> list[dict[str, Any]]:
-    """EOT-PGD against the defended model at each eps of ``transferred_pgd``, beside the
-    defended accuracy on the transferred PGD Attacked set of the same samples."""
+    """Adaptive attacks on the defended model at each eps of ``transferred_pgd`` (L-inf):
+    EOT-PGD, and torchattacks' APGD-CE and APGD-DLR with EOT; ``adaptive_acc`` is the
+    per-point worst case over the three, beside the defended accuracy on the transferred PGD
+    attacked set of the same samples."""
     model.eval().to(device)
     defended = PostAveraging(model, n_directions, radius, seed)
     defended_clean = defended_predict(defended, x, device)
@@ -164,8 +202,15 @@ def adaptive_rows(
     for eps, (adversarial, replaced) in sorted(transferred_pgd.items()):
         # The attacker's own randomness, independent of the defender's seed.
         generator = torch.Generator().manual_seed(10_000 + seed)
-        adaptive = eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
+        attacked = {
+            "eot_pgd": eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
+        }
+        attacked.update(eot_apgd_inputs(defended, x, y, eps, bounds, steps, eot_samples, seed, device))
+        right = {name: defended_predict(defended, inputs, device) == y for name, inputs in attacked.items()}
         transferred_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
+        robust = (defended_clean == y).clone()
+        for correct in right.values():
+            robust &= correct
         rows.append(
             {
                 "eps": eps,
@@ -174,12 +219,14 @@ def adaptive_rows(
                 "n_adaptive": len(x),
                 "eot_steps": steps,
                 "eot_samples": eot_samples,
-                "defended_clean_acc": 100.0 * int((defended_clean == y).sum()) / len(y),
+                "defended_clean_acc": 100.0 * float((defended_clean == y).float().mean()),
                 "transferred_acc": 100.0
-                * int((defended_predict(defended, transferred_inputs, device) == y).sum())
-                / len(y),
-                "adaptive_acc": 100.0 * int((defended_predict(defended, adaptive, device) == y).sum()) / len(y),
-                "adaptive_linf_max": float((adaptive - x).flatten(1).abs().amax(dim=1).max()),
+                * float((defended_predict(defended, transferred_inputs, device) == y).float().mean()),
+                **{f"{name}_acc": 100.0 * float(correct.float().mean()) for name, correct in right.items()},
+                "adaptive_acc": 100.0 * float(robust.float().mean()),
+                "adaptive_linf_max": max(
+                    float((inputs - x).flatten(1).abs().amax(dim=1).max()) for inputs in attacked.values()
+                ),
             }
         )
     return rows

@@ -114,26 +114,30 @@ def dlr_variant(n_classes: int) -> str | None:
     return None
 
 
-def _attack(
-    name: str, model: nn.Module, norm: str, eps: float, settings: AutoAttackSettings, n_classes: int, seed: int
+def autoattack_attack(
+    name: str,
+    model: nn.Module,
+    norm: str,
+    eps: float,
+    settings: AutoAttackSettings,
+    n_classes: int,
+    seed: int,
+    eot_iter: int = 1,
 ):
+    """torchattacks' ``name`` on a unit-box ``model`` (None where APGD-DLR is not defined);
+    APGD averages its gradient over ``eot_iter`` calls of a randomised model (EOT)."""
     common = dict(norm=NORMS[norm], eps=eps, seed=seed)
+    apgd = dict(steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, eot_iter=eot_iter)
     if name == "apgd_ce":
-        return torchattacks.APGD(
-            model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, loss="ce", **common
-        )
+        return torchattacks.APGD(model, loss="ce", **apgd, **common)
     if name == "apgd_dlr":
         variant = dlr_variant(n_classes)
         if variant == "targeted":
-            attack = torchattacks.APGDT(
-                model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, n_classes=n_classes, **common
-            )
+            attack = torchattacks.APGDT(model, n_classes=n_classes, **apgd, **common)
             attack.n_target_classes = min(TARGET_CLASSES, n_classes - 1)
             return attack
         if variant == "untargeted":
-            return torchattacks.APGD(
-                model, steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, loss="dlr", **common
-            )
+            return torchattacks.APGD(model, loss="dlr", **apgd, **common)
         return None
     if name == "square":
         return torchattacks.Square(model, n_queries=settings.square_queries, n_restarts=1, **common)
@@ -176,7 +180,7 @@ def robust_records(
     unit_eps = eps / boxed.scale
     with frozen_parameters(model):
         for name in attacks:
-            attack = _attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
+            attack = autoattack_attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
             predictions = clean.clone()
             linf, l2 = np.zeros(len(y)), np.zeros(len(y))
             if attack is None:

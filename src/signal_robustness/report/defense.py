@@ -23,7 +23,7 @@ COLUMN_LABELS = {
     "defended_attacked_acc": "Defended attacked",
     "defence_rate": "Defence rate",
     "n_adv": "#Adv",
-    "adaptive_acc": "Defended, adaptive EOT-PGD",
+    "adaptive_acc": "Defended, adaptive (worst of EOT-PGD, EOT-APGD-CE/DLR)",
     "inference_ms_undefended": "Inference ms (original)",
     "inference_ms_defended": "Inference ms (defended)",
 }
@@ -106,7 +106,7 @@ def _in_attack_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
     """The seed's Table 1 per model and attack, tidy, mean over seeds; the adaptive
-    EOT-PGD accuracy at the same (eps, K, r) is one more value of the PGD row only."""
+    adaptive accuracy at the same (eps, K, r) is one more value of the PGD row only."""
     rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
     rows.loc[rows["attack"] != "pgd", "adaptive_acc"] = np.nan
     values = PROTOCOL_COLUMNS + ["adaptive_acc"]

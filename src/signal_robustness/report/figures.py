@@ -87,7 +87,7 @@ def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: st
 def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, title: str) -> plt.Figure:
     """Figure 3 of the seed (top: defence rate against eps, per attack) and, beyond it
     (bottom), the defended model's accuracy under the transferred PGD and under the
-    adaptive EOT-PGD, beside the undefended model's PGD accuracy; means over seeds of the baseline models."""
+    adaptive attacks (worst of EOT-PGD, EOT-APGD-CE/DLR), beside the undefended model's PGD accuracy; means over seeds of the baseline models."""
     summary, adaptive = _seed_setting(summary), _seed_setting(adaptive)
     rows = summary[
         (summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])
@@ -103,7 +103,7 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
         axes[1, column].plot(pgd.index, pgd["attacked_acc"], marker="o", label="undefended, PGD")
         axes[1, column].plot(pgd.index, pgd["defended_attacked_acc"], marker="o", label="defended, transferred PGD")
         own = adaptive[adaptive["panel"] == panel].groupby("eps")["adaptive_acc"].mean()
-        axes[1, column].plot(own.index, own, marker="s", color="black", label="defended, adaptive EOT-PGD")
+        axes[1, column].plot(own.index, own, marker="s", color="black", label="defended, adaptive (EOT worst case)")
         axes[0, column].set_title(panel, fontsize=10)
         axes[1, column].set_xlabel("L-inf budget ε")
         axes[1, column].set_ylim(-2, 102)
