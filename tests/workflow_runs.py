@@ -14,7 +14,7 @@ TINY = {
     "seeds": [0, 1],
     "timeseries": {
         "datasets": ["GunPoint"],
-        "methods": ["baseline", "out_sign_grad"],
+        "methods": ["baseline", "gaussian_noise", "out_sign_grad"],
         "feat_sim": [True],
         "odenet": {
             "epochs": 2,
@@ -57,6 +57,7 @@ TINY = {
         "apgd": {"steps": 3, "restarts": 1},
         "square": {"queries": 20},
         "batch_size": 8,
+        "smoothing": {"sigmas": [0.5], "n0": 8, "n": 64, "alpha": 0.01, "n_test": 6, "radii": [0.0, 0.5]},
     },
     "audio": {
         "seeds": [0, 1],

@@ -13,9 +13,12 @@ from typing import Any
 
 # --- time series (seed 000) ---
 AUGMENTATION_METHODS = ("in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad", "spec_den")
-# Methods that train on the original series alone: seed 000's baseline (its recipe) and Fawaz et al.'s
-# baseline (Fawaz's recipe, the network whose attacked accuracies Fawaz et al. 2019 published).
-BASELINE_METHODS = ("baseline", "fawaz")
+# Methods that train on the original series alone: seed 000's baseline (its recipe), Fawaz et al.'s
+# baseline (Fawaz's recipe, the network whose attacked accuracies Fawaz et al. 2019 published), and
+# the baseline trained on Gaussian-noised series (Cohen et al. 2019), the base classifier that
+# randomized smoothing certifies.
+BASELINE_METHODS = ("baseline", "fawaz", "gaussian_noise")
+SMOOTHED_METHODS = frozenset({"gaussian_noise"})
 # Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier
 # (Out-Sign-Grad read with a fixed network; read "online", the network being trained serves).
 NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad"})

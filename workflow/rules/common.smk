@@ -12,6 +12,7 @@ from signal_robustness.catalog import (
     BASELINE_METHODS,
     NEEDS_ODENET,
     REPRESENTATIONS,
+    SMOOTHED_METHODS,
     needs_classifier,
 )
 from signal_robustness.config import (
@@ -72,10 +73,13 @@ TS_REGULARISERS = ["none", "feat_sim"]
 
 def timeseries_runs():
     """(dataset, method, regulariser, seed) of every configured classifier: the baseline (and
-    Fawaz's, if configured), and each augmentation method without and/or with Feat-Sim.
+    Fawaz's and the Gaussian-noise one, if configured), and each augmentation method without
+    and/or with Feat-Sim.
     """
     regularisers = ["feat_sim" if flag else "none" for flag in TS["feat_sim"]]
-    baselines = ["baseline"] + [m for m in TS["methods"] if m == "fawaz"]
+    baselines = ["baseline"] + [
+        m for m in TS["methods"] if m in BASELINE_METHODS and m != "baseline"
+    ]
     variants = [(m, "none") for m in baselines] + [
         (m, r) for m in TS["methods"] if m not in BASELINE_METHODS for r in regularisers
     ]
@@ -501,6 +505,49 @@ def robustness_records(branch):
 
 ROBUSTNESS_BRANCHES = branches_of(robustness_runs())
 
+# Randomized smoothing (robustness.smoothing): the Gaussian-noise-trained series models it
+# certifies, and post-averaging's defended models of the same datasets, attacked in L2.
+SMOOTHING = ROB["smoothing"]
+
+
+def smoothed_runs(dataset=None):
+    """Run paths of the models smoothing certifies (method gaussian_noise, robustness.seeds)."""
+    if SMOOTHING is None:
+        return []
+    return [
+        run_path("timeseries", **run)
+        for run in timeseries_runs()
+        if run["method"] in SMOOTHED_METHODS
+        and run["seed"] in ROB["seeds"]
+        and dataset in (None, run["dataset"])
+    ]
+
+
+SMOOTHING_DATASETS = list(
+    dict.fromkeys(parse_run(run)["dataset"] for run in smoothed_runs())
+)
+
+
+def post_averaging_l2_files(dataset):
+    """Post-averaging's adaptive L2 accuracy of the defended series models of ``dataset``."""
+    return [
+        f"results/defense/{run}/adaptive_l2.csv"
+        for run in runs_of_branch(defended_runs(), "timeseries")
+        if parse_run(run)["dataset"] == dataset
+    ]
+
+
+def smoothing_targets():
+    """Per dataset, certified accuracy against L2 radius beside post-averaging's (target `robustness`)."""
+    return [
+        path
+        for dataset in SMOOTHING_DATASETS
+        for path in [
+            f"results/robustness/timeseries/certified/{dataset}.csv",
+            f"results/robustness/timeseries/certified/{dataset}.png",
+        ]
+    ]
+
 
 def robustness_targets():
     """The AutoAttack-grade table, checks and summary of each branch (target `robustness`)."""
@@ -515,7 +562,7 @@ def robustness_targets():
             ),
             f"results/robustness/{branch}/tables/checks.csv",
         ]
-    ]
+    ] + smoothing_targets()
 
 
 def audio_attack_targets():

@@ -125,6 +125,37 @@ rule adaptive_attack:
         "../scripts/adaptive_attack.py"
 
 
+rule attack_post_averaging_l2:
+    """APGD-CE/DLR with EOT (L2) through post-averaging at each radius of robustness.smoothing."""
+    input:
+        unpack(trained_model_inputs),
+        radius="results/defense/{run}/radius.json",
+    output:
+        "results/defense/{run}/adaptive_l2.csv",
+    log:
+        "logs/attack_post_averaging_l2/{run}.log",
+    benchmark:
+        "benchmarks/attack_post_averaging_l2/{run}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=branch_runtime(120),
+        mem_mb=branch_resource("sweep_mem_mb"),
+    params:
+        run="{run}",
+        radii=SMOOTHING["radii"] if SMOOTHING else [],
+        n_test=SMOOTHING["n_test"] if SMOOTHING else None,
+        subset_seed=ROB["subset_seed"],
+        n_directions=DEF["n_directions"],
+        defense_seed=DEF["defense_seed"],
+        adaptive=DEF["adaptive"],
+        device=config["device"],
+    script:
+        "../scripts/attack_post_averaging_l2.py"
+
+
 rule summarise_defense:
     """results/defense/{branch}/summary.csv (one row per model, attack, eps, K, r) and adaptive.csv."""
     input:

@@ -81,3 +81,61 @@ rule summarise_robustness:
         settings=ROB,
     script:
         "../scripts/summarise_robustness.py"
+
+
+rule certify_smoothing:
+    """Randomized smoothing of a Gaussian-noise-trained model: a certified L2 radius per test point and sigma."""
+    input:
+        unpack(trained_model_inputs),
+    output:
+        "results/robustness/{run}/certificates.csv",
+    log:
+        "logs/certify_smoothing/{run}.log",
+    benchmark:
+        "benchmarks/certify_smoothing/{run}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=branch_runtime(60),
+        mem_mb=branch_resource("mem_mb"),
+    params:
+        run="{run}",
+        smoothing=SMOOTHING,
+        subset_seed=ROB["subset_seed"],
+        batch_size=ROB["batch_size"],
+        device=config["device"],
+    script:
+        "../scripts/certify_smoothing.py"
+
+
+rule certified_accuracy:
+    """One dataset's certified accuracy against L2 radius, beside post-averaging's adaptive L2 accuracy."""
+    input:
+        certificates=lambda wildcards: [
+            f"results/robustness/{run}/certificates.csv"
+            for run in smoothed_runs(wildcards.dataset)
+        ],
+        post_averaging=lambda wildcards: post_averaging_l2_files(wildcards.dataset),
+    output:
+        table="results/robustness/timeseries/certified/{dataset}.csv",
+        figure=report(
+            "results/robustness/timeseries/certified/{dataset}.png",
+            caption="../report/certified_accuracy.rst",
+            category="Robust accuracy",
+            labels={
+                "figure": "{dataset}: certified (smoothing) and empirical (post-averaging) L2"
+            },
+        ),
+    log:
+        "logs/certified_accuracy/{dataset}.log",
+    benchmark:
+        "benchmarks/certified_accuracy/{dataset}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        runs=lambda wildcards: smoothed_runs(wildcards.dataset),
+        radii=SMOOTHING["radii"] if SMOOTHING else [],
+    script:
+        "../scripts/certified_accuracy.py"

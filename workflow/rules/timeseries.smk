@@ -108,6 +108,9 @@ rule train_timeseries:
     params:
         training=timeseries_recipe,
         feat_sim_loss=TS["feat_sim_loss"],
+        noise_sigma=lambda wildcards: (
+            TS["noise_sigma"] if wildcards.method in SMOOTHED_METHODS else None
+        ),
         device=config["device"],
     script:
         "../scripts/train_timeseries.py"

@@ -29,6 +29,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         augmented=augmented,
         feat_sim=feat_sim,
         online_magnitude=magnitude,
+        noise_sigma=snakemake.params.noise_sigma,
     )
     log.info(
         "best training loss %.5f at epoch %d (batch size %d)", result.best_loss, result.best_epoch, result.batch_size

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from signal_robustness.evaluate.autoattack import robust_accuracies
+from signal_robustness.evaluate.smoothing import certified_accuracy
 from signal_robustness.io import read_csv
 from signal_robustness.report.defense import layout, model_keys
 from signal_robustness.runs import run_identity
@@ -123,3 +124,23 @@ def autoattack_layout(tidy: pd.DataFrame) -> pd.DataFrame:
     index = [c for c in tidy.columns if c not in {"value", "mean", "std", "n_seeds"}]
     wide = layout(tidy, index, labels=ATTACK_LABELS)
     return wide[[label for label in ATTACK_LABELS.values() if label in wide.columns]]  # the attacks' order
+
+
+def certified_curves(
+    certificates: pd.DataFrame, post_averaging: pd.DataFrame | None, radii: Sequence[float]
+) -> pd.DataFrame:
+    """One dataset's accuracy against L2 radius, tidy: ``curve`` (``smoothing`` per ``sigma``,
+    certified; ``post-averaging``, empirical under the adaptive EOT-APGD), ``radius``,
+    ``accuracy`` (%, mean over seeds), ``accuracy_std`` and ``n_seeds``."""
+    per_seed = [certified_accuracy(group, radii).assign(seed=seed) for seed, group in certificates.groupby("seed")]
+    smoothing = pd.concat(per_seed, ignore_index=True).rename(columns={"certified_acc": "accuracy"})
+    frames = [smoothing.assign(curve="smoothing")]
+    if post_averaging is not None and len(post_averaging):
+        # (post-averaging's own radius r is a column too: only the attack's L2 radius is the axis)
+        empirical = post_averaging[["seed", "l2_radius", "adaptive_acc"]]
+        empirical = empirical.rename(columns={"l2_radius": "radius", "adaptive_acc": "accuracy"})
+        frames.append(empirical.assign(curve="post-averaging", sigma=np.nan))
+    tidy = pd.concat(frames, ignore_index=True)
+    grouped = tidy.groupby(["curve", "sigma", "radius"], dropna=False)["accuracy"]
+    curves = grouped.agg(accuracy="mean", accuracy_std="std", n_seeds="count").reset_index()
+    return curves.sort_values(["curve", "sigma", "radius"], ignore_index=True)

@@ -144,3 +144,18 @@ class FGSMAdversarialLoss:
         if self.alpha == 0:
             return adversarial_loss
         return self.alpha * clean_loss + (1 - self.alpha) * adversarial_loss
+
+
+class GaussianNoiseLoss:
+    """Cross-entropy on the batch plus N(0, σ²) noise drawn afresh at every call: the training
+    Cohen et al. (2019) give the base classifier of randomized smoothing at noise level σ."""
+
+    def __init__(self, sigma: float, generator: torch.Generator):
+        if not sigma > 0:
+            raise ValueError(f"the training noise sigma must be > 0, got {sigma}")
+        self.sigma, self.generator = float(sigma), generator
+
+    def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> torch.Tensor:
+        inputs, labels = batch[0], batch[1]
+        noise = torch.randn(inputs.shape, generator=self.generator).to(inputs.device, inputs.dtype) * self.sigma
+        return F.cross_entropy(model(inputs + noise), labels)

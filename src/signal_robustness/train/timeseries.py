@@ -12,7 +12,7 @@ from signal_robustness.io import load_npz, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
-from signal_robustness.train.losses import AugmentedLoss, OnlineOutSignGradLoss
+from signal_robustness.train.losses import AugmentedLoss, GaussianNoiseLoss, OnlineOutSignGradLoss
 
 
 def fit_timeseries_classifier(
@@ -25,13 +25,16 @@ def fit_timeseries_classifier(
     augmented: torch.Tensor | None = None,
     feat_sim: tuple[float, float] | None = None,
     online_magnitude: torch.Tensor | None = None,
+    noise_sigma: float | None = None,
 ) -> tuple[nn.Module, TrainingResult]:
     """Seeded end to end: the same seed gives the same weights on the same device.
 
     With ``augmented`` (one copy per training series, same order), every batch holds
     series and their copies (eq. 6); ``feat_sim`` = (weight, margin) adds Feat-Sim.
     With ``online_magnitude`` instead (|clamp(dz/dt, β)| per point), the copies are
-    Out-Sign-Grad's, remade from the network being trained at every batch.
+    Out-Sign-Grad's, remade from the network being trained at every batch. With
+    ``noise_sigma``, every batch of the original series gets fresh N(0, σ²) noise (the base
+    classifier of randomized smoothing).
     Fawaz's batch size is computed from the original training set, so a batch of
     series plus copies is twice as large.
     """
@@ -43,8 +46,15 @@ def fit_timeseries_classifier(
     if augmented is None and online_magnitude is None:
         if feat_sim is not None:
             raise ValueError("Feat-Sim needs augmented series")
-        result = train_classifier(model, (x, y), settings, generator, device, progress=progress)
+        # The noise has its own stream, so the batches are those of the noiseless baseline.
+        if noise_sigma is None:
+            result = train_classifier(model, (x, y), settings, generator, device, progress=progress)
+        else:
+            noise = GaussianNoiseLoss(noise_sigma, torch.Generator().manual_seed(seed + 2))
+            result = train_classifier(model, (x, y), settings, generator, device, loss_fn=noise, progress=progress)
         return model, result
+    if noise_sigma is not None:
+        raise ValueError("Gaussian-noise training takes the original series alone, no augmented copies")
     weight, margin = feat_sim if feat_sim is not None else (0.0, 0.0)
     negatives = torch.Generator().manual_seed(seed + 1)
     if online_magnitude is not None:
