@@ -65,6 +65,15 @@ def test_records_hold_one_row_per_point_and_perturbations_within_the_budget(gunp
     # A point is robust only if it is right clean and under every attack.
     right = gunpoint_records[["clean_pred", "apgd_ce_pred", "square_pred"]].eq(gunpoint_records["label"], axis=0)
     assert (gunpoint_records["robust"] == right.all(axis=1)).all()
+    # Square's queries: counted for every attacked point (right clean), at most its budget;
+    # a point it fooled took fewer than a point it gave up on.
+    queries = gunpoint_records["square_queries"]
+    attacked = right["clean_pred"]
+    assert queries[attacked].notna().all() and queries[~attacked].isna().all()
+    assert (queries[attacked] >= 1).all() and (queries[attacked] <= SETTINGS.square_queries + 1).all()
+    fooled = attacked & ~right["square_pred"]
+    if fooled.any() and (attacked & right["square_pred"]).any():
+        assert queries[fooled].max() <= queries[attacked & right["square_pred"]].min()
 
 
 def test_a_zero_budget_gives_the_clean_accuracy(trained_gunpoint, gunpoint_test, cpu):

@@ -104,6 +104,28 @@ class UnitBox(nn.Module):
         return self.model(self.from_unit(u))
 
 
+class CountingSquare(torchattacks.Square):
+    """torchattacks' Square (untargeted, one restart), keeping the per-point query counts its
+    run computes and discards: after a call, ``queries`` holds the model queries spent on each
+    input (the first one included), NaN for an input the model already misclassified."""
+
+    def perturb(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.targeted or self.n_restarts != 1 or y is None:
+            raise ValueError("query counts are kept for the untargeted, one-restart Square with labels")
+        self._counts = torch.empty(0)
+        adversarial = super().perturb(x, y)
+        with torch.no_grad():
+            attacked = (self.get_logits(x).max(1)[1] == y).cpu()  # the inputs the run took, in order
+        self.queries = torch.full((len(x),), float("nan"))
+        self.queries[attacked] = self._counts
+        return adversarial
+
+    def attack_single_run(self, x: torch.Tensor, y: torch.Tensor):
+        n_queries, adversarial = super().attack_single_run(x, y)
+        self._counts = n_queries.detach().float().cpu()
+        return n_queries, adversarial
+
+
 def dlr_variant(n_classes: int) -> str | None:
     """Which APGD-DLR the class count allows: targeted (APGD-T, >= 4 classes), untargeted
     (3 classes: the DLR loss needs the third largest logit), or none (2 classes)."""
@@ -140,7 +162,7 @@ def autoattack_attack(
             return torchattacks.APGD(model, loss="dlr", **apgd, **common)
         return None
     if name == "square":
-        return torchattacks.Square(model, n_queries=settings.square_queries, n_restarts=1, **common)
+        return CountingSquare(model, n_queries=settings.square_queries, n_restarts=1, **common)
     raise ValueError(f"unknown attack {name!r}; known: {list(AUTOATTACK_ATTACKS)}")
 
 
@@ -183,6 +205,7 @@ def robust_records(
             attack = autoattack_attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
             predictions = clean.clone()
             linf, l2 = np.zeros(len(y)), np.zeros(len(y))
+            queries = np.full(len(y), np.nan)
             if attack is None:
                 records[f"{name}_pred"], records[f"{name}_linf"], records[f"{name}_l2"] = -1, np.nan, np.nan
                 LOGGER.info("%s: not defined for %d classes", name, n_classes)
@@ -200,8 +223,12 @@ def robust_records(
                 linf[batch] = delta.abs().amax(dim=1).cpu().numpy()
                 l2[batch] = delta.norm(dim=1).cpu().numpy()
                 predictions[batch] = predict(model, adversarial, device, settings.batch_size)
+                if isinstance(attack, CountingSquare):
+                    queries[batch] = attack.queries.numpy()
             records[f"{name}_pred"] = predictions.numpy()
             records[f"{name}_linf"], records[f"{name}_l2"] = linf, l2
+            if isinstance(attack, CountingSquare):
+                records[f"{name}_queries"] = queries
             robust &= (predictions == y).numpy()
     records["robust"] = robust
     return records
