@@ -126,8 +126,8 @@ def test_the_unit_box_maps_budgets_exactly_and_lays_a_series_out_as_an_image():
 
 
 def test_targeted_dlr_tries_the_nine_most_likely_classes_as_autoattack_does():
-    from signal_robustness.evaluate.autoattack import _attack
+    from signal_robustness.evaluate.autoattack import autoattack_attack
 
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 50))
-    assert _attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 50, seed=0).n_target_classes == 9
-    assert _attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 5, seed=0).n_target_classes == 4
+    assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 50, seed=0).n_target_classes == 9
+    assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 5, seed=0).n_target_classes == 4

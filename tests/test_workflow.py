@@ -38,7 +38,9 @@ def test_summary_has_one_row_per_model_with_the_documented_columns(tiny_run):
     assert sorted(baseline["seed"]) == [0, 1] and not baseline["feat_sim"].any()
     augmented = summary[summary["method"] == "out_sign_grad"]
     assert sorted(augmented["seed"]) == [0, 1] and augmented["feat_sim"].all()
-    assert len(summary) == 4 and set(summary["dataset"]) == {"GunPoint"}
+    noisy = summary[summary["method"] == "gaussian_noise"]
+    assert sorted(noisy["seed"]) == [0, 1] and not noisy["feat_sim"].any()
+    assert len(summary) == 6 and set(summary["dataset"]) == {"GunPoint"}
     for column in ("clean_acc", "fgsm_acc", "bim_acc"):
         assert summary[column].between(0, 100).all()
     # Accuracies are whole test-set counts: k/150 of GunPoint's 150 series.
@@ -119,7 +121,9 @@ def test_defense_summary_covers_every_attack_budget_and_sweep(tiny_run):
     checks = pd.read_csv(tiny_run / "results" / "defense" / "timeseries" / "tables" / "adaptive_checks.csv")
     assert checks[["check_eps0_is_clean", "check_monotone"]].all().all()
     table1 = (tiny_run / "results" / "defense" / "timeseries" / "tables" / "table1.md").read_text()
-    assert "Defence rate" in table1 and "DeepFool" in table1 and "adaptive EOT-PGD" in table1
+    assert (
+        "Defence rate" in table1 and "DeepFool" in table1 and "adaptive (worst of EOT-PGD, EOT-APGD-CE/DLR)" in table1
+    )
     for figure in ("radius_sweep.png", "eps_sweep.png"):
         assert (
             (tiny_run / "results" / "defense" / "timeseries" / "figures" / figure).read_bytes().startswith(b"\x89PNG")
@@ -150,6 +154,32 @@ def test_robust_accuracy_records_every_point_and_budget_and_the_tables_follow_fr
     audio = pd.read_csv(root / "audio" / "summary.csv")
     assert set(audio["norm"]) == {"linf", "l2"} and audio["apgd_dlr_acc"].notna().all()  # five classes: targeted DLR
     assert "AutoAttack (worst of 3)" in (root / "audio" / "tables" / "autoattack.md").read_text()
+
+
+def test_smoothing_certifies_the_noise_trained_model_beside_post_averaging_in_l2(tiny_run):
+    results = tiny_run / "results"
+    smoothing = TINY["robustness"]["smoothing"]
+    certificates = pd.read_csv(
+        results / "robustness" / "timeseries" / "GunPoint" / "gaussian_noise" / "none" / "seed1" / "certificates.csv"
+    )
+    assert len(certificates) == smoothing["n_test"] * len(smoothing["sigmas"])
+    certified = certificates["prediction"] >= 0
+    assert (certificates.loc[certified, "radius"] > 0).all() and (certificates.loc[~certified, "radius"] == 0).all()
+    assert (certificates["correct"] == (certificates["prediction"] == certificates["label"])).all()
+    # The same stratified test series as post-averaging's L2 attack, whose model is the defended baseline.
+    l2 = pd.read_csv(
+        results / "defense" / "timeseries" / "GunPoint" / "baseline" / "none" / "seed1" / "adaptive_l2.csv"
+    )
+    assert sorted(l2["l2_radius"]) == smoothing["radii"] and (l2["n_test"] == smoothing["n_test"]).all()
+    assert (l2["adaptive_acc"] <= l2[["apgd_ce_acc", "apgd_dlr_acc"]].min(axis=1) + 1e-9).all()
+    at_zero = l2[l2["l2_radius"] == 0].iloc[0]
+    assert at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]
+    curves = pd.read_csv(results / "robustness" / "timeseries" / "certified" / "GunPoint.csv")
+    assert set(curves["curve"]) == {"smoothing", "post-averaging"}
+    sigma = curves[curves["curve"] == "smoothing"].set_index("radius")["accuracy"]
+    assert sigma.loc[0.0] == pytest.approx(100 * certificates["correct"].mean())
+    assert sigma.is_monotonic_decreasing
+    assert (results / "robustness" / "timeseries" / "certified" / "GunPoint.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):

@@ -13,6 +13,8 @@ import pytest
 import yaml
 from workflow_runs import TINY, snakemake
 
+from signal_robustness.catalog import BASELINE_METHODS
+
 pytestmark = pytest.mark.workflow
 
 
@@ -122,10 +124,14 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
     blocks = out.split("rule ")[1:]
     train_jobs = [block for block in blocks if block.startswith("train_timeseries")]
     ts = TINY["timeseries"]
-    variants = 1 + (len(ts["methods"]) - 1) * len(ts["feat_sim"])  # baseline + each method and regulariser
+    baselines = [m for m in ts["methods"] if m in BASELINE_METHODS]  # trained without Feat-Sim
+    variants = len(baselines) + (len(ts["methods"]) - len(baselines)) * len(ts["feat_sim"])
     assert len(train_jobs) == variants * len(TINY["seeds"])
-    # Time-series training shares one GPU per (dataset, seed): one group job each, GPU asked once (gres).
-    assert out.count("Group job timeseries_training") == len(ts["datasets"]) * len(TINY["seeds"])
+    # Time-series training shares one GPU per connected part of a (dataset, seed): the baseline
+    # with the augmentations built on it, and each other baseline (gaussian_noise) on its own;
+    # one group job each, the GPU asked once (gres).
+    groups = len(ts["datasets"]) * len(TINY["seeds"]) * len(baselines)
+    assert out.count("Group job timeseries_training") == groups
     assert all("gres=gpu:1" in block and "gpu=0" in block and "slurm_partition=gpu" in block for block in train_jobs)
     # Every other job that asks for a GPU is sent to the GPU partition.
     gpu_jobs = [block for block in blocks if "gpu=1" in block]
@@ -172,9 +178,12 @@ def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
     assert counts == stated
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
     ts, seeds = paper["timeseries"], paper["seeds"]
-    baselines = 1 + ("fawaz" in ts["methods"])  # seed 000's recipe and Fawaz's, each without Feat-Sim
+    baselines = len(set(ts["methods"]) & set(BASELINE_METHODS))  # each trained without Feat-Sim
     models = len(ts["datasets"]) * (baselines + (len(ts["methods"]) - baselines) * len(ts["feat_sim"])) * len(seeds)
-    assert counts["train_timeseries"] == counts["attack_timeseries"] == models == 480
+    assert counts["train_timeseries"] == counts["attack_timeseries"] == models == 520
+    # Smoothing certifies the gaussian_noise models of robustness.seeds, against the defended baselines.
+    smoothed = len(ts["datasets"]) * len(paper["robustness"]["seeds"])
+    assert counts["certify_smoothing"] == counts["attack_post_averaging_l2"] == smoothed
     # Post-averaging on every trained model of both branches (one evaluate_audio per audio model).
     assert counts["adaptive_attack"] == models + counts["evaluate_audio"]
     assert not (tmp_path / "results").exists()
