@@ -11,17 +11,22 @@ import time
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from signal_robustness.errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 LOGGER = logging.getLogger("signal_robustness")
 
 
 def select_device(preference: str = "auto") -> torch.device:
     """``auto`` picks CUDA when present, else CPU; ``cpu``/``cuda`` force one."""
+    import torch  # here, not at the top: jobs that only write tables need no torch
+
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if preference == "cuda" and not torch.cuda.is_available():
@@ -31,6 +36,8 @@ def select_device(preference: str = "auto") -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a CPU generator for data order."""
+    import torch  # here, not at the top: jobs that only write tables need no torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -38,6 +45,8 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def set_threads(threads: int) -> None:
+    import torch
+
     torch.set_num_threads(max(1, int(threads)))
 
 
