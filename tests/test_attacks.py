@@ -125,3 +125,15 @@ def test_predicted_labels_change_the_attack_only_where_the_model_is_wrong(traine
     assert own["clean_acc"] == truth["clean_acc"]
     with pytest.raises(ValueError, match="attack_labels"):
         evaluate_attacks(model, x, y, attacks, cpu, attack_labels="true")
+
+
+def test_every_attack_has_torch_free_settings_and_a_builder_that_takes_only_the_pipelines_extras():
+    import inspect
+
+    from signal_robustness.attacks import ATTACK_BUILDERS
+    from signal_robustness.attacks.settings import ATTACK_SETTINGS, PIPELINE_PARAMETERS
+
+    assert ATTACK_BUILDERS.keys() == ATTACK_SETTINGS.keys()
+    for name, builder in ATTACK_BUILDERS.items():
+        named = {p.name for p in inspect.signature(builder).parameters.values() if p.kind is not p.VAR_KEYWORD}
+        assert named <= set(PIPELINE_PARAMETERS), (name, named)  # the rest are the settings' fields
