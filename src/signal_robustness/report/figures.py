@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")  # headless: clusters and CI have no display
@@ -259,7 +261,7 @@ def training_curves(histories: pd.DataFrame, title: str) -> plt.Figure:
 def certified_vs_empirical(curves: pd.DataFrame, title: str) -> plt.Figure:
     """Accuracy against L2 radius: randomized smoothing's certified accuracy (one line per σ)
     and post-averaging's empirical accuracy under the adaptive attack (black squares)."""
-    figure, axis = plt.subplots(figsize=(5.2, 3.6))
+    figure, axis = plt.subplots(figsize=(6.4, 4.0))
     smoothing = curves[curves["curve"] == "smoothing"]
     for sigma, line in smoothing.groupby("sigma"):
         axis.plot(line["radius"], line["accuracy"], marker="o", label=f"smoothing, certified (σ = {sigma:g})")
@@ -276,7 +278,7 @@ def certified_vs_empirical(curves: pd.DataFrame, title: str) -> plt.Figure:
     axis.set_xlabel("L2 radius (z-units)")
     axis.set_ylabel("accuracy (%)")
     axis.set_ylim(0, 105)
-    axis.set_title(title, fontsize=9)
+    axis.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
     axis.legend(fontsize=7)
     axis.grid(alpha=0.3)
     return figure
