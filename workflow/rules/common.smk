@@ -530,11 +530,13 @@ SMOOTHING_DATASETS = list(
 
 def post_averaging_l2_files(dataset):
     """Post-averaging's adaptive L2 accuracy of ``dataset``'s defended baselines: the network
-    smoothing's gaussian_noise model is, trained without noise and defended at test time."""
+    smoothing's gaussian_noise model is, trained without noise and defended at test time.
+    """
     return [
         f"results/defense/{run}/adaptive_l2.csv"
         for run in runs_of_branch(defended_runs(), "timeseries")
-        if parse_run(run)["dataset"] == dataset and parse_run(run)["method"] == "baseline"
+        if parse_run(run)["dataset"] == dataset
+        and parse_run(run)["method"] == "baseline"
     ]
 
 
