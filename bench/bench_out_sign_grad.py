@@ -76,7 +76,7 @@ def run_stage(name: str, out: Path, archive: Path, cores: int, seeds: list[int] 
     first = [config["seeds"][0]]
     config["defense"]["seeds"] = config["audio"]["seeds"] = config["audio"]["attacks"]["seeds"] = first
     if "robustness" in yaml.safe_load((REPO / "config" / "config.yaml").read_text()):
-        config["robustness"] = {"seeds": first}
+        config["robustness"] = {"seeds": first, "smoothing": None}
     config["timeseries"].update(stage["timeseries"])
     (folder / "stage.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))

@@ -17,7 +17,7 @@ import jsonschema
 import yaml
 
 from signal_robustness.attacks.settings import BudgetGrid
-from signal_robustness.catalog import MIN_IMAGE_SIDE
+from signal_robustness.catalog import MIN_IMAGE_SIDE, SMOOTHED_METHODS
 from signal_robustness.data.audio import (
     AUDIO_DATASETS,
     AudioDatasetError,
@@ -300,6 +300,11 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"config key 'robustness.audio': no seed is in both 'robustness.seeds' {robustness['seeds']} "
             f"and 'audio.seeds' {audio['seeds']}, so no audio model would be evaluated"
+        )
+    if robustness["smoothing"] is not None and not set(config["timeseries"]["methods"]) & SMOOTHED_METHODS:
+        problems.append(
+            "config key 'robustness.smoothing': no model to certify: add gaussian_noise to 'timeseries.methods' "
+            "(the base classifier smoothing certifies), or set robustness.smoothing to null"
         )
     fractions = robustness["eps_fractions"]
     if not {0, 1} <= set(fractions):
