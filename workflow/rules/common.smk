@@ -91,6 +91,21 @@ def timeseries_runs():
     ]
 
 
+def timeseries_variants():
+    """(method, regulariser) of every configured classifier of a dataset and seed."""
+    return list(
+        dict.fromkeys((run["method"], run["regulariser"]) for run in timeseries_runs())
+    )
+
+
+def timeseries_variant_files(name):
+    """``name`` in the folder of every classifier of {dataset} and {seed}, variants in order."""
+    return [
+        f"results/timeseries/{{dataset}}/{method}/{regulariser}/seed{{seed}}/{name}"
+        for method, regulariser in timeseries_variants()
+    ]
+
+
 def ucr_inputs_of(dataset):
     """The two files a UCR set is read from: the local archive's TSVs, aeon's bundled .ts
     files, or the .ts files download_ucr fetches."""

@@ -117,23 +117,25 @@ rule train_timeseries:
 
 
 rule attack_timeseries:
-    """Clean, FGSM and BIM accuracy of one trained classifier on the whole test set."""
+    """Clean, FGSM and BIM accuracy of every classifier of one dataset and seed, each on the
+    whole test set: one job, so the data and torch load once, not once per classifier.
+    """
     input:
         data=rules.prepare_ucr.output[0],
-        model=rules.train_timeseries.output.model,
+        models=timeseries_variant_files("model.pt"),
     output:
-        metrics="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/metrics.json",
-        adversarial="results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/adversarial.npz",
+        metrics=timeseries_variant_files("metrics.json"),
+        adversarial=timeseries_variant_files("adversarial.npz"),
     log:
-        "logs/attack_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.log",
+        "logs/attack_timeseries/{dataset}_seed{seed}.log",
     benchmark:
-        "benchmarks/attack_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
+        "benchmarks/attack_timeseries/{dataset}_seed{seed}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
-        runtime=30,
+        runtime=10 * len(timeseries_variants()),
         mem_mb=4000,
     params:
         attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
