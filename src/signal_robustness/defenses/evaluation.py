@@ -165,7 +165,8 @@ def eot_apgd_inputs(
     directions; adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
     randomised = RandomisedPostAveraging(defended, torch.Generator().manual_seed(20_000 + seed))
     boxed = UnitBox(randomised, *bounds, x.shape[1:]).eval()
-    n_classes = int(defended.model(x[:1].to(device)).shape[1])
+    with torch.no_grad():
+        n_classes = int(defended.model(x[:1].to(device)).shape[1])
     settings = AutoAttackSettings(apgd_steps=steps, batch_size=max(1, len(x)))
     adversarial = {}
     with frozen_parameters(defended.model):
