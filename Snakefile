@@ -33,7 +33,7 @@ wildcard_constraints:
     representation="|".join(REPRESENTATIONS),
     base="|".join(BASE_REPRESENTATIONS),
     model="|".join(AUDIO_MODELS),
-    training="original|adversarial",
+    training="original|adversarial|gaussian_noise",
     fold=r"\d+",
     folder="|".join(AUDIO_DOWNLOADS),
     branch="timeseries|audio",

@@ -112,6 +112,8 @@ def test_robust_accuracy_of_audio_models_needs_a_seed_they_were_trained_with(def
 
 def test_smoothing_without_a_noise_trained_model_is_refused_not_silently_skipped(default_config, schema):
     default_config["timeseries"]["methods"] = ["baseline", "spec_den"]
+    validate_config(default_config, schema)  # the Gaussian-noise-trained audio models are still certified
+    default_config["audio"]["noise_training"] = None
     assert "'robustness.smoothing': no model to certify: add gaussian_noise" in _problems(default_config, schema)
     default_config["robustness"]["smoothing"] = None  # switched off: nothing to refuse
     validate_config(default_config, schema)

@@ -182,6 +182,32 @@ def test_smoothing_certifies_the_noise_trained_model_beside_post_averaging_in_l2
     assert (results / "robustness" / "timeseries" / "certified" / "GunPoint.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_smoothing_certifies_the_noise_trained_audio_models_of_each_representation(tiny_run):
+    results = tiny_run / "results"
+    smoothing, audio = TINY["robustness"]["smoothing"], TINY["audio"]
+    runs = {
+        representation: results / "audio" / "synthetic" / representation / "resnet56" / "gaussian_noise" / "seed1"
+        for representation in audio["representations"]
+    }
+    for representation, folder in runs.items():
+        # trained on every fold with noise, evaluated, then certified at every sigma
+        history = pd.read_csv(folder / "fold0" / "history.csv")
+        assert len(history) >= 1 and np.isfinite(history["loss"]).all()
+        certificates = pd.read_csv(str(folder).replace("/audio/", "/robustness/audio/", 1) + "/certificates.csv")
+        assert len(certificates) == smoothing["n_test"] * len(smoothing["sigmas"])
+        assert set(certificates["representation"]) == {representation}
+        certified = certificates["prediction"] >= 0
+        assert (certificates.loc[certified, "radius"] > 0).all() and (certificates.loc[~certified, "radius"] == 0).all()
+    # Not attacked: the budget searches and the AutoAttack-grade evaluation cover the other trainings only.
+    assert not list((results / "attacks").rglob("gaussian_noise"))
+    evaluated = [path for path in (results / "robustness" / "audio").rglob("*.csv") if "gaussian_noise" in path.parts]
+    assert evaluated and all(path.name == "certificates.csv" for path in evaluated)
+    curves = pd.read_csv(results / "robustness" / "audio" / "certified" / "synthetic.csv")
+    assert set(curves["representation"]) == set(audio["representations"]) and set(curves["curve"]) == {"smoothing"}
+    assert sorted(curves["radius"].unique()) == smoothing["radii"]
+    assert (results / "robustness" / "audio" / "certified" / "synthetic.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     audio = tiny_run / "results" / "audio"
     clips = pd.read_csv(audio / "synthetic" / "clips.csv")

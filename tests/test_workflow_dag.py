@@ -183,11 +183,16 @@ def test_paper_config_dag_has_the_jobs_the_readme_states(repo, tmp_path):
     assert counts["train_timeseries"] == models == 520
     # FGSM and BIM: one job per (dataset, seed) attacks its 13 classifiers.
     assert counts["attack_timeseries"] == len(ts["datasets"]) * len(seeds) == 40
-    # Smoothing certifies the gaussian_noise models of robustness.seeds, against the defended baselines.
-    smoothed = len(ts["datasets"]) * len(paper["robustness"]["seeds"])
-    assert counts["certify_smoothing"] == counts["attack_post_averaging_l2"] == smoothed
-    # Post-averaging on every trained model of both branches (one evaluate_audio per audio model).
-    assert counts["adaptive_attack"] == models + counts["evaluate_audio"]
+    # Smoothing certifies the gaussian_noise models of robustness.seeds and the noise-trained audio
+    # models of every representation, against the same networks defended by post-averaging.
+    audio = {**yaml.safe_load((repo / "config" / "config.yaml").read_text())["audio"], **paper["audio"]}
+    audio_seeds = set(audio["seeds"]) & set(paper["robustness"]["seeds"])
+    noisy_audio = len(audio["datasets"]) * len(audio["representations"]) * len(audio["noise_training"]["models"])
+    smoothed = len(ts["datasets"]) * len(paper["robustness"]["seeds"]) + noisy_audio * len(audio_seeds)
+    assert counts["certify_smoothing"] == counts["attack_post_averaging_l2"] == smoothed == 48
+    # Post-averaging on every trained model of both branches (one evaluate_audio per audio model,
+    # not the noise-trained ones).
+    assert counts["adaptive_attack"] == models + counts["evaluate_audio"] - noisy_audio * len(audio["seeds"])
     assert not (tmp_path / "results").exists()
 
 

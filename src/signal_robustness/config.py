@@ -301,10 +301,22 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'robustness.audio': no seed is in both 'robustness.seeds' {robustness['seeds']} "
             f"and 'audio.seeds' {audio['seeds']}, so no audio model would be evaluated"
         )
-    if robustness["smoothing"] is not None and not set(config["timeseries"]["methods"]) & SMOOTHED_METHODS:
+    noise_training = audio["noise_training"]
+    if noise_training is not None and set(noise_training["models"]) - set(audio["models"]):
+        problems.append(
+            f"config key 'audio.noise_training.models': {sorted(set(noise_training['models']) - set(audio['models']))} "
+            f"not in 'audio.models' {audio['models']}"
+        )
+    noise_trained_audio = noise_training is not None and set(robustness["seeds"]) & set(audio["seeds"])
+    if (
+        robustness["smoothing"] is not None
+        and not set(config["timeseries"]["methods"]) & SMOOTHED_METHODS
+        and not noise_trained_audio
+    ):
         problems.append(
             "config key 'robustness.smoothing': no model to certify: add gaussian_noise to 'timeseries.methods' "
-            "(the base classifier smoothing certifies), or set robustness.smoothing to null"
+            "or set 'audio.noise_training' (the base classifiers smoothing certifies), or set robustness.smoothing "
+            "to null"
         )
     fractions = robustness["eps_fractions"]
     if not {0, 1} <= set(fractions):

@@ -140,6 +140,7 @@ rule train_audio:
         bases=audio_bases,
         training=AUDIO["training"],
         adversarial=AUDIO["adversarial_training"],
+        noise_sigma=AUDIO_NOISE_TRAINING["sigma"] if AUDIO_NOISE_TRAINING else None,
         weights_path=audio_pretrained_weights,
         device=config["device"],
     script:

@@ -191,6 +191,9 @@ AUDIO_TRAININGS = [
     "adversarial" if flag else "original"
     for flag in AUDIO["adversarial_training"]["variants"]
 ]
+# Gaussian-noise training (audio.noise_training): models trained and certified, not attacked.
+AUDIO_NOISE_TRAINING = AUDIO["noise_training"]
+AUDIO_NOISE_TRAINING_PATH = "gaussian_noise"
 # The dataset whose first clip the representations figure shows.
 AUDIO_FIGURE_DATASET = AUDIO["datasets"][0]
 AUDIO_FOLDS = list(range(AUDIO["split"]["train_folds"]))
@@ -525,45 +528,73 @@ ROBUSTNESS_BRANCHES = branches_of(robustness_runs())
 SMOOTHING = ROB["smoothing"]
 
 
-def smoothed_runs(dataset=None):
-    """Run paths of the models smoothing certifies (method gaussian_noise, robustness.seeds)."""
+def smoothed_runs(branch=None, dataset=None):
+    """Run paths of the models smoothing certifies, of robustness.seeds: the time-series
+    gaussian_noise models and the audio models of audio.noise_training."""
     if SMOOTHING is None:
         return []
-    return [
+    runs = [
         run_path("timeseries", **run)
         for run in timeseries_runs()
-        if run["method"] in SMOOTHED_METHODS
-        and run["seed"] in ROB["seeds"]
-        and dataset in (None, run["dataset"])
+        if run["method"] in SMOOTHED_METHODS and run["seed"] in ROB["seeds"]
+    ]
+    if AUDIO_NOISE_TRAINING:
+        runs += expand(
+            run_path(
+                "audio",
+                dataset="{dataset}",
+                representation="{representation}",
+                model="{model}",
+                training=AUDIO_NOISE_TRAINING_PATH,
+                seed="{seed}",
+            ),
+            dataset=AUDIO["datasets"],
+            representation=AUDIO["representations"],
+            model=AUDIO_NOISE_TRAINING["models"],
+            seed=sorted(set(ROB["seeds"]) & set(AUDIO["seeds"])),
+        )
+    return [
+        run
+        for run in runs
+        if branch in (None, parse_run(run)["branch"])
+        and dataset in (None, parse_run(run)["dataset"])
     ]
 
 
+# (branch, dataset) of each certified-accuracy figure.
 SMOOTHING_DATASETS = list(
-    dict.fromkeys(parse_run(run)["dataset"] for run in smoothed_runs())
+    dict.fromkeys(
+        (parse_run(run)["branch"], parse_run(run)["dataset"]) for run in smoothed_runs()
+    )
 )
 
 
-def post_averaging_l2_files(dataset):
-    """Post-averaging's adaptive L2 accuracy of ``dataset``'s defended baselines: the network
-    smoothing's gaussian_noise model is, trained without noise and defended at test time.
+def post_averaging_l2_files(branch, dataset):
+    """Post-averaging's adaptive L2 accuracy of ``dataset``'s defended models trained without
+    noise (time-series baselines, audio original training): the networks smoothing's
+    noise-trained models are, defended at test time instead.
     """
     return [
         f"results/defense/{run}/adaptive_l2.csv"
-        for run in runs_of_branch(defended_runs(), "timeseries")
+        for run in runs_of_branch(defended_runs(), branch)
         if parse_run(run)["dataset"] == dataset
-        and parse_run(run)["method"] == "baseline"
+        and (
+            parse_run(run).get("method") == "baseline"
+            or (
+                parse_run(run).get("training") == "original"
+                and parse_run(run)["model"] in AUDIO_NOISE_TRAINING["models"]
+            )
+        )
     ]
 
 
 def smoothing_targets():
-    """Per dataset, certified accuracy against L2 radius beside post-averaging's (target `robustness`)."""
+    """Per branch and dataset, certified accuracy against L2 radius beside post-averaging's
+    (target `robustness`)."""
     return [
-        path
-        for dataset in SMOOTHING_DATASETS
-        for path in [
-            f"results/robustness/timeseries/certified/{dataset}.csv",
-            f"results/robustness/timeseries/certified/{dataset}.png",
-        ]
+        f"results/robustness/{branch}/certified/{dataset}.{ext}"
+        for branch, dataset in SMOOTHING_DATASETS
+        for ext in ("csv", "png")
     ]
 
 

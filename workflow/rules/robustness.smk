@@ -115,13 +115,15 @@ rule certified_accuracy:
     input:
         certificates=lambda wildcards: [
             f"results/robustness/{run}/certificates.csv"
-            for run in smoothed_runs(wildcards.dataset)
+            for run in smoothed_runs(wildcards.branch, wildcards.dataset)
         ],
-        post_averaging=lambda wildcards: post_averaging_l2_files(wildcards.dataset),
+        post_averaging=lambda wildcards: post_averaging_l2_files(
+            wildcards.branch, wildcards.dataset
+        ),
     output:
-        table="results/robustness/timeseries/certified/{dataset}.csv",
+        table="results/robustness/{branch}/certified/{dataset}.csv",
         figure=report(
-            "results/robustness/timeseries/certified/{dataset}.png",
+            "results/robustness/{branch}/certified/{dataset}.png",
             caption="../report/certified_accuracy.rst",
             category="Robust accuracy",
             labels={
@@ -129,13 +131,12 @@ rule certified_accuracy:
             },
         ),
     log:
-        "logs/certified_accuracy/{dataset}.log",
+        "logs/certified_accuracy/{branch}_{dataset}.log",
     benchmark:
-        "benchmarks/certified_accuracy/{dataset}.tsv"
+        "benchmarks/certified_accuracy/{branch}_{dataset}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: smoothed_runs(wildcards.dataset),
         radii=SMOOTHING["radii"] if SMOOTHING else [],
     script:
         "../scripts/certified_accuracy.py"

@@ -6,7 +6,7 @@ from signal_robustness.io import load_npy, read_csv, save_csv, save_json, save_s
 from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fold_arrays
 from signal_robustness.train.classifier import audio_training_settings
-from signal_robustness.train.losses import FGSMAdversarialLoss
+from signal_robustness.train.losses import FGSMAdversarialLoss, GaussianNoiseLoss
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
@@ -17,10 +17,12 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         features, wildcards.representation, table, read_csv(snakemake.input.split), int(wildcards.fold)
     )
     settings = audio_training_settings(snakemake.params.training)
-    adversarial = None
+    loss_fn = None
     if wildcards.training == "adversarial":
         params = snakemake.params.adversarial
-        adversarial = FGSMAdversarialLoss(params["epsilon"], params["alpha"], IMAGE_BOUNDS)
+        loss_fn = FGSMAdversarialLoss(params["epsilon"], params["alpha"], IMAGE_BOUNDS)
+    elif wildcards.training == "gaussian_noise":
+        loss_fn = GaussianNoiseLoss.seeded(snakemake.params.noise_sigma, int(wildcards.seed))
     log.info(
         "%s on %s, %d training / %d validation images, %s",
         wildcards.model,
@@ -36,7 +38,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         settings=settings,
         seed=int(wildcards.seed),
         device=device,
-        adversarial=adversarial,
+        loss_fn=loss_fn,
         weights_path=snakemake.params.weights_path,
     )
     best = result.best

@@ -258,27 +258,37 @@ def training_curves(histories: pd.DataFrame, title: str) -> plt.Figure:
     return figure
 
 
-def certified_vs_empirical(curves: pd.DataFrame, title: str) -> plt.Figure:
-    """Accuracy against L2 radius: randomized smoothing's certified accuracy (one line per σ)
-    and post-averaging's empirical accuracy under the adaptive attack (black squares)."""
-    figure, axis = plt.subplots(figsize=(6.4, 4.0))
-    smoothing = curves[curves["curve"] == "smoothing"]
-    for sigma, line in smoothing.groupby("sigma"):
-        axis.plot(line["radius"], line["accuracy"], marker="o", label=f"smoothing, certified (σ = {sigma:g})")
-    empirical = curves[curves["curve"] == "post-averaging"]
-    if len(empirical):
-        axis.plot(
-            empirical["radius"],
-            empirical["accuracy"],
-            marker="s",
-            color="black",
-            linestyle="--",
-            label="post-averaging, adaptive EOT-APGD (empirical)",
-        )
-    axis.set_xlabel("L2 radius (z-units)")
-    axis.set_ylabel("accuracy (%)")
-    axis.set_ylim(0, 105)
-    axis.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
-    axis.legend(fontsize=7)
-    axis.grid(alpha=0.3)
+def certified_vs_empirical(curves: pd.DataFrame, networks: list[str], title: str, unit: str) -> plt.Figure:
+    """Accuracy against L2 radius, one panel per network (``networks``: the columns naming it):
+    randomized smoothing's certified accuracy (one line per σ) and post-averaging's empirical
+    accuracy under the adaptive attack (black squares)."""
+    panels = list(curves.groupby(networks, sort=True)) if networks else [((), curves)]
+    columns = min(len(panels), 2)
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.0 * rows), squeeze=False)
+    for axis in axes.flat[len(panels) :]:
+        axis.set_visible(False)
+    for axis, (key, panel) in zip(axes.flat, panels, strict=False):
+        smoothing = panel[panel["curve"] == "smoothing"]
+        for sigma, line in smoothing.groupby("sigma"):
+            axis.plot(line["radius"], line["accuracy"], marker="o", label=f"smoothing, certified (σ = {sigma:g})")
+        empirical = panel[panel["curve"] == "post-averaging"]
+        if len(empirical):
+            axis.plot(
+                empirical["radius"],
+                empirical["accuracy"],
+                marker="s",
+                color="black",
+                linestyle="--",
+                label="post-averaging, adaptive EOT-APGD (empirical)",
+            )
+        if networks:
+            axis.set_title(" · ".join(str(value) for value in (key if isinstance(key, tuple) else (key,))), fontsize=9)
+        axis.set_xlabel(f"L2 radius ({unit})")
+        axis.set_ylabel("accuracy (%)")
+        axis.set_ylim(0, 105)
+        axis.legend(fontsize=7)
+        axis.grid(alpha=0.3)
+    figure.suptitle("\n".join(textwrap.wrap(title, 80 * columns)), fontsize=9)
+    figure.tight_layout()
     return figure

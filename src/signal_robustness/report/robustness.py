@@ -126,21 +126,32 @@ def autoattack_layout(tidy: pd.DataFrame) -> pd.DataFrame:
     return wide[[label for label in ATTACK_LABELS.values() if label in wide.columns]]  # the attacks' order
 
 
+def certified_networks(frame: pd.DataFrame) -> list[str]:
+    """The columns naming one network of a dataset: an audio model is a representation and an
+    architecture; a dataset's time-series models share one ResNet."""
+    return ["representation", "model"] if "representation" in frame.columns else []
+
+
 def certified_curves(
     certificates: pd.DataFrame, post_averaging: pd.DataFrame | None, radii: Sequence[float]
 ) -> pd.DataFrame:
-    """One dataset's accuracy against L2 radius, tidy: ``curve`` (``smoothing`` per ``sigma``,
-    certified; ``post-averaging``, empirical under the adaptive EOT-APGD), ``radius``,
-    ``accuracy`` (%, mean over seeds), ``accuracy_std`` and ``n_seeds``."""
-    per_seed = [certified_accuracy(group, radii).assign(seed=seed) for seed, group in certificates.groupby("seed")]
-    smoothing = pd.concat(per_seed, ignore_index=True).rename(columns={"certified_acc": "accuracy"})
+    """One dataset's accuracy against L2 radius, tidy: the network's columns
+    (``certified_networks``), ``curve`` (``smoothing`` per ``sigma``, certified;
+    ``post-averaging``, empirical under the adaptive EOT-APGD), ``radius``, ``accuracy`` (%,
+    mean over seeds), ``accuracy_std`` and ``n_seeds``."""
+    networks = certified_networks(certificates)
+    per_model = [
+        certified_accuracy(group, radii).assign(**dict(zip([*networks, "seed"], key, strict=True)))
+        for key, group in certificates.groupby([*networks, "seed"])
+    ]
+    smoothing = pd.concat(per_model, ignore_index=True).rename(columns={"certified_acc": "accuracy"})
     frames = [smoothing.assign(curve="smoothing")]
     if post_averaging is not None and len(post_averaging):
         # (post-averaging's own radius r is a column too: only the attack's L2 radius is the axis)
-        empirical = post_averaging[["seed", "l2_radius", "adaptive_acc"]]
+        empirical = post_averaging[[*networks, "seed", "l2_radius", "adaptive_acc"]]
         empirical = empirical.rename(columns={"l2_radius": "radius", "adaptive_acc": "accuracy"})
         frames.append(empirical.assign(curve="post-averaging", sigma=np.nan))
     tidy = pd.concat(frames, ignore_index=True)
-    grouped = tidy.groupby(["curve", "sigma", "radius"], dropna=False)["accuracy"]
-    curves = grouped.agg(accuracy="mean", accuracy_std="std", n_seeds="count").reset_index()
-    return curves.sort_values(["curve", "sigma", "radius"], ignore_index=True)
+    keys = [*networks, "curve", "sigma", "radius"]
+    curves = tidy.groupby(keys, dropna=False)["accuracy"].agg(accuracy="mean", accuracy_std="std", n_seeds="count")
+    return curves.reset_index().sort_values(keys, ignore_index=True)

@@ -9,7 +9,7 @@ folds, the model with the best validation accuracy, the one evaluated on the tes
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +23,6 @@ from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
-from signal_robustness.train.losses import FGSMAdversarialLoss
 
 
 class RepresentationImages:
@@ -122,14 +121,15 @@ def fit_audio_classifier(
     settings: TrainingSettings,
     seed: int,
     device: torch.device,
-    adversarial: FGSMAdversarialLoss | None = None,
+    loss_fn: Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor] | None = None,
     weights_path: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> tuple[nn.Module, TrainingResult]:
-    """Seeded end to end; with ``adversarial`` the loss is FGSM adversarial training's."""
+    """Seeded end to end; ``loss_fn`` (for example FGSM adversarial training's or Gaussian
+    noise's) replaces cross-entropy on the batch."""
     generator = seed_everything(seed)
     model = build_model(architecture, in_channels=1, n_classes=n_classes, weights_path=weights_path)
-    loss = {} if adversarial is None else {"loss_fn": adversarial}
+    loss = {} if loss_fn is None else {"loss_fn": loss_fn}
     result = train_classifier(
         model,
         (arrays.x_train, arrays.y_train),

@@ -155,6 +155,12 @@ class GaussianNoiseLoss:
             raise ValueError(f"the training noise sigma must be > 0, got {sigma}")
         self.sigma, self.generator = float(sigma), generator
 
+    @classmethod
+    def seeded(cls, sigma: float, seed: int) -> GaussianNoiseLoss:
+        """The noise from its own generator, derived from the run's seed: the batches' shuffling
+        stays that of the same recipe without noise."""
+        return cls(sigma, torch.Generator().manual_seed(seed + 2))
+
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         inputs, labels = batch[0], batch[1]
         noise = torch.randn(inputs.shape, generator=self.generator).to(inputs.device, inputs.dtype) * self.sigma

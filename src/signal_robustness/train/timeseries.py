@@ -50,7 +50,7 @@ def fit_timeseries_classifier(
         if noise_sigma is None:
             result = train_classifier(model, (x, y), settings, generator, device, progress=progress)
         else:
-            noise = GaussianNoiseLoss(noise_sigma, torch.Generator().manual_seed(seed + 2))
+            noise = GaussianNoiseLoss.seeded(noise_sigma, seed)
             result = train_classifier(model, (x, y), settings, generator, device, loss_fn=noise, progress=progress)
         return model, result
     if noise_sigma is not None:
