@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.evaluate import accuracy, evaluate_attacks
-from signal_robustness.evaluate.robustness import predict
+from signal_robustness.evaluate.robustness import accuracy_against_eps, predict, scaled_attack_params
 
 EPS = 0.1
 BIM = {"eps": EPS, "step_size": 0.05, "steps": 10}
@@ -137,3 +137,32 @@ def test_every_attack_has_torch_free_settings_and_a_builder_that_takes_only_the_
     for name, builder in ATTACK_BUILDERS.items():
         named = {p.name for p in inspect.signature(builder).parameters.values() if p.kind is not p.VAR_KEYWORD}
         assert named <= set(PIPELINE_PARAMETERS), (name, named)  # the rest are the settings' fields
+
+
+def test_a_step_size_keeps_its_ratio_to_the_budget():
+    assert scaled_attack_params(BIM, 0.2) == {"eps": 0.2, "step_size": pytest.approx(0.1), "steps": 10}
+    assert scaled_attack_params({"eps": EPS}, 0.025) == {"eps": 0.025}
+    with pytest.raises(ValueError, match="eps 0"):
+        scaled_attack_params({"eps": 0.0, "step_size": 0.05, "steps": 3}, 0.1)
+
+
+def test_accuracy_against_eps_starts_clean_reuses_the_configured_budget_and_runs_the_others(
+    trained_gunpoint, test_set, cpu
+):
+    model, _ = trained_gunpoint
+    x, y = test_set
+    attacks = {"fgsm": {"eps": EPS}, "bim": BIM}
+    configured, _ = evaluate_attacks(model, x, y, attacks, cpu)
+    rows = accuracy_against_eps(model, x, y, attacks, [0.02, EPS, 0.3], configured, cpu)
+    curve = {(row["attack"], row["eps"]): row["accuracy"] for row in rows}
+    assert sorted(curve) == [(name, eps) for name in ("bim", "fgsm") for eps in (0.0, 0.02, EPS, 0.3)]
+    assert all(row["n_test"] == len(x) for row in rows)
+    for name in attacks:
+        assert curve[name, 0.0] == configured["clean_acc"]
+        assert curve[name, EPS] == configured[f"{name}_acc"]  # not run twice
+        # Each other point is the attack run at that budget, BIM with its step scaled.
+        alone, _ = evaluate_attacks(model, x, y, {name: scaled_attack_params(attacks[name], 0.3)}, cpu)
+        assert curve[name, 0.3] == alone[f"{name}_acc"]
+    # On a trained model a larger budget leaves fewer series: the curve this figure shows falls.
+    assert curve["bim", 0.3] < curve["bim", 0.02] <= curve["bim", 0.0]
+    assert curve["bim", 0.3] <= curve["fgsm", 0.3]

@@ -667,18 +667,30 @@ def results_targets():
 
 def timeseries_targets():
     """Seed 000 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
-    return augmentation_figures() + [
-        "results/timeseries/summary.csv",
-        *expand(
-            "results/timeseries/tables/fawaz_comparison.{ext}",
-            ext=["csv", "md", "tex", "html"],
-        ),
-        "results/timeseries/figures/clean_vs_adversarial.png",
-        "results/timeseries/figures/training_curves.png",
-        *expand(
-            "results/timeseries/tables/{table}.md", table=["table1", "table2", "table3"]
-        ),
-    ]
+    return (
+        augmentation_figures()
+        + [
+            "results/timeseries/summary.csv",
+            *expand(
+                "results/timeseries/tables/fawaz_comparison.{ext}",
+                ext=["csv", "md", "tex", "html"],
+            ),
+            "results/timeseries/figures/clean_vs_adversarial.png",
+            "results/timeseries/figures/training_curves.png",
+            *expand(
+                "results/timeseries/tables/{table}.md",
+                table=["table1", "table2", "table3"],
+            ),
+        ]
+        + (
+            [
+                "results/timeseries/tables/accuracy_vs_eps.csv",
+                "results/timeseries/figures/accuracy_vs_eps.png",
+            ]
+            if TS["attacks"]["eps_curve"]
+            else []
+        )
+    )
 
 
 def defense_targets():

@@ -82,6 +82,32 @@ rule training_curves_figure:
         "../scripts/training_curves_figure.py"
 
 
+rule accuracy_vs_eps_figure:
+    """FGSM and BIM accuracy against eps of every time-series method, per dataset (mean over seeds)."""
+    input:
+        curves=expand(
+            "results/timeseries/{dataset}/accuracy_vs_eps/seed{seed}.csv",
+            dataset=TS["datasets"],
+            seed=config["seeds"],
+        ),
+    output:
+        table="results/timeseries/tables/accuracy_vs_eps.csv",
+        figure=report(
+            "results/timeseries/figures/accuracy_vs_eps.png",
+            caption="../report/accuracy_vs_eps.rst",
+            category="Time series",
+            labels={"figure": "accuracy against eps (FGSM, BIM)"},
+        ),
+    log:
+        "logs/accuracy_vs_eps_figure/figure.log",
+    benchmark:
+        "benchmarks/accuracy_vs_eps_figure/figure.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/accuracy_vs_eps_figure.py"
+
+
 rule post_averaging_tables:
     """The seed's Tables 1 and 2 on one branch's models beside its published rows, and the adaptive attack's sanity checks."""
     input:

@@ -118,7 +118,8 @@ rule train_timeseries:
 
 rule attack_timeseries:
     """Clean, FGSM and BIM accuracy of every classifier of one dataset and seed, each on the
-    whole test set: one job, so the data and torch load once, not once per classifier.
+    whole test set, at the configured budget and along eps_curve: one job, so the data and
+    torch load once, not once per classifier.
     """
     input:
         data=rules.prepare_ucr.output[0],
@@ -126,6 +127,7 @@ rule attack_timeseries:
     output:
         metrics=timeseries_variant_files("metrics.json"),
         adversarial=timeseries_variant_files("adversarial.npz"),
+        accuracy_vs_eps="results/timeseries/{dataset}/accuracy_vs_eps/seed{seed}.csv",
     log:
         "logs/attack_timeseries/{dataset}_seed{seed}.log",
     benchmark:
@@ -140,6 +142,7 @@ rule attack_timeseries:
     params:
         attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
         labels=TS["attacks"]["labels"],
+        eps_curve=TS["attacks"]["eps_curve"],
         batch_size=TS["attack_batch_size"],
         device=config["device"],
     script:

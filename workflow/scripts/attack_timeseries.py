@@ -1,12 +1,14 @@
-"""Rule attack_timeseries: every model.pt of a dataset and seed -> its metrics.json (clean/FGSM/BIM accuracy) + adversarial.npz."""
+"""Rule attack_timeseries: every model.pt of a dataset and seed -> its metrics.json (clean/FGSM/BIM accuracy) +
+adversarial.npz, and the dataset's accuracy against eps (one CSV for all its classifiers)."""
 
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from signal_robustness.data import TimeSeriesSplits
-from signal_robustness.evaluate import evaluate_attacks
-from signal_robustness.io import load_npz, save_json, save_npz
+from signal_robustness.evaluate import accuracy_against_eps, evaluate_attacks
+from signal_robustness.io import load_npz, save_csv, save_json, save_npz
 from signal_robustness.runs import run_identity
 from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train import load_timeseries_classifier
@@ -15,15 +17,20 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
     x, y = torch.from_numpy(splits.x_test), torch.from_numpy(splits.y_test)
+    params = snakemake.params
+    curves = []
     for weights, metrics_path, adversarial_path in zip(
         snakemake.input.models, snakemake.output.metrics, snakemake.output.adversarial, strict=True
     ):
         model = load_timeseries_classifier(weights, splits)
-        metrics, adversarial = evaluate_attacks(
-            model, x, y, snakemake.params.attacks, device, snakemake.params.batch_size, snakemake.params.labels
-        )
+        metrics, adversarial = evaluate_attacks(model, x, y, params.attacks, device, params.batch_size, params.labels)
         run = Path(weights).parent.relative_to("results").as_posix()  # its run path
+        curve = accuracy_against_eps(
+            model, x, y, params.attacks, params.eps_curve, metrics, device, params.batch_size, params.labels
+        )
+        curves += [{**run_identity(run), **row} for row in curve]
         metrics.update(run_identity(run), device=str(device))
         log.info("%s: %s", run, {k: round(v, 2) for k, v in metrics.items() if k.endswith("_acc")})
         save_npz(adversarial_path, **{name: tensor.numpy() for name, tensor in adversarial.items()})
         save_json(metrics_path, metrics)
+    save_csv(snakemake.output.accuracy_vs_eps, pd.DataFrame(curves))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -67,3 +67,42 @@ def evaluate_attacks(
         metrics[f"{name}_params"] = dict(params)
         adversarials[name] = out.adversarial
     return metrics, adversarials
+
+
+def scaled_attack_params(params: Mapping[str, Any], eps: float) -> dict[str, Any]:
+    """``params`` of an L-inf attack at budget ``eps``: a step size keeps its ratio to the budget."""
+    scaled = {**params, "eps": float(eps)}
+    if "step_size" in params:
+        if not params["eps"] > 0:
+            raise ValueError(f"cannot scale a step size configured for eps {params['eps']}")
+        scaled["step_size"] = float(params["step_size"]) * float(eps) / float(params["eps"])
+    return scaled
+
+
+def accuracy_against_eps(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    attacks: Mapping[str, Mapping[str, Any]],
+    eps_grid: Sequence[float],
+    configured: Mapping[str, Any],
+    device: torch.device,
+    batch_size: int = 256,
+    attack_labels: str = "ground_truth",
+) -> list[dict[str, Any]]:
+    """Each attack's accuracy (%) against its budget: the clean accuracy at eps 0, the
+    configured budget's from ``configured`` (``evaluate_attacks``' metrics with ``attacks``
+    as they are) and every other budget of ``eps_grid`` run here (``scaled_attack_params``).
+    One row ``attack, eps, accuracy, n_test`` per point, by attack and eps."""
+    rows = []
+    for name, params in attacks.items():
+        rows.append({"attack": name, "eps": 0.0, "accuracy": configured["clean_acc"]})
+        if params["eps"] > 0:
+            rows.append({"attack": name, "eps": float(params["eps"]), "accuracy": configured[f"{name}_acc"]})
+        for eps in sorted(set(eps_grid) - {params["eps"], 0}):
+            metrics, _ = evaluate_attacks(
+                model, inputs, labels, {name: scaled_attack_params(params, eps)}, device, batch_size, attack_labels
+            )
+            rows.append({"attack": name, "eps": float(eps), "accuracy": metrics[f"{name}_acc"]})
+    rows = [{**row, "n_test": len(inputs)} for row in rows]
+    return sorted(rows, key=lambda row: (row["attack"], row["eps"]))

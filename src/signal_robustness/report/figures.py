@@ -258,6 +258,41 @@ def training_curves(histories: pd.DataFrame, title: str) -> plt.Figure:
     return figure
 
 
+def accuracy_vs_eps(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Accuracy against the attack budget: one row of panels per dataset, one panel per attack,
+    one line per training method (dashed with Feat-Sim). ``table``: ``mean_std`` rows of
+    ``dataset, method, feat_sim, attack, eps``."""
+    frame = table.assign(feat_sim=table["feat_sim"].astype(str).str.lower() == "true")
+    datasets, attacks = list(dict.fromkeys(frame["dataset"])), list(dict.fromkeys(frame["attack"]))
+    methods = list(dict.fromkeys(frame["method"]))
+    colours = dict(zip(methods, plt.get_cmap("tab10").colors, strict=False))
+    figure, axes = _panels(len(attacks), rows=len(datasets), height=3.2)
+    for row, dataset in enumerate(datasets):
+        for column, attack in enumerate(attacks):
+            axis = axes[row, column]
+            panel = frame[(frame["dataset"] == dataset) & (frame["attack"] == attack)]
+            for (method, feat_sim), line in panel.groupby(["method", "feat_sim"], sort=False):
+                line = line.sort_values("eps")
+                axis.plot(
+                    line["eps"],
+                    line["ours_mean"],
+                    marker="o",
+                    markersize=3,
+                    color=colours.get(method),
+                    linestyle="--" if feat_sim else "-",
+                    label=method + (" + Feat-Sim" if feat_sim else ""),
+                )
+            axis.set_title(f"{dataset}: {attack.upper()}", fontsize=10)
+            axis.set_xlabel("ε (L-inf, z-units)")
+            axis.set_ylim(0, 105)
+            axis.grid(alpha=0.3)
+        axes[row, 0].set_ylabel("accuracy (%)")
+    axes[0, -1].legend(fontsize=6, ncols=2)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
 def certified_vs_empirical(curves: pd.DataFrame, networks: list[str], title: str, unit: str) -> plt.Figure:
     """Accuracy against L2 radius, one panel per network (``networks``: the columns naming it):
     randomized smoothing's certified accuracy (one line per σ) and post-averaging's empirical
