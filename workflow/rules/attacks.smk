@@ -28,6 +28,7 @@ rule attack_audio:
             for key in ("samples", "batch_size", "threshold", "l2_bound")
         },
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/attack_audio.py"
 

@@ -143,6 +143,7 @@ rule train_audio:
         noise_sigma=AUDIO_NOISE_TRAINING["sigma"] if AUDIO_NOISE_TRAINING else None,
         weights_path=audio_pretrained_weights,
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/train_audio.py"
 
@@ -169,6 +170,7 @@ rule evaluate_audio:
         adversarial=AUDIO["adversarial_training"],
         image=AUDIO["image"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/evaluate_audio.py"
 

@@ -29,6 +29,7 @@ rule attack_undefended:
         subset_seed=DEF["defense_seed"],
         batch_size=defense_setting("batch_size"),
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/attack_undefended.py"
 
@@ -58,6 +59,7 @@ rule choose_radius:
         max_clean_drop=DEF["max_clean_drop"],
         defense_seed=DEF["defense_seed"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/choose_radius.py"
 
@@ -92,6 +94,7 @@ rule evaluate_post_averaging:
         radius_grid=defense_setting("radius_grid"),
         defense_seed=DEF["defense_seed"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/evaluate_post_averaging.py"
 
@@ -121,6 +124,7 @@ rule adaptive_attack:
         defense_seed=DEF["defense_seed"],
         adaptive=DEF["adaptive"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/adaptive_attack.py"
 
@@ -152,6 +156,7 @@ rule attack_post_averaging_l2:
         defense_seed=DEF["defense_seed"],
         adaptive=DEF["adaptive"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/attack_post_averaging_l2.py"
 

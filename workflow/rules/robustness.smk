@@ -39,6 +39,7 @@ rule evaluate_robustness:
             else {}
         ),
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/evaluate_robustness.py"
 
@@ -106,6 +107,7 @@ rule certify_smoothing:
         subset_seed=ROB["subset_seed"],
         batch_size=ROB["batch_size"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/certify_smoothing.py"
 

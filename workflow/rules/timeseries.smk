@@ -112,6 +112,7 @@ rule train_timeseries:
             TS["noise_sigma"] if wildcards.method in SMOOTHED_METHODS else None
         ),
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/train_timeseries.py"
 
@@ -143,8 +144,10 @@ rule attack_timeseries:
         attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
         labels=TS["attacks"]["labels"],
         eps_curve=TS["attacks"]["eps_curve"],
+        subset_seed=config["robustness"]["subset_seed"],
         batch_size=TS["attack_batch_size"],
         device=config["device"],
+        precision=config["precision"],
     script:
         "../scripts/attack_timeseries.py"
 

@@ -8,6 +8,7 @@ from signal_robustness.evaluate.budget_search import (
     search_summary,
 )
 from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
+from signal_robustness.precision import with_precision
 from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, role_arrays, selected_fold_model
 
@@ -20,6 +21,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     model = selected_fold_model(
         wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models
     )
+    model = with_precision(model, snakemake.params.precision, device)
     features = {base: load_npy(snakemake.input[base]) for base in snakemake.params.bases}
     split = read_csv(snakemake.input.split)
     x_test, y_test = held_out_test_arrays(features, wildcards.representation, table, split)

@@ -10,7 +10,7 @@ from signal_robustness.runtime import job_device, log_to_file
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(params.run, dict(snakemake.input.items()))
+    run = load_defended_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     # The points smoothing certifies (the same subsample), so both curves count the same series.
     _, x, y = run.test_subset(params.n_test, params.subset_seed)
     rows = post_averaging_l2_rows(

@@ -7,7 +7,9 @@ from signal_robustness.runtime import job_device, log_to_file, seed_everything
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
+        snakemake.params.precision, device
+    )
     indices, x, y = run.test_subset(snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid
     seed_everything(int(run.identity["seed"]))  # PGD's random start

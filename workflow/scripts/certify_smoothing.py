@@ -9,7 +9,7 @@ params = snakemake.params
 smoothing = params.smoothing
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(params.run, dict(snakemake.input.items()))
+    run = load_defended_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     indices, x, y = run.test_subset(smoothing["n_test"], params.subset_seed)
     certificates = certify(
         run.model,

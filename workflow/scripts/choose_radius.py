@@ -7,7 +7,9 @@ from signal_robustness.runtime import job_device, log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
+        snakemake.params.precision, device
+    )
     _, x_train, y_train = run.train_subset(snakemake.params.n_train, snakemake.params.defense_seed)
     choice = choose_radius(
         run.model,

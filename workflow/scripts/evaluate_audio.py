@@ -2,6 +2,7 @@
 
 from signal_robustness.evaluate.robustness import accuracy
 from signal_robustness.io import load_json, load_npy, read_csv, save_json
+from signal_robustness.precision import with_precision
 from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
@@ -17,6 +18,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     model = selected_fold_model(
         wildcards.model, int(table["label"].nunique()), fold, snakemake.input.trainings, snakemake.input.models
     )
+    model = with_precision(model, snakemake.params.precision, device)
     test_accuracy = accuracy(model, x_test, y_test, device)
     selected = trainings[fold]
     validation = [summary["validation_accuracy"] for summary in trainings.values()]

@@ -10,7 +10,9 @@ from signal_robustness.runtime import job_device, log_to_file
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items()))
+    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
+        snakemake.params.precision, device
+    )
     radius = load_json(snakemake.input.radius)["selected_radius"]
     attacked = {}
     for attack, path in zip(params.attacks, snakemake.input.attacked):

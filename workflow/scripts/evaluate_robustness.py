@@ -8,7 +8,7 @@ from signal_robustness.runtime import job_device, log_to_file, seed_everything
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(params.run, dict(snakemake.input.items()))
+    run = load_defended_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     indices, x, y = run.test_subset(params.n_test, params.subset_seed)
     seed = int(run.identity["seed"])
     seed_everything(seed)  # the papers' attacks' random starts

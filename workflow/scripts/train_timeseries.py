@@ -12,7 +12,7 @@ from signal_robustness.train.classifier import timeseries_training_settings
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
     splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
-    settings = timeseries_training_settings(snakemake.params.training)
+    settings = timeseries_training_settings(snakemake.params.training, snakemake.params.precision)
     log.info("training on %s with %s", device, settings)
     augmented, magnitude, feat_sim = None, None, None
     if "augmented" in snakemake.input.keys():

@@ -9,6 +9,7 @@ subset it uses.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from torch import nn
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.features import REPRESENTATIONS
 from signal_robustness.io import load_json, load_npy, read_csv
+from signal_robustness.precision import with_precision
 from signal_robustness.runs import parse_run, run_identity
 from signal_robustness.train.audio import IMAGE_BOUNDS, fold_arrays, held_out_test_arrays, selected_fold_model
 from signal_robustness.train.timeseries import load_trained_run
@@ -38,6 +40,10 @@ class DefendedRun:
     y_test: np.ndarray
     identity: dict[str, object]
     bounds: tuple[float, float] | None = None
+
+    def in_precision(self, precision: str, device: torch.device) -> DefendedRun:
+        """The same run with its model computing in ``precision`` (``signal_robustness.precision``)."""
+        return dataclasses.replace(self, model=with_precision(self.model, precision, device))
 
     def test_subset(self, n: int | None, seed: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
         """(positions, x, y) of the stratified test subsample every defence step uses (all for None)."""

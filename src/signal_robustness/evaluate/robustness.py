@@ -85,24 +85,18 @@ def accuracy_against_eps(
     labels: torch.Tensor,
     attacks: Mapping[str, Mapping[str, Any]],
     eps_grid: Sequence[float],
-    configured: Mapping[str, Any],
     device: torch.device,
     batch_size: int = 256,
     attack_labels: str = "ground_truth",
 ) -> list[dict[str, Any]]:
-    """Each attack's accuracy (%) against its budget: the clean accuracy at eps 0, the
-    configured budget's from ``configured`` (``evaluate_attacks``' metrics with ``attacks``
-    as they are) and every other budget of ``eps_grid`` run here (``scaled_attack_params``).
-    One row ``attack, eps, accuracy, n_test`` per point, by attack and eps."""
-    rows = []
-    for name, params in attacks.items():
-        rows.append({"attack": name, "eps": 0.0, "accuracy": configured["clean_acc"]})
-        if params["eps"] > 0:
-            rows.append({"attack": name, "eps": float(params["eps"]), "accuracy": configured[f"{name}_acc"]})
-        for eps in sorted(set(eps_grid) - {params["eps"], 0}):
-            metrics, _ = evaluate_attacks(
-                model, inputs, labels, {name: scaled_attack_params(params, eps)}, device, batch_size, attack_labels
-            )
-            rows.append({"attack": name, "eps": float(eps), "accuracy": metrics[f"{name}_acc"]})
+    """Each attack's accuracy (%) at every budget of ``eps_grid`` (``scaled_attack_params``),
+    and the clean accuracy at eps 0: one row ``attack, eps, accuracy, n_test`` per point, by
+    attack and eps."""
+    clean = accuracy(model, inputs, labels, device, batch_size)
+    rows = [{"attack": name, "eps": 0.0, "accuracy": clean} for name in attacks]
+    for eps in sorted(set(eps_grid) - {0}):
+        scaled = {name: scaled_attack_params(params, eps) for name, params in attacks.items()}
+        metrics, _ = evaluate_attacks(model, inputs, labels, scaled, device, batch_size, attack_labels)
+        rows += [{"attack": name, "eps": float(eps), "accuracy": metrics[f"{name}_acc"]} for name in attacks]
     rows = [{**row, "n_test": len(inputs)} for row in rows]
     return sorted(rows, key=lambda row: (row["attack"], row["eps"]))

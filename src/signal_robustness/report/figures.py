@@ -258,6 +258,10 @@ def training_curves(histories: pd.DataFrame, title: str) -> plt.Figure:
     return figure
 
 
+# The rows the attack jobs write for the curves (results/timeseries/{dataset}/accuracy_vs_eps/seed{seed}.csv).
+ACCURACY_VS_EPS_COLUMNS = ["dataset", "method", "feat_sim", "seed", "attack", "eps", "accuracy", "n_test"]
+
+
 def accuracy_vs_eps(table: pd.DataFrame, title: str) -> plt.Figure:
     """Accuracy against the attack budget: one row of panels per dataset, one panel per attack,
     one line per training method (dashed with Feat-Sim). ``table``: ``mean_std`` rows of

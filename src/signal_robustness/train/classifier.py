@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from signal_robustness.precision import check_precision, with_precision
+
 LossFunction = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 
 
@@ -46,10 +48,12 @@ class TrainingSettings:
     batch_size: int | None = None  # a fixed size instead of Fawaz's rule
     early_stopping_patience: int | None = None  # epochs without a better validation loss
     precise_batch_norm: bool = False  # recompute BatchNorm statistics after every epoch
+    precision: str = "fp32"  # the forward passes' (signal_robustness.precision)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        check_precision(self.precision)
         if self.batch_size_cap < 1:
             raise ValueError(f"batch_size_cap must be >= 1, got {self.batch_size_cap}")
         if self.learning_rate <= 0:
@@ -60,7 +64,7 @@ class TrainingSettings:
             raise ValueError(f"early_stopping_patience must be >= 1, got {self.early_stopping_patience}")
 
 
-def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
+def timeseries_training_settings(section: Mapping[str, Any], precision: str = "fp32") -> TrainingSettings:
     """TrainingSettings from the ``timeseries`` config section (or params built from it)."""
     plateau = section["lr_plateau"]
     return TrainingSettings(
@@ -71,10 +75,11 @@ def timeseries_training_settings(section: Mapping[str, Any]) -> TrainingSettings
         plateau_factor=float(plateau["factor"]),
         plateau_patience=int(plateau["patience"]),
         min_learning_rate=float(plateau["min_lr"]),
+        precision=precision,
     )
 
 
-def audio_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
+def audio_training_settings(section: Mapping[str, Any], precision: str = "fp32") -> TrainingSettings:
     """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau schedule."""
     return TrainingSettings(
         epochs=int(section["epochs"]),
@@ -85,6 +90,7 @@ def audio_training_settings(section: Mapping[str, Any]) -> TrainingSettings:
         precise_batch_norm=True,
         # Early stopping ends training; the plateau schedule never lowers the rate.
         plateau_patience=int(section["epochs"]) + 1,
+        precision=precision,
     )
 
 
@@ -204,6 +210,8 @@ def train_classifier(
     )
     result = TrainingResult(batch_size=batch_size)
     best_state = copy.deepcopy(model.state_dict())
+    # The loss sees the network in the training's precision; its weights stay float32 and are what is kept.
+    forward = with_precision(model, settings.precision, device)
     epochs = tqdm(range(settings.epochs), desc="epochs", disable=not progress, mininterval=10.0)
     for epoch in epochs:
         model.train()
@@ -213,7 +221,7 @@ def train_classifier(
         for start in range(0, n_train, batch_size):
             index = order[start : start + batch_size]
             batch = [t[index] if resident else t[index].to(device, non_blocking=True) for t in data]
-            loss = loss_fn(model, batch)
+            loss = loss_fn(forward, batch)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
