@@ -161,6 +161,13 @@ def test_accuracy_against_eps_starts_clean_and_runs_each_attack_at_each_budget(t
         assert curve[name, EPS] == configured[f"{name}_acc"]
         alone, _ = evaluate_attacks(model, x, y, {name: scaled_attack_params(attacks[name], 0.3)}, cpu)
         assert curve[name, 0.3] == alone[f"{name}_acc"]
+    # The configured budget's adversarial series, when given, are read instead of attacked again.
+    _, adversarial = evaluate_attacks(model, x, y, attacks, cpu)
+    reused = accuracy_against_eps(model, x, y, attacks, [0.02, EPS, 0.3], cpu, adversarial=adversarial)
+    assert reused == rows
+    unchanged = {name: x for name in attacks}  # "adversarial" series equal to the clean ones
+    marked = accuracy_against_eps(model, x, y, attacks, [EPS], cpu, adversarial=unchanged)
+    assert all(row["accuracy"] == configured["clean_acc"] for row in marked)
     # On a trained model a larger budget leaves fewer series: the curve the figure shows falls.
     assert curve["bim", 0.3] < curve["bim", 0.02] <= curve["bim", 0.0]
     assert curve["bim", 0.3] <= curve["fgsm", 0.3]

@@ -33,8 +33,17 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         metrics, adversarial = evaluate_attacks(model, x, y, params.attacks, device, params.batch_size, params.labels)
         run = Path(weights).parent.relative_to("results").as_posix()  # its run path
         if curve_at is not None:
+            known = {name: tensor[curve_at] for name, tensor in adversarial.items()}  # the configured budgets'
             curve = accuracy_against_eps(
-                model, x[curve_at], y[curve_at], params.attacks, curve_eps, device, params.batch_size, params.labels
+                model,
+                x[curve_at],
+                y[curve_at],
+                params.attacks,
+                curve_eps,
+                device,
+                params.batch_size,
+                params.labels,
+                known,
             )
             curves += [{**run_identity(run), **row} for row in curve]
         metrics.update(run_identity(run), device=str(device))
