@@ -12,5 +12,6 @@ with log_to_file(snakemake.log[0], snakemake.output):
     table = mean_std(curves, ["dataset", "method", "feat_sim", "attack", "eps", "n_test"], "accuracy")
     save_csv(snakemake.output.table, table)
     seeds = sorted(int(seed) for seed in curves["seed"].unique())
-    title = f"Accuracy against the L-inf budget ε (z-units) on the whole test sets, mean over seeds {seeds}"
+    sizes = ", ".join(f"{dataset} {n}" for dataset, n in curves.groupby("dataset", sort=False)["n_test"].max().items())
+    title = f"Accuracy against the L-inf budget ε (z-units); test series per dataset: {sizes}; mean over seeds {seeds}"
     save_figure(snakemake.output.figure, accuracy_vs_eps(table, title))

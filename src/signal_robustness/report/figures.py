@@ -291,9 +291,10 @@ def accuracy_vs_eps(table: pd.DataFrame, title: str) -> plt.Figure:
             axis.set_ylim(0, 105)
             axis.grid(alpha=0.3)
         axes[row, 0].set_ylabel("accuracy (%)")
-    axes[0, -1].legend(fontsize=6, ncols=2)
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
+    # Beside the panels, not over their lines (the saved figure's box takes it in).
+    axes[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return figure
 
 
