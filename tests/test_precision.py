@@ -26,8 +26,8 @@ def noise_points(accuracy_percent: float, n: int) -> float:
 
 @pytest.fixture(scope="module")
 def test_set(gunpoint):
-    # 90 of the 150 test series, both classes: bf16 autocast on a CPU without bf16 units is
-    # emulated, about 10x slower than fp32.
+    # 90 of the 150 test series, both classes: bf16 autocast on a CPU without bf16 instructions
+    # is emulated, 10-14x slower than fp32 (docs/paper_scale.md).
     x, y = torch.from_numpy(gunpoint.x_test[:90]), torch.from_numpy(gunpoint.y_test[:90])
     assert len(torch.unique(y)) == 2
     return x, y
