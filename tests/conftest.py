@@ -84,6 +84,14 @@ def gunpoint():
     return load_ucr("GunPoint")
 
 
+def first_test_series(splits, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` test series and labels of ``splits``, checked to hold every class, so a
+    test file can stay fast on part of the test set."""
+    x, y = torch.from_numpy(splits.x_test[:n]), torch.from_numpy(splits.y_test[:n])
+    assert len(torch.unique(y)) == splits.n_classes
+    return x, y
+
+
 @pytest.fixture(scope="session")
 def trained_gunpoint(gunpoint, cpu):
     """A ResNet trained briefly on GunPoint: accurate enough that attacks have work to do."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import first_test_series
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.evaluate import accuracy, evaluate_attacks
@@ -16,10 +17,7 @@ BIM = {"eps": EPS, "step_size": 0.05, "steps": 10}
 
 @pytest.fixture(scope="module")
 def test_set(gunpoint):
-    # 60 of the 150 test series keep the file fast; both classes are present.
-    x, y = torch.from_numpy(gunpoint.x_test[:60]), torch.from_numpy(gunpoint.y_test[:60])
-    assert len(torch.unique(y)) == 2
-    return x, y
+    return first_test_series(gunpoint, 60)  # 60 of the 150 keep the file fast
 
 
 def test_fgsm_moves_every_point_by_exactly_eps_along_the_loss_gradient(trained_gunpoint, test_set, cpu):

@@ -273,3 +273,10 @@ def test_attacked_seeds_must_be_trained_seeds(default_config, schema):
     message = _problems(default_config, schema)
     assert "config key 'audio.seeds': [4] are not in 'seeds' [0, 1, 2]" in message
     assert "config key 'audio.attacks.seeds': [2] are not in 'audio.seeds' [0, 1, 4]" in message
+
+
+def test_an_eps_curve_with_bim_at_eps_0_is_refused_before_any_job(default_config, schema):
+    default_config["timeseries"]["attacks"]["bim"]["eps"] = 0.0
+    assert "'timeseries.attacks.bim.eps': 0 leaves no step-to-budget ratio" in _problems(default_config, schema)
+    default_config["timeseries"]["attacks"]["eps_curve"] = None  # no curve: eps 0 is the clean accuracy
+    validate_config(default_config, schema)

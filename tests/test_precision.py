@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import first_test_series
 
 from signal_robustness.evaluate import accuracy, evaluate_attacks
 from signal_robustness.precision import Autocast, check_precision, unwrapped, with_precision
@@ -26,11 +27,9 @@ def noise_points(accuracy_percent: float, n: int) -> float:
 
 @pytest.fixture(scope="module")
 def test_set(gunpoint):
-    # 90 of the 150 test series, both classes: bf16 autocast on a CPU without bf16 instructions
-    # is emulated, 10-14x slower than fp32 (docs/paper_scale.md).
-    x, y = torch.from_numpy(gunpoint.x_test[:90]), torch.from_numpy(gunpoint.y_test[:90])
-    assert len(torch.unique(y)) == 2
-    return x, y
+    # 90 of the 150: bf16 autocast on a CPU without bf16 instructions is emulated, 10-14x
+    # slower than fp32 (docs/paper_scale.md).
+    return first_test_series(gunpoint, 90)
 
 
 def test_bf16_keeps_accuracy_and_attack_results_within_the_noise_of_fp32(trained_gunpoint, test_set, cpu):
@@ -38,6 +37,7 @@ def test_bf16_keeps_accuracy_and_attack_results_within_the_noise_of_fp32(trained
     x, y = test_set
     fast = with_precision(model, "bf16", cpu)
     assert isinstance(fast, Autocast) and unwrapped(fast) is model
+    assert not fast.training  # the evaluated network's mode, which attack libraries restore
     assert fast(x[:4]).dtype == torch.float32  # logits come back in float32
     attacks = {"fgsm": {"eps": 0.1}, "bim": BIM}
     reference, _ = evaluate_attacks(model, x, y, attacks, cpu)

@@ -279,6 +279,13 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     low, high = config["timeseries"]["augment"]["eps_range"]
     if low > high:
         problems.append(f"config key 'timeseries.augment.eps_range': {[low, high]} is not a range (low > high)")
+    attacks = config["timeseries"]["attacks"]
+    if attacks["eps_curve"] is not None and attacks["bim"]["eps"] == 0:
+        # The curve scales BIM's step with eps: a step set for eps 0 gives no ratio.
+        problems.append(
+            "config key 'timeseries.attacks.bim.eps': 0 leaves no step-to-budget ratio for "
+            "'timeseries.attacks.eps_curve'; give bim an eps > 0 or set eps_curve to null"
+        )
     audio = config["audio"]
     subsets = (
         ("defense.seeds", config["defense"]["seeds"], "seeds", config["seeds"]),

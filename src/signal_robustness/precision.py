@@ -36,6 +36,9 @@ class Autocast(nn.Module):
         super().__init__()
         self.network = network
         self.device_type = device_type
+        # The wrapped network's mode: attack libraries read ``training`` off the module they
+        # are given and restore it afterwards (torchattacks would switch a BatchNorm net to train).
+        self.train(network.training)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         with torch.autocast(self.device_type, dtype=torch.bfloat16):
