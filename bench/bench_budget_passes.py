@@ -3,11 +3,10 @@
     python bench/bench_budget_passes.py WORKDIR [--run audio/synthetic/stft/resnet18/original/seed0]
 
 WORKDIR is the folder of a finished run (its results/ and config). For each attack of the run's
-``audio.attacks``, the search is run as the pipeline runs it (every budget until the fooling
-rate reaches the threshold), through ``evaluate.counting.PassCounter``, and once more at the
-grid's largest budget alone. The two counts bound what recording each sample's first success
-in one run at the largest budget could save for attacks whose budget is a step count.
-Prints one Markdown table.
+``audio.attacks``, the search is run through ``evaluate.counting.PassCounter`` three ways: every
+budget from scratch until the fooling rate reaches the threshold (before ``one_run``), as the
+pipeline runs it now (one run at the largest budget where that gives every budget:
+``BudgetGrid.one_run``), and at the grid's largest budget alone. Prints one Markdown table.
 """
 
 from __future__ import annotations
@@ -55,11 +54,23 @@ def main() -> None:
     rows = []
     for attack, section in config["methods"].items():
         search = BudgetGrid.from_config(attack, section)
-        counted.reset()
-        result = budget_search(
-            counted, x, y, search, config["threshold"], seed, device, IMAGE_BOUNDS, config["batch_size"], donors
-        )
-        searched = counted.counts()
+        counts = {}
+        for one_run in (False, True):
+            counted.reset()
+            result = budget_search(
+                counted,
+                x,
+                y,
+                search,
+                config["threshold"],
+                seed,
+                device,
+                IMAGE_BOUNDS,
+                config["batch_size"],
+                donors,
+                one_run=one_run,
+            )
+            counts[one_run] = counted.counts()
         last = BudgetGrid.from_config(attack, {**section, "grid": [search.grid[-1]]})
         counted.reset()
         budget_search(counted, x, y, last, 1.0, seed, device, IMAGE_BOUNDS, config["batch_size"], donors)
@@ -69,8 +80,11 @@ def main() -> None:
                 "attack": attack,
                 "budget": search.budget,
                 "budgets run": f"{len(result.budgets)} of {len(search.grid)}",
-                "forward (search)": searched["forward_samples"],
-                "backward (search)": searched["backward_samples"],
+                "one run": "yes" if search.one_run else "no",
+                "forward (every budget)": counts[False]["forward_samples"],
+                "backward (every budget)": counts[False]["backward_samples"],
+                "forward (now)": counts[True]["forward_samples"],
+                "backward (now)": counts[True]["backward_samples"],
                 "forward (largest alone)": alone["forward_samples"],
                 "backward (largest alone)": alone["backward_samples"],
             }

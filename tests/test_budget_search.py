@@ -169,3 +169,46 @@ def test_a_parameter_the_builder_refuses_names_the_attack():
         BudgetGrid("jsma", "gamma", (1.5,)).build(1.5, 0, BOUNDS)
     with pytest.raises(ValueError, match="deepfool"):
         BudgetGrid("deepfool", "steps", (5,), {"nrm": "l2"}).build(5, 0, BOUNDS)
+
+
+def test_deepfool_from_one_run_equals_its_budget_by_budget_runs(trained_gunpoint, gunpoint):
+    """DeepFool's grid read from one run at its largest step count gives every budget's records
+    exactly, on a trained GunPoint ResNet, at the backward passes of the largest budget alone."""
+    from conftest import first_test_series
+
+    from signal_robustness.attacks.foolbox_backend import UNBOUNDED
+    from signal_robustness.evaluate.counting import PassCounter
+
+    model, _ = trained_gunpoint
+    x, y = first_test_series(gunpoint, 40)
+    positions = attack_samples(model, x, y, 40, seed=0, device=CPU)
+    x, y = x[positions], y[positions]
+    search = BudgetGrid("deepfool", "steps", (1, 2, 3, 50), {"norm": "l2", "candidates": 2, "overshoot": 0.02})
+    assert search.one_run and not BudgetGrid("cw", "steps", (1, 2), {}).one_run
+    counted = PassCounter(model).eval()
+    runs = {}
+    for one_run in (True, False):
+        counted.reset()
+        runs[one_run] = (
+            budget_search(counted, x, y, search, 1.0, 0, CPU, UNBOUNDED, batch_size=16, one_run=one_run),
+            counted.counts(),
+        )
+    (derived, derived_counts), (by_budget, by_budget_counts) = runs[True], runs[False]
+    # Not a vacuous grid: the smaller step counts leave samples unfooled that the larger fool.
+    rates = by_budget.fooling_rates
+    assert rates[0] < rates[-1] and rates[-1] > 0.9
+    for name in ("budgets", "success", "misclassified", "l2", "linf", "l0", "example_adversarial"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(by_budget, name), err_msg=name)
+    last = BudgetGrid("deepfool", "steps", (50,), dict(search.params))
+    counted.reset()
+    budget_search(counted, x, y, last, 1.0, 0, CPU, UNBOUNDED, batch_size=16, one_run=False)
+    alone = counted.counts()
+    assert derived_counts["backward_samples"] == alone["backward_samples"]
+    assert by_budget_counts["backward_samples"] > derived_counts["backward_samples"]
+    # Forward passes beyond the largest budget alone: a success check per further budget of the
+    # grid, and the search's re-reading of the model at each further budget it records.
+    extra = (len(search.grid) - 1 + len(derived.budgets) - 1) * len(y)
+    assert derived_counts["forward_samples"] == alone["forward_samples"] + extra
+    # The threshold still stops the records at the first budget that reaches it.
+    stopped = budget_search(model, x, y, search, float(rates[1]), 0, CPU, UNBOUNDED, batch_size=16)
+    np.testing.assert_array_equal(stopped.budgets, by_budget.budgets[:2])

@@ -13,7 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_FROM_BASE = ("ATTACK_BUILDERS", "MINIMAL_ATTACKS", "build_attack", "frozen_parameters", "run_attack")
+_FROM_BASE = (
+    "ATTACK_BUILDERS",
+    "MINIMAL_ATTACKS",
+    "build_attack",
+    "frozen_parameters",
+    "run_attack",
+)
 _FROM_TYPES = ("Attack", "AttackOutput")
 __all__ = [*_FROM_BASE, *_FROM_TYPES]
 

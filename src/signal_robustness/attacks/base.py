@@ -14,7 +14,7 @@ from signal_robustness.attacks.bim_l2 import bim_a, bim_b
 from signal_robustness.attacks.jsma import jsma
 from signal_robustness.attacks.nes import nes
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
-from signal_robustness.attacks.types import Attack, AttackOutput
+from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "fgsm": gradient.fgsm,
@@ -30,6 +30,12 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
 
 # Attacks that search for the smallest perturbation and take no budget.
 MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
+
+# (attack, budget) pairs where a run at a smaller budget is the start of a run at a larger one,
+# with the builder of the one run that gives every budget's output (``BudgetGrid.one_run``).
+ONE_RUN_BUILDERS: dict[tuple[str, str], Callable[..., BudgetAttack]] = {
+    ("deepfool", "steps"): minimal.deepfool_at_steps
+}
 
 
 def build_attack(name: str, **params: float) -> Attack:
@@ -59,38 +65,43 @@ def frozen_parameters(model: nn.Module) -> Iterator[nn.Module]:
             parameter.requires_grad_(flag)
 
 
+def _concatenate(outputs: list[AttackOutput]) -> AttackOutput:
+    """Batches' outputs as one, on the CPU."""
+    queries = [out.queries.detach().cpu() for out in outputs if out.queries is not None]
+    return AttackOutput(
+        adversarial=torch.cat([out.adversarial.detach().cpu() for out in outputs]),
+        success=torch.cat([out.success.detach().cpu() for out in outputs]),
+        queries=torch.cat(queries) if queries else None,
+    )
+
+
 def run_attack(
-    attack: Attack,
+    attack: Attack | BudgetAttack,
     model: nn.Module,
     inputs: torch.Tensor,
     labels: torch.Tensor,
     batch_size: int,
     device: torch.device,
     targets: torch.Tensor | None = None,
-) -> AttackOutput:
+) -> AttackOutput | list[AttackOutput]:
     """Attack ``inputs`` in batches on ``device``; results come back on the CPU.
 
     ``targets`` (targeted attacks only) fixes each sample's target whatever the batching.
+    A ``BudgetAttack`` gives a list: one output per budget, each over every sample.
     """
     if targets is not None and not attack.targeted:
         raise ValueError("targets given to an untargeted attack")
     model.eval().to(device)
-    adversarial, success, queries = [], [], []
     batches = tqdm(
         range(0, len(inputs), batch_size), desc="attack batches", mininterval=10.0, disable=len(inputs) <= batch_size
     )
+    per_batch = []
     with frozen_parameters(model):
         for start in batches:
             x = inputs[start : start + batch_size].to(device)
             y = labels[start : start + batch_size].to(device)
             aims = None if targets is None else targets[start : start + batch_size].to(device)
-            out = attack(model, x, y, aims)
-            adversarial.append(out.adversarial.detach().cpu())
-            success.append(out.success.detach().cpu())
-            if out.queries is not None:
-                queries.append(out.queries.detach().cpu())
-    return AttackOutput(
-        adversarial=torch.cat(adversarial),
-        success=torch.cat(success),
-        queries=torch.cat(queries) if queries else None,
-    )
+            per_batch.append(attack(model, x, y, aims))
+    if isinstance(per_batch[0], list):
+        return [_concatenate(list(budget)) for budget in zip(*per_batch, strict=True)]
+    return _concatenate(per_batch)

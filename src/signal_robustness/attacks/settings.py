@@ -273,6 +273,24 @@ class BudgetGrid:
         for budget in self.grid:
             self.settings(budget)
 
+    @property
+    def one_run(self) -> bool:
+        """Whether one run at the grid's largest budget gives every budget's output.
+
+        So where a run at a smaller budget is the start of a run at a larger one: DeepFool's
+        step count (a sample stops moving once it is adversarial).
+        """
+        from signal_robustness.attacks.base import ONE_RUN_BUILDERS
+
+        return (self.attack, self.budget) in ONE_RUN_BUILDERS
+
+    def build_one_run(self, bounds: tuple[float, float]) -> Any:
+        """The attack that runs once and returns one output per budget of the grid (``one_run`` only)."""
+        from signal_robustness.attacks.base import ONE_RUN_BUILDERS
+
+        self.check()
+        return ONE_RUN_BUILDERS[(self.attack, self.budget)](self.grid, bounds=bounds, **self.params)
+
     def build(self, budget: float, seed: int, bounds: tuple[float, float], donors: Any = None) -> Any:
         """The attack at one budget; ValueError on a refused parameter.
 

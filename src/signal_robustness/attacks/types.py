@@ -34,6 +34,19 @@ class Attack(Protocol):
     ) -> AttackOutput: ...
 
 
+class BudgetAttack(Protocol):
+    """``attack(model, inputs, labels, targets=None) -> [AttackOutput, ...]``: one attack run that
+    gives the outputs of several budgets, as runs at each budget would (the grid is bound at
+    build time). Targets as for ``Attack``.
+    """
+
+    targeted: bool
+
+    def __call__(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> list[AttackOutput]: ...
+
+
 def untargeted(run: Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackOutput]) -> Attack:
     """An untargeted attack in the call shape: passing targets is an error, not silently ignored."""
 
