@@ -25,12 +25,15 @@ from signal_robustness.data.audio import (
 )
 from signal_robustness.data.synthetic_audio import SYNTHETIC_CLASSES, write_synthetic_sound_set
 from signal_robustness.features import (
+    IMAGE_STORAGE,
     REPRESENTATIONS,
     RepresentationSettings,
     base_representation,
     compose_representation,
     cwt_frequencies,
     cwt_image,
+    encode_images,
+    fill_representation,
     stft_frequencies,
     stft_image,
     tonnetz_image,
@@ -447,8 +450,6 @@ def test_a_download_failing_its_checksums_is_refused_with_the_file(monkeypatch, 
 
 
 def test_representations_computed_in_parallel_equal_the_serial_ones():
-    from signal_robustness.features import fill_representation
-
     rng = np.random.default_rng(0)
     waveforms = (0.1 * rng.standard_normal((5, 2, 4000))).astype(np.float32)
     settings = RepresentationSettings(height=8, width=8, tonnetz_height=4, dwt_sample_rate=8000)
@@ -456,6 +457,41 @@ def test_representations_computed_in_parallel_equal_the_serial_ones():
     fill_representation("dwt", waveforms, 16000, settings, serial, workers=1, progress=False)
     fill_representation("dwt", waveforms, 16000, settings, parallel, workers=2, progress=False)
     assert np.array_equal(serial, parallel) and serial.std() > 0
+
+
+def test_compact_storage_of_real_clips_stays_within_its_rounding_error(esc50_mini):
+    """float16 and uint8 images of real clips, read back through the training reader, differ
+    from float32 by at most half a step of their grid, and take a half and a quarter of the space."""
+    from signal_robustness.train.audio import RepresentationImages
+
+    table = read_clip_table("esc10", esc50_mini)
+    clips = np.stack(list(iter_clips(table.iloc[:3], esc50_mini, SAMPLE_RATE, 5.0, progress=False)))[:, None]
+    settings = RepresentationSettings(height=48, width=64, tonnetz_height=12)
+    stored = {}
+    for storage in IMAGE_STORAGE:
+        bases = {}
+        for name in ("stft", "tonnetz"):
+            rows = 12 if name == "tonnetz" else 48
+            bases[name] = np.zeros((3, 1, rows, 64), dtype=storage)
+            fill_representation(name, clips, SAMPLE_RATE, settings, bases[name], progress=False)
+        stored[storage] = bases
+    read = {storage: RepresentationImages(bases, "stft_tonnetz", np.arange(3))[:] for storage, bases in stored.items()}
+    exact = read["float32"]
+    assert exact.std() > 0.05 and read["uint8"].dtype == read["float16"].dtype == torch.float32
+    for storage, bound, share in (("float16", 2.0**-12, 2), ("uint8", 0.5 / 255, 4)):
+        error = (read[storage] - exact).abs()
+        # A real bound, not a vacuous one: most values do move, by less than half a step.
+        assert 0 < float(error.max()) <= bound + 1e-7, storage
+        assert float((error > 0).float().mean()) > 0.5, storage
+        assert float(read[storage].min()) >= 0 and float(read[storage].max()) <= 1
+        assert stored["float32"]["stft"].nbytes == share * stored[storage]["stft"].nbytes
+    # uint8 rounding of continuous levels: an error spread evenly over half a step either way.
+    rms = float((read["uint8"] - exact).pow(2).mean().sqrt())
+    assert rms == pytest.approx(1 / (255 * 12**0.5), rel=0.2)
+    with pytest.raises(ValueError, match="storage"):
+        RepresentationSettings(height=48, width=64, tonnetz_height=12, storage="int8")
+    with pytest.raises(ValueError, match="int8"):
+        encode_images(exact.numpy(), "int8")
 
 
 def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):

@@ -217,6 +217,7 @@ def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     for base, rows in (("stft", 16), ("dwt", 16), ("tonnetz", 4)):
         images = np.load(audio / "synthetic" / "features" / f"{base}.npy")
         assert images.shape == (30, 3, rows, 16) and 0 <= images.min() and images.max() <= 1
+        assert images.dtype == np.float16  # audio.image.storage; the readers convert per batch
     summary = pd.read_csv(audio / "summary.csv")
     assert list(summary.columns) == AUDIO_SUMMARY_COLUMNS
     assert len(summary) == 2 * 1 * 2 * 2  # representations x models x (original, adversarial) x seeds

@@ -66,7 +66,7 @@ TINY = {
         "representations": ["stft", "dwt_tonnetz"],
         "models": ["resnet56"],
         "noise_training": {"sigma": 0.25, "models": ["resnet56"]},
-        "image": {"height": 16, "width": 16, "tonnetz_height": 4},
+        "image": {"height": 16, "width": 16, "tonnetz_height": 4, "storage": "float16"},  # the paper's storage
         "split": {"protocol": "random", "test_fraction": 0.3, "cv_folds": 2, "train_folds": 2, "test_fold": 1},
         "training": {
             "epochs": 2,

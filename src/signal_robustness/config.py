@@ -357,4 +357,5 @@ def representation_settings(audio: Mapping[str, Any], dataset: str) -> dict[str,
         wavelet=str(audio["dwt"]["wavelet"]),
         dwt_sample_rate=dwt_sample_rate(audio, dataset),
         dwt_min_frequency=float(audio["dwt"]["min_frequency"]),
+        storage=str(image.get("storage", "float32")),
     )

@@ -10,6 +10,6 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     settings = RepresentationSettings(**snakemake.params.settings)
     waveforms = load_npy(snakemake.input.waveforms)
     shape = (*waveforms.shape[:2], representation_rows(base, settings), settings.width)
-    log.info("%s of %d clips x %d versions -> %s", base, *waveforms.shape[:2], shape)
-    with npy_writer(snakemake.output[0], shape) as images:
+    log.info("%s of %d clips x %d versions -> %s, stored as %s", base, *waveforms.shape[:2], shape, settings.storage)
+    with npy_writer(snakemake.output[0], shape, dtype=settings.storage) as images:
         fill_representation(base, waveforms, snakemake.params.sample_rate, settings, images, workers=snakemake.threads)

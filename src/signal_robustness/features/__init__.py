@@ -2,12 +2,15 @@
 
 from signal_robustness.features.representations import (
     BASE_REPRESENTATIONS,
+    IMAGE_STORAGE,
     REPRESENTATIONS,
     RepresentationSettings,
     base_representation,
     compose_representation,
     cwt_frequencies,
     cwt_image,
+    decode_images,
+    encode_images,
     fill_representation,
     representation_rows,
     stft_frequencies,
@@ -17,12 +20,15 @@ from signal_robustness.features.representations import (
 
 __all__ = [
     "BASE_REPRESENTATIONS",
+    "IMAGE_STORAGE",
     "REPRESENTATIONS",
     "RepresentationSettings",
     "base_representation",
     "compose_representation",
     "cwt_frequencies",
     "cwt_image",
+    "decode_images",
+    "encode_images",
     "fill_representation",
     "representation_rows",
     "stft_frequencies",

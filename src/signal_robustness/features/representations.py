@@ -32,6 +32,28 @@ from signal_robustness.catalog import BASE_REPRESENTATIONS, REPRESENTATIONS  # n
 TOP_DB = 80.0
 TONNETZ_SAMPLE_RATE = 22050
 
+# How images in [0, 1] are stored (``audio.image.storage``); readers convert to float32 per batch.
+# float16 rounds to 11 significant bits (error <= 2**-12 in [0.5, 1]); uint8 keeps 256 levels
+# (error <= 1/510). docs/paper_scale.md measures both on real clips.
+IMAGE_STORAGE = ("float32", "float16", "uint8")
+UINT8_LEVELS = 255
+
+
+def encode_images(images: np.ndarray, storage: str) -> np.ndarray:
+    """Images in [0, 1] in the stored type: rounded to the nearest level for uint8."""
+    if storage == "uint8":
+        return np.rint(np.clip(images, 0.0, 1.0) * UINT8_LEVELS).astype(np.uint8)
+    if storage not in IMAGE_STORAGE:
+        raise ValueError(f"unknown image storage {storage!r}; known: {list(IMAGE_STORAGE)}")
+    return np.asarray(images, dtype=storage)
+
+
+def decode_images(stored: np.ndarray) -> np.ndarray:
+    """Stored images back as float32 in [0, 1]."""
+    if stored.dtype == np.uint8:
+        return stored.astype(np.float32) / np.float32(UINT8_LEVELS)
+    return np.asarray(stored, dtype=np.float32)
+
 
 @dataclass(frozen=True)
 class RepresentationSettings:
@@ -43,8 +65,11 @@ class RepresentationSettings:
     wavelet: str = "cmor1.5-1.0"
     dwt_sample_rate: int = 16000
     dwt_min_frequency: float = 50.0
+    storage: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.storage not in IMAGE_STORAGE:
+            raise ValueError(f"storage must be one of {list(IMAGE_STORAGE)}, got {self.storage!r}")
         for key in ("height", "width", "tonnetz_height", "n_fft", "hop_length", "dwt_sample_rate"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
@@ -199,6 +224,7 @@ def fill_representation(
 
     ``waveforms`` is (n_clips, n_versions, samples); ``out`` (n_clips, n_versions,
     rows, width), e.g. a memory-mapped array, so a dataset never has to fit in memory.
+    Images are stored in ``out``'s type (``encode_images``).
     With ``workers`` > 1, clips are spread over that many processes (the DWT of a real
     dataset at the seed's size takes CPU-hours).
     """
@@ -209,7 +235,7 @@ def fill_representation(
     bar = tqdm(total=len(waveforms), desc=name, disable=not progress, mininterval=10.0)
     if workers <= 1:
         for clip in range(len(waveforms)):
-            out[clip] = _clip_images(name, waveforms[clip], sample_rate, settings)
+            out[clip] = encode_images(_clip_images(name, waveforms[clip], sample_rate, settings), out.dtype.name)
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -219,10 +245,10 @@ def fill_representation(
                 pending[clip] = pool.submit(_clip_images, name, np.asarray(waveforms[clip]), sample_rate, settings)
                 if len(pending) >= window:
                     first = min(pending)
-                    out[first] = pending.pop(first).result()
+                    out[first] = encode_images(pending.pop(first).result(), out.dtype.name)
                     bar.update()
             for clip in sorted(pending):
-                out[clip] = pending[clip].result()
+                out[clip] = encode_images(pending[clip].result(), out.dtype.name)
                 bar.update()
     bar.close()
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from signal_robustness.catalog import IMAGE_BOUNDS  # noqa: F401 (re-exported)
-from signal_robustness.features import REPRESENTATIONS, compose_representation
+from signal_robustness.features import REPRESENTATIONS, compose_representation, decode_images
 from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
@@ -59,7 +59,7 @@ class RepresentationImages:
         positions = np.arange(len(self))[index]
         positions = np.atleast_1d(positions)
         parts = {
-            name: np.asarray(self.base_features[name][self.clips[positions], self.versions[positions]])
+            name: decode_images(np.asarray(self.base_features[name][self.clips[positions], self.versions[positions]]))
             for name in REPRESENTATIONS[self.representation]
         }
         images = compose_representation(self.representation, parts)[:, None]
