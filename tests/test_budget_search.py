@@ -212,3 +212,32 @@ def test_deepfool_from_one_run_equals_its_budget_by_budget_runs(trained_gunpoint
     # The threshold still stops the records at the first budget that reaches it.
     stopped = budget_search(model, x, y, search, float(rates[1]), 0, CPU, UNBOUNDED, batch_size=16)
     np.testing.assert_array_equal(stopped.budgets, by_budget.budgets[:2])
+
+
+def test_pia_from_one_run_equals_its_budget_by_budget_runs(small_network, quadrant_images):
+    """PIA's ε grid read from one run toward its smallest ε gives every budget's records, queries
+    included, exactly as runs that each stop at their own ε on the same schedule, for fewer queries."""
+    from signal_robustness.evaluate.counting import PassCounter
+
+    model, x, labels = small_network
+    x_all, labels_all = quadrant_images
+    donors = (x_all[40:], labels_all[40:])  # the attacker's data, apart from the attacked images
+    params = {"n_samples": 10, "max_queries": 6_000, "lr_max": 0.2, "lr_min": 0.005, "sigma": 0.01}
+    search = BudgetGrid("nes", "epsilon", (0.1, 0.15, 0.2, 0.3), params)
+    assert search.one_run
+    counted = PassCounter(model).eval()
+    runs = {}
+    for one_run in (True, False):
+        counted.reset()
+        result = budget_search(counted, x, labels, search, 1.0, 2, CPU, BOUNDS, 16, donors, one_run=one_run)
+        runs[one_run] = (result, counted.counts())
+    (derived, derived_counts), (by_budget, by_budget_counts) = runs[True], runs[False]
+    # Not a vacuous grid: the smallest ε fools fewer images than the largest, which fools most.
+    rates = by_budget.fooling_rates
+    assert len(rates) == len(search.grid) and rates[0] < rates[-1] and rates[-1] > 0.8
+    for name in ("budgets", "success", "misclassified", "l2", "linf", "l0", "queries", "example_adversarial"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(by_budget, name), err_msg=name)
+    assert (derived.linf[derived.success] <= np.repeat(derived.budgets[:, None], 40, 1)[derived.success] + 1e-6).all()
+    # The one run costs the smallest ε's run: the queries each larger budget spent again are saved.
+    assert by_budget_counts["forward_samples"] > 1.5 * derived_counts["forward_samples"]
+    assert derived_counts["backward_samples"] == by_budget_counts["backward_samples"] == 0

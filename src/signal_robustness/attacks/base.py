@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.bim_l2 import bim_a, bim_b
 from signal_robustness.attacks.jsma import jsma
-from signal_robustness.attacks.nes import nes
+from signal_robustness.attacks.nes import nes, nes_at_epsilons
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
 
@@ -34,7 +34,8 @@ MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
 # (attack, budget) pairs where a run at a smaller budget is the start of a run at a larger one,
 # with the builder of the one run that gives every budget's output (``BudgetGrid.one_run``).
 ONE_RUN_BUILDERS: dict[tuple[str, str], Callable[..., BudgetAttack]] = {
-    ("deepfool", "steps"): minimal.deepfool_at_steps
+    ("deepfool", "steps"): minimal.deepfool_at_steps,
+    ("nes", "epsilon"): nes_at_epsilons,
 }
 
 

@@ -20,6 +20,11 @@ by the attack's seed and the sample's own values, so a sample's result does not 
 on the batch it is attacked in. A sample whose target class has no donor starts from
 itself at ε (the query-limited attack of the same paper).
 
+In a budget search over ε (``schedule_epsilon``, set by the search to its grid's smallest ε),
+every budget's run shrinks the ball on the schedule toward that smallest ε and stops once
+within its own ε: a run to a larger ε is then the first part of the run to the smallest, and
+``pia_at_epsilons`` reads every budget's outcome from that one run.
+
 ``epsilon_decay="auto"`` derives δ_ε from the budget: the ball shrinks from ε_0 to ε in
 half the NES steps the query budget pays for (each step costs 2·``n_samples`` queries for
 the estimate and at least two more), leaving the other half for the line search's
@@ -30,6 +35,7 @@ retries and for steps taken at ε. The seed's own numbers (500 iterations, δ_ε
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -37,7 +43,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.attacks.settings import NESSettings
-from signal_robustness.attacks.types import Attack, AttackOutput, targeted
+from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
 
@@ -118,26 +124,67 @@ def partial_information_attack(
     bounds: tuple[float, float] = (0.0, 1.0),
     seed: int = 0,
     donors: tuple[Any, torch.Tensor] | None = None,
+    schedule_epsilon: float | None = None,
     **settings: Any,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Returns (adversarial, reached target within ε, queries per sample).
 
     ``donors`` = (images, labels): the data the attacker holds, from which each sample's
     start of its target class is drawn; ``images`` is a tensor or anything that returns
-    one when indexed by a tensor of positions.
+    one when indexed by a tensor of positions. ``schedule_epsilon`` (<= ``epsilon``) is the
+    ε the ball shrinks toward (its decay and its floor); by default ``epsilon`` itself.
     """
-    s = NESSettings(epsilon=epsilon, **settings)
+    (outcome,) = _pia(model, inputs, targets, [epsilon], schedule_epsilon or epsilon, bounds, seed, donors, settings)
+    return outcome
+
+
+def pia_at_epsilons(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    targets: torch.Tensor,
+    epsilons: Sequence[float],
+    bounds: tuple[float, float] = (0.0, 1.0),
+    seed: int = 0,
+    donors: tuple[Any, torch.Tensor] | None = None,
+    **settings: Any,
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """``partial_information_attack`` at each of ``epsilons`` with ``schedule_epsilon`` their
+    smallest, from one run toward the smallest: (adversarial, reached, queries) per ε, in order."""
+    return _pia(model, inputs, targets, list(epsilons), min(epsilons), bounds, seed, donors, settings)
+
+
+def _pia(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    stops: list[float],
+    schedule_epsilon: float,
+    bounds: tuple[float, float],
+    seed: int,
+    donors: tuple[Any, torch.Tensor] | None,
+    settings: dict[str, Any],
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """One run shrinking the ball toward ``schedule_epsilon``; for each ε of ``stops`` (each >=
+    ``schedule_epsilon``), what a run stopping there returns. A sample stops at ε when a check
+    finds the ball within ε and the target on top; the run goes on until every sample has
+    stopped at the smallest ε of ``stops`` or spent its queries."""
+    if not 0 < schedule_epsilon <= min(stops):
+        raise ValueError(f"nes schedule_epsilon must lie in (0, {min(stops)}], got {schedule_epsilon}")
+    for epsilon in stops:
+        NESSettings(epsilon=epsilon, **settings)
+    s = NESSettings(epsilon=schedule_epsilon, **settings)
     top_k, epsilon_start, epsilon_decay, sigma = s.top_k, s.epsilon_start, s.epsilon_decay, s.sigma
     n_samples, lr_max, lr_min, momentum, max_queries = s.n_samples, s.lr_max, s.lr_min, s.momentum, s.max_queries
     if epsilon_decay == "auto":
-        epsilon_decay = auto_epsilon_decay(epsilon, epsilon_start, n_samples, max_queries)
+        epsilon_decay = auto_epsilon_decay(schedule_epsilon, epsilon_start, n_samples, max_queries)
     low, high = bounds
     device = inputs.device
     generators = sample_generators(inputs, seed)
     oracle = TopKOracle(model, top_k, len(inputs), device)
     x = inputs.detach()
     adversarial = x.clone()
-    radius = torch.full((len(x),), float(epsilon), device=device)
+    radius = torch.full((len(x),), float(schedule_epsilon), device=device)
     if donors is not None:
         donor_images, donor_labels = donors
         donor_labels = torch.as_tensor(donor_labels).cpu()
@@ -156,16 +203,25 @@ def partial_information_attack(
     adversarial = project(adversarial, torch.arange(len(x), device=device), radius)
     decay = torch.full((len(x),), float(epsilon_decay), device=device)
     smoothed = torch.zeros_like(x)
-    done = torch.zeros(len(x), dtype=torch.bool, device=device)
+    # Per stop: whether each sample has stopped there, and its image and queries when it did.
+    stopped = torch.zeros(len(stops), len(x), dtype=torch.bool, device=device)
+    stopped_at = [x.clone() for _ in stops]
+    stopped_queries = [torch.zeros_like(oracle.queries) for _ in stops]
+    last = min(range(len(stops)), key=lambda index: stops[index])
     # Progress in queries spent, summed over the batch (each sample stops at its own budget).
     bar = tqdm(total=max_queries * len(x), desc="PIA queries", unit="query", mininterval=10.0)
     while True:
-        checking = torch.nonzero(~done & (oracle.queries < max_queries)).flatten()
+        checking = torch.nonzero(~stopped[last] & (oracle.queries < max_queries)).flatten()
         if len(checking) == 0:
             break
         top1 = oracle.probabilities(adversarial[checking], checking).argmax(dim=1)
-        done[checking] = (radius[checking] <= epsilon + 1e-12) & (top1 == targets[checking])
-        active = checking[~done[checking]]
+        on_target = top1 == targets[checking]
+        for index, epsilon in enumerate(stops):
+            arrived = checking[(radius[checking] <= epsilon + 1e-12) & on_target & ~stopped[index, checking]]
+            stopped[index, arrived] = True
+            stopped_at[index][arrived] = adversarial[arrived]
+            stopped_queries[index][arrived] = oracle.queries[arrived]
+        active = checking[~stopped[last, checking]]
         if len(active) == 0:
             break
         gradient = nes_gradient(
@@ -178,7 +234,7 @@ def partial_information_attack(
             [generators[i] for i in active.tolist()],
         )
         smoothed[active] = momentum * smoothed[active] + (1 - momentum) * gradient
-        new_radius = (radius[active] - decay[active]).clamp_min(epsilon)
+        new_radius = (radius[active] - decay[active]).clamp_min(schedule_epsilon)
         accepted = torch.zeros(len(active), dtype=torch.bool, device=device)
         lr = lr_max
         while lr >= lr_min and not accepted.all():
@@ -195,18 +251,25 @@ def partial_information_attack(
         decay[active[~accepted]] /= 2
         bar.update(int(oracle.queries.clamp(max=max_queries).sum()) - bar.n)
     bar.close()
-    # A sample whose ball never shrank to ε spent its budget without an ε-adversarial: it failed.
-    outside = radius > epsilon + 1e-12
-    adversarial[outside] = x[outside]
-    with torch.no_grad():
-        reached = (model(adversarial).argmax(dim=1) == targets) & ~outside
-    return adversarial, reached, oracle.queries
+    outcomes = []
+    for index, epsilon in enumerate(stops):
+        # A sample that never stopped at ε ran out of queries, where a run to ε ends too.
+        image = torch.where(stopped[index].view(view), stopped_at[index], adversarial)
+        queries = torch.where(stopped[index], stopped_queries[index], oracle.queries)
+        # A sample whose ball never shrank to ε spent its budget without an ε-adversarial: it failed.
+        outside = ~stopped[index] & (radius > epsilon + 1e-12)
+        image[outside] = x[outside]
+        with torch.no_grad():
+            reached = (model(image).argmax(dim=1) == targets) & ~outside
+        outcomes.append((image, reached, queries))
+    return outcomes
 
 
 def nes(
     bounds: tuple[float, float] = (0.0, 1.0),
     seed: int = 0,
     donors: tuple[Any, torch.Tensor] | None = None,
+    schedule_epsilon: float | None = None,
     **settings: Any,
 ) -> Attack:
     """PIA in the pipeline's call shape (targeted; queries reported); ``settings`` as ``NESSettings``.
@@ -217,8 +280,34 @@ def nes(
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, queries = partial_information_attack(
-            model, inputs, labels, targets, bounds=bounds, seed=seed, donors=donors, **vars(s)
+            model,
+            inputs,
+            labels,
+            targets,
+            bounds=bounds,
+            seed=seed,
+            donors=donors,
+            schedule_epsilon=schedule_epsilon,
+            **vars(s),
         )
         return AttackOutput(adversarial=adversarial, success=reached, queries=queries)
 
     return targeted(run, seed)
+
+
+def nes_at_epsilons(
+    epsilons: Sequence[float],
+    bounds: tuple[float, float] = (0.0, 1.0),
+    seed: int = 0,
+    donors: tuple[Any, torch.Tensor] | None = None,
+    **settings: Any,
+) -> BudgetAttack:
+    """``nes`` at each of ``epsilons`` (with ``schedule_epsilon`` their smallest) from one run."""
+    for epsilon in epsilons:
+        NESSettings(epsilon=epsilon, **settings)
+
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> list[AttackOutput]:
+        outcomes = pia_at_epsilons(model, inputs, labels, targets, epsilons, bounds, seed, donors, **settings)
+        return [AttackOutput(adversarial=a, success=r, queries=q) for a, r, q in outcomes]
+
+    return targeted(run, seed)  # type: ignore[arg-type, return-value]

@@ -211,7 +211,7 @@ ATTACK_SETTINGS: dict[str, type] = {
     "nes": NESSettings,
 }
 # Set by the pipeline, never by a user: the data's bounds, the run's seed, the attacker's data.
-PIPELINE_PARAMETERS = ("bounds", "seed", "donors")
+PIPELINE_PARAMETERS = ("bounds", "seed", "donors", "schedule_epsilon")
 
 
 def attack_settings(name: str, **params: Any) -> Any:
@@ -250,7 +250,7 @@ class BudgetGrid:
             if reserved in self.params:
                 raise ValueError(
                     f"{self.attack}: {reserved!r} is set by the pipeline (the run's seed, the data's bounds, "
-                    "the attacker's data)"
+                    "the attacker's data, PIA's schedule)"
                 )
         if not self.grid:
             raise ValueError(f"{self.attack}: the budget grid is empty")
@@ -275,21 +275,31 @@ class BudgetGrid:
 
     @property
     def one_run(self) -> bool:
-        """Whether one run at the grid's largest budget gives every budget's output.
-
-        So where a run at a smaller budget is the start of a run at a larger one: DeepFool's
-        step count (a sample stops moving once it is adversarial).
+        """Whether one run gives every budget's output: where a run at one budget is the first
+        part of a run at another. DeepFool's step count (a sample stops moving once it is
+        adversarial; the run at the largest count), PIA's ε (each budget's ball shrinks on the
+        schedule toward the grid's smallest ε; the run to the smallest).
         """
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
         return (self.attack, self.budget) in ONE_RUN_BUILDERS
 
-    def build_one_run(self, bounds: tuple[float, float]) -> Any:
+    def _pipeline_arguments(self, seed: int, bounds: tuple[float, float], donors: Any, builder: Any) -> dict[str, Any]:
+        extra: dict[str, Any] = {"bounds": bounds}
+        accepted = inspect.signature(builder).parameters
+        if "seed" in accepted:
+            extra["seed"] = seed
+        if donors is not None and "donors" in accepted:
+            extra["donors"] = donors
+        return extra
+
+    def build_one_run(self, seed: int, bounds: tuple[float, float], donors: Any = None) -> Any:
         """The attack that runs once and returns one output per budget of the grid (``one_run`` only)."""
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
         self.check()
-        return ONE_RUN_BUILDERS[(self.attack, self.budget)](self.grid, bounds=bounds, **self.params)
+        builder = ONE_RUN_BUILDERS[(self.attack, self.budget)]
+        return builder(self.grid, **self._pipeline_arguments(seed, bounds, donors, builder), **self.params)
 
     def build(self, budget: float, seed: int, bounds: tuple[float, float], donors: Any = None) -> Any:
         """The attack at one budget; ValueError on a refused parameter.
@@ -299,10 +309,8 @@ class BudgetGrid:
         """
         from signal_robustness.attacks.base import ATTACK_BUILDERS, build_attack
 
-        extra: dict[str, Any] = {"bounds": bounds}
-        accepted = inspect.signature(ATTACK_BUILDERS[self.attack]).parameters
-        if "seed" in accepted:
-            extra["seed"] = seed
-        if donors is not None and "donors" in accepted:
-            extra["donors"] = donors
+        builder = ATTACK_BUILDERS[self.attack]
+        extra = self._pipeline_arguments(seed, bounds, donors, builder)
+        if self.budget == "epsilon" and "schedule_epsilon" in inspect.signature(builder).parameters:
+            extra["schedule_epsilon"] = min(self.grid)  # PIA: every budget on the grid's one schedule
         return build_attack(self.attack, **self.params, **{self.budget: budget}, **extra)

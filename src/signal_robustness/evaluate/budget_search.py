@@ -121,7 +121,9 @@ def budget_search(
     derived = None
     if one_run and search.one_run:
         started = time.perf_counter()
-        derived = run_attack(search.build_one_run(bounds), model, inputs, labels, batch_size, device, targets=targets)
+        derived = run_attack(
+            search.build_one_run(seed, bounds, donors), model, inputs, labels, batch_size, device, targets=targets
+        )
         log.info(
             "%s: one run at %s=%g for the whole grid, %.2f s",
             search.attack,
