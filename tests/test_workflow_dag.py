@@ -268,3 +268,25 @@ def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):
     pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
     assert pip == tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
     assert not any(line.startswith("-e") or "/" in line for line in pip)
+
+
+def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo):
+    """docs/paper_scale.md's GPU-hours table is bench/paper_gpu_hours.py's output for config/paper.yaml."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("paper_gpu_hours", repo / "bench" / "paper_gpu_hours.py")
+    hours = importlib.util.module_from_spec(spec)
+    sys.modules["paper_gpu_hours"] = hours  # its dataclass looks its module up there
+    spec.loader.exec_module(hours)
+    config = hours.merged_paper_config()
+    rows = hours.rows(config, hours.Rates(config, None))
+    page = (repo / "docs" / "paper_scale.md").read_text()
+    assert page.split(hours.MARKER)[1].strip() == hours.table(config, hours.Rates(config, None))
+    assert page.split(hours.MARKER)[1].strip().splitlines()[-1].startswith("| total |")
+    # Running DeepFool and PIA once for their grids is the searches' cut; bf16's assumed rate halves.
+    searches = next(row for row in rows if row.rules == "`attack_audio`")
+    assert searches.seconds["fp32"] < 0.5 * searches.before["fp32"]
+    assert all(row.seconds["bf16"] <= row.seconds["fp32"] for row in rows)
+    # Measured rates must come from a GPU at the seed's size.
+    with pytest.raises(ValueError, match="CUDA"):
+        hours.Rates(config, {"device": "cpu", "size": "small", "audio": []})

@@ -1,0 +1,352 @@
+"""GPU-hours of config/paper.yaml: its counted work per rule times a rate per precision.
+
+    python bench/paper_gpu_hours.py [--rates bench/out/gpu_cuda_paper.json] [--write]
+
+The work is counted from the paper config (its datasets, models, grids, sample counts) in
+passes of a network: a forward pass (1 forward-equivalent), an attack step (a forward pass
+and a backward pass to the input with the weights frozen: 2), a training step per image (a
+forward and a backward pass with weight gradients: 3; FGSM adversarial training adds an attack
+step: 5). A pass of an audio network costs the forward FLOPs torch's ``FlopCounterMode``
+counts for it at the seed's image size (on the meta device: nothing is computed), times
+1,308 / 768 for the representations that stack tonnetz rows. Rates:
+
+- assumed (no ``--rates``): 40 TFLOP/s sustained in fp32 and tf32 (about what ResNet-50 trains
+  at on an H100 in TF32), 80 TFLOP/s in bf16 (the H100's and H200's dense bf16 tensor-core peak
+  is twice their TF32 peak; the same utilisation is assumed);
+- measured (``--rates``, ``bench/bench_gpu.py``'s file from a CUDA GPU at ``--size paper``): each
+  audio network's training images, attack steps and forward passes per second in each
+  precision replace the FLOP rates of the audio rows, which then say "measured".
+
+The time-series rows stay assumed either way (series networks are too small to fill a GPU;
+their rate is per optimiser step). Attack work is an upper bound: every budget of every grid
+run to its end for every clip; the budget searches stop at the threshold and most attacks at
+each clip's first success, so they cost less.
+
+Prints the Markdown table; ``--write`` puts it into docs/paper_scale.md between its
+``<!-- gpu-hours -->`` markers (``tests/test_workflow_dag.py`` checks that the two agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "<!-- gpu-hours -->"
+
+# Clips per dataset (ESC-50; UrbanSound8K's ten folds).
+AUDIO_CLIPS = {"esc50": 2000, "urbansound8k": 8732}
+# Assumed: epochs before early stopping ends an audio training, on average (of at most 100).
+AUDIO_EPOCHS = 30
+# Assumed sustained FLOP rates per precision, in TFLOP/s.
+ASSUMED_TFLOPS = {"fp32": 40.0, "tf32": 40.0, "bf16": 80.0}
+# AutoAttack's standard version: APGD-CE, APGD-T against 9 classes, Square (evaluate.autoattack).
+APGD_TARGETS = 9
+# Time series (assumed): Fawaz's ResNet on a series of mean length, forward GFLOP; optimiser
+# steps of the 520 classifiers (eight sets' training sizes, batch min(n/10, 16), augmented
+# sets twice as large, 13 methods x 2 regularisers x 5 seeds x 1500 epochs); 5 ms per step,
+# kernel-launch bound, whatever the precision.
+SERIES_GFLOP = 0.25
+SERIES_OPTIMISER_STEPS = 41e6 * 13 / 12
+SERIES_SECONDS_PER_STEP = 0.005
+
+
+def merged_paper_config() -> dict[str, Any]:
+    def merge(base: dict, override: Mapping) -> dict:
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = (
+                merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+            )
+        return out
+
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    return merge(base, yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()))
+
+
+@functools.cache
+def forward_gflop(model: str, height: int, width: int) -> float:
+    """Forward GFLOP of one image, counted on the meta device."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from signal_robustness.models import build_model
+
+    with torch.device("meta"):
+        network = build_model(model, 1, 50)
+        image = torch.empty(1, 1, height, width)
+    with FlopCounterMode(display=False) as counter:
+        network(image)
+    return counter.get_total_flops() / 1e9
+
+
+@dataclass
+class Row:
+    work: str
+    rules: str
+    seconds: dict[str, float]  # per precision
+    rate: str  # "assumed" or "measured"
+    before: dict[str, float] | None = None  # the same work before this stop's cuts, if any
+
+
+class Rates:
+    """Seconds per pass of an audio network: from FLOPs at an assumed rate, or measured."""
+
+    def __init__(self, config: Mapping[str, Any], measured: Mapping[str, Any] | None):
+        image = config["audio"]["image"]
+        self.height, self.width, self.tonnetz = image["height"], image["width"], image["tonnetz_height"]
+        self.measured = None
+        if measured is not None:
+            if measured["device"] != "cuda" or measured["size"] != "paper":
+                raise ValueError("--rates must come from bench_gpu.py on CUDA at --size paper")
+            self.measured = {(row["model"], row["precision"]): row for row in measured["audio"]}
+
+    def rows_factor(self, representation: str) -> float:
+        return (self.height + (self.tonnetz if "tonnetz" in representation else 0)) / self.height
+
+    def seconds(self, model: str, representation: str, kind: str, precision: str) -> float:
+        """Seconds of one ``kind`` pass ("train", "attack" or "forward") of ``model`` on ``representation``."""
+        if self.measured is not None and (model, precision) in self.measured:
+            row = self.measured[(model, precision)]
+            rate = {"train": "train_images_per_s", "attack": "attack_steps_per_s", "forward": "forward_images_per_s"}
+            return self.rows_factor(representation) / row[rate[kind]]
+        equivalents = {"train": 3, "attack": 2, "forward": 1}[kind]
+        flop = forward_gflop(model, self.height, self.width) * 1e9 * self.rows_factor(representation)
+        return equivalents * flop / (ASSUMED_TFLOPS[precision] * 1e12)
+
+    def label(self) -> str:
+        return "measured" if self.measured is not None else "assumed"
+
+
+def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> tuple[float, float]:
+    """(attack steps, forward passes) per clip for every budget of every grid run to its end."""
+    steps, forwards = 0.0, 0.0
+    for name, spec in methods.items():
+        grid, params = spec["grid"], spec.get("params") or {}
+        if name == "bim_a":
+            steps += len(grid) * params["max_steps"]
+        elif name == "bim_b":
+            steps += len(grid) * params["steps"]
+        elif name == "jsma":
+            # θ = 1 saturates a feature per iteration: at most γ·n features; two gradients a step.
+            steps += 2 * sum(min(params.get("max_iterations") or math.inf, int(g * n_features)) for g in grid)
+        elif name == "deepfool":
+            counts = [max(grid)] if one_run else grid
+            steps += (params["candidates"] - 1) * sum(counts)
+        elif name == "cw":
+            steps += params["binary_search_steps"] * sum(grid)
+        elif name == "nes":
+            forwards += (1 if one_run else len(grid)) * params["max_queries"]
+        else:
+            raise ValueError(f"no work count for attack {name!r}")
+    return steps, forwards
+
+
+def rows(config: Mapping[str, Any], rates: Rates) -> list[Row]:
+    audio, robustness, defense = config["audio"], config["robustness"], config["defense"]
+    precisions = ("fp32", "bf16")
+    split, pitch = audio["split"], 1 + len(audio["pitch_scales"])
+    train_share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
+    images_per_epoch = {d: AUDIO_CLIPS[d] * train_share * pitch for d in audio["datasets"]}
+    folds = split["train_folds"]
+    representations, models = audio["representations"], audio["models"]
+    trainings = [False, True]  # original, FGSM adversarially trained
+    networks = [(d, r, m) for d in audio["datasets"] for r in representations for m in models]
+    noise_models = (audio.get("noise_training") or {}).get("models") or []
+    noise_networks = [(d, r, m) for d in audio["datasets"] for r in representations for m in noise_models]
+
+    def total(work) -> dict[str, float]:
+        return {p: sum(work(d, r, m, p) for d, r, m in networks) for p in precisions}
+
+    def total_noise(work) -> dict[str, float]:
+        return {p: sum(work(d, r, m, p) for d, r, m in noise_networks) for p in precisions}
+
+    out = []
+
+    # Audio training: every fold, original and adversarial.
+    def training(d, r, m, p):
+        epochs = images_per_epoch[d] * AUDIO_EPOCHS * folds
+        per_image = 2 * rates.seconds(m, r, "train", p) + rates.seconds(m, r, "attack", p)
+        return epochs * per_image
+
+    out.append(
+        Row(
+            f"audio training: {len(networks) * len(trainings)} models × {folds} folds, {AUDIO_EPOCHS} epochs (assumed)",
+            "`train_audio`",
+            total(training),
+            rates.label(),
+        )
+    )
+
+    # Budget searches: every budget run to its end (an upper bound).
+    attacks = audio["attacks"]
+    n_attacked = attacks["samples"] * len(attacks["seeds"]) * len(trainings)
+
+    def searches(one_run: bool):
+        def work(d, r, m, p):
+            n_features = (rates.height + (rates.tonnetz if "tonnetz" in r else 0)) * rates.width
+            steps, forwards = attack_work(attacks["methods"], n_features, one_run)
+            return n_attacked * (
+                steps * rates.seconds(m, r, "attack", p) + forwards * rates.seconds(m, r, "forward", p)
+            )
+
+        return work
+
+    out.append(
+        Row(
+            f"audio budget searches: {len(networks) * len(trainings)} models × 6 attacks × {attacks['samples']} clips, "
+            "every budget to its end (bound)",
+            "`attack_audio`",
+            total(searches(True)),
+            rates.label(),
+            before=total(searches(False)),
+        )
+    )
+
+    # AutoAttack-grade evaluation of every audio model: each attack on every point, every budget.
+    apgd, square = robustness["apgd"], robustness["square"]["queries"]
+    aa_steps = apgd["steps"] * apgd["restarts"] * (1 + APGD_TARGETS)
+    aa_budgets = len(robustness["audio"]["eps"]) * len(robustness["eps_fractions"])
+
+    def autoattack(d, r, m, p):
+        per_point = aa_steps * rates.seconds(m, r, "attack", p) + square * rates.seconds(m, r, "forward", p)
+        return len(trainings) * robustness["n_test"] * aa_budgets * per_point
+
+    out.append(
+        Row(
+            f"AutoAttack-grade, audio: {len(networks) * len(trainings)} models × {robustness['n_test']} clips × "
+            f"{aa_budgets} budgets (norms × fractions), every attack to its end (bound)",
+            "`evaluate_robustness`",
+            total(autoattack),
+            rates.label(),
+        )
+    )
+
+    # Post-averaging on every audio model: the adaptive EOT attack dominates.
+    points = 6 * defense["n_directions"] + 1
+    adaptive = defense["adaptive"]
+    audio_defense = defense["audio"]
+
+    def post_averaging(d, r, m, p):
+        steps = len(audio_defense["eps_grid"]) * adaptive["steps"] * adaptive["eot_samples"] * points
+        # Sweeps of r, K and eps on clean and attacked clips, forward only (about 1.1e4 a clip).
+        sweeps = 1.1e4
+        per_clip = steps * rates.seconds(m, r, "attack", p) + sweeps * rates.seconds(m, r, "forward", p)
+        return len(trainings) * audio_defense["n_test"] * per_clip
+
+    out.append(
+        Row(
+            f"post-averaging on the audio models: {len(networks) * len(trainings)} models × "
+            f"{audio_defense['n_test']} clips, EOT attack with {points} points a draw",
+            "`adaptive_attack`, `evaluate_post_averaging`, `choose_radius`, `attack_undefended`",
+            total(post_averaging),
+            rates.label(),
+        )
+    )
+
+    # Randomized smoothing of audio: noise training, certification, post-averaging's L2 attack.
+    smoothing = robustness["smoothing"]
+
+    def smoothing_work(d, r, m, p):
+        train = images_per_epoch[d] * AUDIO_EPOCHS * folds * rates.seconds(m, r, "train", p)
+        certify = smoothing["n_test"] * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])
+        l2_attack = len(smoothing["radii"]) * 2 * adaptive["steps"] * adaptive["eot_samples"] * points
+        return (
+            train
+            + certify * rates.seconds(m, r, "forward", p)
+            + smoothing["n_test"] * l2_attack * rates.seconds(m, r, "attack", p)
+        )
+
+    out.append(
+        Row(
+            f"randomized smoothing of audio: {len(noise_networks)} noise-trained networks × {folds} folds, "
+            f"certified on {smoothing['n_test']} clips; post-averaging's L2 attack on their originals",
+            "`train_audio`, `certify_smoothing`, `attack_post_averaging_l2`",
+            total_noise(smoothing_work),
+            rates.label(),
+        )
+    )
+
+    # Time series (assumed, small): training, then every evaluation at the series ResNet's FLOPs.
+    series_flop = SERIES_GFLOP * 1e9
+    n_series_models = 520
+    series_evaluations = {
+        # AutoAttack-grade: 200 series × 4 fractions × (APGD steps and Square queries).
+        "autoattack": n_series_models
+        * robustness["n_test"]
+        * len(robustness["eps_fractions"])
+        * (2 * aa_steps + square),
+        # Post-averaging: ~5e7 forward-equivalents a classifier (docs/paper_scale.md's derivation).
+        "post_averaging": n_series_models * 5e7,
+        # Smoothing of the 40 gaussian_noise classifiers and post-averaging's L2 attack on 40 baselines.
+        "smoothing": 40
+        * smoothing["n_test"]
+        * (
+            len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])
+            + 2 * len(smoothing["radii"]) * 2 * 10 * 8 * 91
+        ),
+    }
+    series_seconds = {
+        p: SERIES_OPTIMISER_STEPS * SERIES_SECONDS_PER_STEP
+        + sum(series_evaluations.values()) * series_flop / (ASSUMED_TFLOPS[p] * 1e12)
+        for p in precisions
+    }
+    out.append(
+        Row(
+            "time series: 520 classifiers × 1500 epochs, then AutoAttack-grade, post-averaging and smoothing",
+            "`train_timeseries`, `attack_timeseries`, `evaluate_robustness`, the defence rules",
+            series_seconds,
+            "assumed",
+        )
+    )
+    return out
+
+
+def table(config: Mapping[str, Any], rates: Rates) -> str:
+    lines = [
+        "| work | rules | rate | GPU-h, fp32 | GPU-h, bf16 | GPU-h, fp32, before `one_run` |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    computed = rows(config, rates)
+    for row in computed:
+        before = "" if row.before is None else f"{row.before['fp32'] / 3600:,.0f}"
+        lines.append(
+            f"| {row.work} | {row.rules} | {row.rate} | {row.seconds['fp32'] / 3600:,.0f} "
+            f"| {row.seconds['bf16'] / 3600:,.0f} | {before} |"
+        )
+    fp32 = sum(row.seconds["fp32"] for row in computed) / 3600
+    bf16 = sum(row.seconds["bf16"] for row in computed) / 3600
+    before = sum((row.before or row.seconds)["fp32"] for row in computed) / 3600
+    lines.append(f"| total | | | {fp32:,.0f} GPU-h | {bf16:,.0f} GPU-h | {before:,.0f} GPU-h |")
+    return "\n".join(lines)
+
+
+def write(doc: Path, text: str) -> None:
+    content = doc.read_text()
+    head, middle, tail = content.split(MARKER)
+    del middle
+    doc.write_text(f"{head}{MARKER}\n{text}\n{MARKER}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=Path, help="bench_gpu.py's JSON from a CUDA GPU at --size paper")
+    parser.add_argument("--write", action="store_true", help="write the table into docs/paper_scale.md")
+    args = parser.parse_args()
+    measured = json.loads(args.rates.read_text()) if args.rates else None
+    text = table(merged_paper_config(), Rates(merged_paper_config(), measured))
+    print(text)
+    if args.write:
+        write(ROOT / "docs" / "paper_scale.md", text)
+
+
+if __name__ == "__main__":
+    main()
