@@ -102,6 +102,47 @@ def test_chunked_evaluation_equals_one_batch(trained_gunpoint, gunpoint_tensors)
     torch.testing.assert_close(whole, chunked, atol=1e-5, rtol=0)
 
 
+def test_chunks_checkpointed_under_autograd_give_the_one_batch_gradient(trained_gunpoint, gunpoint_tensors):
+    """With a gradient wanted, each chunk's activations are recomputed in the backward pass rather
+    than kept; the input gradient is the one of a single pass over every point."""
+    model, _ = trained_gunpoint
+    x, y = gunpoint_tensors
+    seen = []
+    hook = model.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+    gradients, forwards = [], []
+    try:
+        for max_points in (None, 7):
+            seen.clear()
+            inputs = x[:5].clone().requires_grad_(True)
+            defended = LogProbabilities(PostAveraging(model.eval(), 3, 2.0, max_points=max_points))
+            loss = torch.nn.functional.nll_loss(defended(inputs), y[:5], reduction="sum")
+            gradients.append(torch.autograd.grad(loss, inputs)[0])
+            forwards.append(sum(seen))
+    finally:
+        hook.remove()
+    # Checkpointed: every chunk's forward pass runs again in the backward pass.
+    assert forwards == [5 * 19, 2 * 5 * 19]
+    assert PostAveraging(model, 3, 2.0, max_points=7).chunk_size(torch.device("cpu")) == 7 < 5 * 19
+    assert gradients[0].abs().sum() > 0
+    # Equal up to float32 rounding: chunks of 7 points convolve in other batch shapes than one pass.
+    assert float((gradients[0] - gradients[1]).norm() / gradients[0].norm()) < 1e-4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="measures CUDA memory; no GPU here")
+def test_chunks_on_cuda_fill_half_the_free_memory(trained_gunpoint, gunpoint_tensors):
+    from signal_robustness.runtime import points_that_fit
+
+    model, _ = trained_gunpoint
+    x, _ = gunpoint_tensors
+    device = torch.device("cuda")
+    network = model.eval().to(device)
+    forward_only = points_that_fit(network, x[0], device, grad=False, cap=10**9)
+    with_backward = points_that_fit(network, x[0], device, grad=True, cap=10**9)
+    assert 1 <= with_backward <= forward_only
+    with torch.no_grad():
+        network(x[:1].repeat(min(forward_only, 4096), 1, 1).to(device))  # a chunk that size runs
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [({"n_directions": 0, "radius": 1.0}, "K >= 1"), ({"n_directions": 2, "radius": 0.0}, "r must be > 0")],

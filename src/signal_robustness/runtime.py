@@ -134,3 +134,36 @@ def log_to_file(path: str | os.PathLike | None, outputs: Iterable[str | os.PathL
         sys.stdout, sys.stderr = old_out, old_err
         root.removeHandler(handler)
         handle.close()
+
+
+def points_that_fit(
+    network: torch.nn.Module,
+    sample: torch.Tensor,
+    device: torch.device,
+    grad: bool,
+    share: float = 0.5,
+    cap: int = 16384,
+) -> int:
+    """How many inputs like ``sample`` one pass of ``network`` takes on a CUDA ``device``: as many
+    as ``share`` of the free memory holds, from the peak memory of a probe pass of two inputs
+    (and its backward pass to the inputs when ``grad``), at most ``cap``.
+
+    The probe's peak includes what a pass needs whatever its batch, so the estimate errs small.
+    """
+    import torch
+
+    if device.type != "cuda":
+        raise ValueError(f"points_that_fit measures CUDA memory; got device {device}")
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    probe = sample.detach().to(device).unsqueeze(0).repeat(2, *([1] * sample.dim())).requires_grad_(grad)
+    with torch.set_grad_enabled(grad):
+        outputs = network(probe)
+        if grad:
+            torch.autograd.grad(outputs.float().sum(), probe)
+    torch.cuda.synchronize(device)
+    per_input = max(1, (torch.cuda.max_memory_allocated(device) - before) // 2)
+    del probe, outputs
+    free, _ = torch.cuda.mem_get_info(device)
+    return int(max(1, min(cap, share * free // per_input)))

@@ -44,8 +44,11 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks.settings import NESSettings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
+from signal_robustness.runtime import points_that_fit
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
+# Queries per forward pass on a CPU; on CUDA, as many as half the free memory holds.
+CPU_MAX_POINTS = 512
 
 
 class TopKOracle:
@@ -87,7 +90,7 @@ def nes_gradient(
     sigma: float,
     n_samples: int,
     generators: list[torch.Generator],
-    max_points: int = 512,
+    max_points: int = CPU_MAX_POINTS,
 ) -> torch.Tensor:
     """NES estimate of ∇ log P(target | x) from ``n_samples`` antithetic pairs (2·n_samples queries).
 
@@ -203,6 +206,8 @@ def _pia(
     adversarial = project(adversarial, torch.arange(len(x), device=device), radius)
     decay = torch.full((len(x),), float(epsilon_decay), device=device)
     smoothed = torch.zeros_like(x)
+    with torch.no_grad():
+        max_points = points_that_fit(model, x[0], device, grad=False) if device.type == "cuda" else CPU_MAX_POINTS
     # Per stop: whether each sample has stopped there, and its image and queries when it did.
     stopped = torch.zeros(len(stops), len(x), dtype=torch.bool, device=device)
     stopped_at = [x.clone() for _ in stops]
@@ -232,6 +237,7 @@ def _pia(
             sigma,
             n_samples,
             [generators[i] for i in active.tolist()],
+            max_points,
         )
         smoothed[active] = momentum * smoothed[active] + (1 - momentum) * gradient
         new_radius = (radius[active] - decay[active]).clamp_min(schedule_epsilon)

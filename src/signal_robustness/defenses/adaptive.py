@@ -46,12 +46,13 @@ def eot_pgd(
     with frozen_parameters(defended.model):
         for _ in tqdm(range(steps), desc="EOT-PGD steps", mininterval=10.0):
             adversarial.requires_grad_(True)
-            loss = 0.0
+            grad = torch.zeros_like(adversarial)
+            # One backward pass per draw: memory holds one draw's graph, not all of them.
             for _ in range(eot_samples):
                 directions = random_directions(defended.n_directions, shape, generator)
                 # Cross-entropy of the averaged softmax.
-                loss = loss + F.nll_loss(log_probabilities(adversarial, directions), y, reduction="sum")
-            (grad,) = torch.autograd.grad(loss, adversarial)
+                loss = F.nll_loss(log_probabilities(adversarial, directions), y, reduction="sum")
+                grad += torch.autograd.grad(loss, adversarial)[0]
             step = rel_stepsize * eps * grad.sign()
             adversarial = torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps)
     return adversarial.detach()

@@ -25,7 +25,7 @@ from signal_robustness.io import load_npz, save_npz
 
 def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Labels of a defended model, with as many inputs per call as one chunk of points holds."""
-    inputs_per_batch = max(1, defended.chunk_size(device) // defended.points_per_input)
+    inputs_per_batch = max(1, defended.chunk_size(device, x[0]) // defended.points_per_input)
     return predict(defended, x, device, batch_size=inputs_per_batch)
 
 

@@ -3,7 +3,11 @@
 For an input x, K random unit directions v_k (standard normal, normalised to unit
 L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with x
 itself that is 6K+1 points, run through the model in chunks of ``max_points``
-(by default sized for the device) and averaged after the softmax (eq. 7-8).
+and averaged after the softmax (eq. 7-8). By default a chunk is cache-sized on a CPU and,
+on CUDA, as large as half the free memory holds (``runtime.points_that_fit``). When a
+gradient is wanted, each chunk is checkpointed: its activations are recomputed during the
+backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
+of every input (at the seed's image size, one input's points alone exceed a GPU).
 
 Directions are drawn on the CPU from ``seed`` at every call, so a defended model
 is a fixed, deterministic function of its input: the same on every call, for
@@ -17,13 +21,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from signal_robustness.runtime import points_that_fit
 
 STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
 
-# Points per forward pass when none is given. On a CPU, cache-sized chunks win: for
+# Points per forward pass on a CPU when none is given: cache-sized chunks win there: for
 # GunPoint-length series, 256 points ran 1.9x faster than one batch of 1,184
-# (bench/bench_post_averaging.py). A GPU wants large batches, bounded by memory.
-DEFAULT_MAX_POINTS = {"cpu": 256, "cuda": 16384}
+# (bench/bench_post_averaging.py). A GPU wants large batches, bounded by its memory.
+CPU_MAX_POINTS = 256
 
 
 def random_directions(
@@ -53,6 +60,7 @@ class PostAveraging(nn.Module):
         self.radius = float(radius)
         self.seed = int(seed)
         self.max_points = max_points
+        self._fitted: dict[tuple, int] = {}  # CUDA chunk sizes by (input shape, gradient wanted)
 
     @property
     def points_per_input(self) -> int:
@@ -69,17 +77,29 @@ class PostAveraging(nn.Module):
         offsets = offsets.flatten(0, 1)  # (6K, *shape)
         return torch.cat([x.unsqueeze(1), x.unsqueeze(1) + offsets.unsqueeze(0)], dim=1)
 
-    def chunk_size(self, device: torch.device) -> int:
-        return self.max_points or DEFAULT_MAX_POINTS.get(device.type, DEFAULT_MAX_POINTS["cuda"])
+    def chunk_size(self, device: torch.device, sample: torch.Tensor | None = None, grad: bool = False) -> int:
+        """Points per pass: ``max_points`` if set; else cache-sized on a CPU, and on CUDA as many
+        inputs like ``sample`` as fit (measured once per shape and gradient mode)."""
+        if self.max_points:
+            return self.max_points
+        if device.type != "cuda" or sample is None:
+            return CPU_MAX_POINTS
+        key = (tuple(sample.shape), grad)
+        if key not in self._fitted:
+            self._fitted[key] = points_that_fit(self.model, sample, device, grad)
+        return self._fitted[key]
 
     def forward(self, x: torch.Tensor, directions: torch.Tensor | None = None) -> torch.Tensor:
         if directions is None:
             directions = self.directions(x.shape[1:])
         points = self.neighbourhood(x, directions)
         flat = points.flatten(0, 1)
-        chunk = self.chunk_size(x.device)
+        grad = torch.is_grad_enabled() and flat.requires_grad
+        chunk = self.chunk_size(x.device, x[0], grad)
         if len(flat) <= chunk:
             logits = self.model(flat)
+        elif grad:
+            logits = torch.cat([checkpoint(self.model, part, use_reentrant=False) for part in flat.split(chunk)])
         else:
             logits = torch.cat([self.model(part) for part in flat.split(chunk)])
         probabilities = F.softmax(logits, dim=-1).view(x.shape[0], self.points_per_input, -1)
