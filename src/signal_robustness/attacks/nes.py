@@ -23,7 +23,8 @@ itself at ε (the query-limited attack of the same paper).
 In a budget search over ε (``schedule_epsilon``, set by the search to its grid's smallest ε),
 every budget's run shrinks the ball on the schedule toward that smallest ε and stops once
 within its own ε: a run to a larger ε is then the first part of the run to the smallest, and
-``pia_at_epsilons`` reads every budget's outcome from that one run.
+``pia_at_epsilons`` reads every budget's outcome from that one run. (Exactly so for samples
+with a donor; one without starts from itself in the largest ball the run reads.)
 
 ``epsilon_decay="auto"`` derives δ_ε from the budget: the ball shrinks from ε_0 to ε in
 half the NES steps the query budget pays for (each step costs 2·``n_samples`` queries for
@@ -187,7 +188,8 @@ def _pia(
     oracle = TopKOracle(model, top_k, len(inputs), device)
     x = inputs.detach()
     adversarial = x.clone()
-    radius = torch.full((len(x),), float(schedule_epsilon), device=device)
+    # A sample without a donor starts from itself with the largest ball read (a run's own ε).
+    radius = torch.full((len(x),), float(max(stops)), device=device)
     if donors is not None:
         donor_images, donor_labels = donors
         donor_labels = torch.as_tensor(donor_labels).cpu()
