@@ -127,24 +127,30 @@ class Rates:
 
 
 def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> tuple[float, float]:
-    """(attack steps, forward passes) per clip for every budget of every grid run to its end."""
+    """(attack steps, forward passes) per clip for every budget of every grid run to its end;
+    with ``one_run``, the attacks the search runs once for their grid (``BudgetGrid.one_run_for``)
+    count that run only."""
+    from signal_robustness.attacks.settings import BudgetGrid
+    from signal_robustness.catalog import IMAGE_BOUNDS
+
     steps, forwards = 0.0, 0.0
     for name, spec in methods.items():
         grid, params = spec["grid"], spec.get("params") or {}
+        once = one_run and BudgetGrid.from_config(name, spec).one_run_for(IMAGE_BOUNDS)
         if name == "bim_a":
             steps += len(grid) * params["max_steps"]
         elif name == "bim_b":
             steps += len(grid) * params["steps"]
         elif name == "jsma":
             # θ = 1 saturates a feature per iteration: at most γ·n features; two gradients a step.
-            steps += 2 * sum(min(params.get("max_iterations") or math.inf, int(g * n_features)) for g in grid)
+            gammas = [max(grid)] if once else grid
+            steps += 2 * sum(min(params.get("max_iterations") or math.inf, int(g * n_features)) for g in gammas)
         elif name == "deepfool":
-            counts = [max(grid)] if one_run else grid
-            steps += (params["candidates"] - 1) * sum(counts)
+            steps += (params["candidates"] - 1) * (max(grid) if once else sum(grid))
         elif name == "cw":
             steps += params["binary_search_steps"] * sum(grid)
         elif name == "nes":
-            forwards += (1 if one_run else len(grid)) * params["max_queries"]
+            forwards += (1 if once else len(grid)) * params["max_queries"]
         else:
             raise ValueError(f"no work count for attack {name!r}")
     return steps, forwards

@@ -241,3 +241,27 @@ def test_pia_from_one_run_equals_its_budget_by_budget_runs(small_network, quadra
     # The one run costs the smallest ε's run: the queries each larger budget spent again are saved.
     assert by_budget_counts["forward_samples"] > 1.5 * derived_counts["forward_samples"]
     assert derived_counts["backward_samples"] == by_budget_counts["backward_samples"] == 0
+
+
+def test_jsma_from_one_run_equals_its_budget_by_budget_runs_where_changes_saturate(small_network):
+    """With θ = 1 on [0, 1] every change takes a feature to its bound, so a run with a smaller γ
+    stops where one with a larger γ goes on: one run at the largest γ gives every γ's records."""
+    from signal_robustness.evaluate.counting import PassCounter
+
+    model, x, labels = small_network
+    search = BudgetGrid("jsma", "gamma", (0.02, 0.05, 0.1, 0.2), {"theta": 1.0})
+    assert search.one_run_for(BOUNDS) and not BudgetGrid("jsma", "gamma", (0.1,), {"theta": 0.2}).one_run_for(BOUNDS)
+    counted = PassCounter(model).eval()
+    runs = {}
+    for one_run in (True, False):
+        counted.reset()
+        result = budget_search(counted, x, labels, search, 1.0, 5, CPU, BOUNDS, 16, one_run=one_run)
+        runs[one_run] = (result, counted.counts())
+    (derived, derived_counts), (by_budget, by_budget_counts) = runs[True], runs[False]
+    rates = by_budget.fooling_rates
+    assert len(rates) >= 3 and rates[0] < rates[-1]
+    for name in ("budgets", "success", "misclassified", "l2", "linf", "l0", "example_adversarial"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(by_budget, name), err_msg=name)
+    # Changed features never exceed each budget's γ·n (64 features here).
+    assert (derived.l0 <= np.floor(derived.budgets[:, None] * 64)).all()
+    assert by_budget_counts["backward_samples"] > derived_counts["backward_samples"]

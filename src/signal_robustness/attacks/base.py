@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks import gradient, minimal
 from signal_robustness.attacks.bim_l2 import bim_a, bim_b
-from signal_robustness.attacks.jsma import jsma
+from signal_robustness.attacks.jsma import jsma, jsma_at_gammas
 from signal_robustness.attacks.nes import nes, nes_at_epsilons
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
@@ -36,6 +36,7 @@ MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
 ONE_RUN_BUILDERS: dict[tuple[str, str], Callable[..., BudgetAttack]] = {
     ("deepfool", "steps"): minimal.deepfool_at_steps,
     ("nes", "epsilon"): nes_at_epsilons,
+    ("jsma", "gamma"): jsma_at_gammas,
 }
 
 

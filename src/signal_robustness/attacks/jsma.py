@@ -18,12 +18,13 @@ no feature has a positive saliency.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from signal_robustness.attacks.settings import JSMASettings
-from signal_robustness.attacks.types import Attack, AttackOutput, targeted
+from signal_robustness.attacks.settings import JSMASettings, saturates
+from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
 
 
 def _logit_gradients(
@@ -50,6 +51,11 @@ def saliency_map(target_gradient: torch.Tensor, other_gradient: torch.Tensor, in
     return torch.where(admissible, saliency, torch.zeros_like(saliency))
 
 
+def changed_features(gamma: float, n_features: int) -> int:
+    """The most features a run with ``gamma`` may change."""
+    return max(1, int(math.floor(gamma * n_features)))
+
+
 def jsma_attack(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -60,12 +66,29 @@ def jsma_attack(
     max_iterations: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run JSMA towards ``targets``; returns (adversarial, reached target, iterations per sample)."""
+    return _jsma(model, inputs, targets, theta, gamma, bounds, max_iterations)[:3]
+
+
+def _jsma(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    theta: float,
+    gamma: float,
+    bounds: tuple[float, float],
+    max_iterations: int | None,
+    snapshots: Sequence[int] = (),
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """``jsma_attack``, and per count of ``snapshots`` each sample's image once it had changed
+    that many features, or its final image if it stopped before."""
     JSMASettings(theta, gamma, max_iterations)
     low, high = bounds
     increase = theta > 0
     x = inputs.detach().clone()
     n_features = x[0].numel()
-    max_changed = max(1, int(math.floor(gamma * n_features)))
+    max_changed = changed_features(gamma, n_features)
+    kept = [x.clone() for _ in snapshots]
+    taken = torch.zeros(len(snapshots), len(x), dtype=torch.bool, device=x.device)
     if max_iterations is None:
         # Enough steps to move every allowed feature across the whole range.
         max_iterations = max_changed * max(1, math.ceil((high - low) / abs(theta)))
@@ -95,9 +118,16 @@ def jsma_attack(
         changed[rows, feature] = True
         at_bound[rows, feature] = flat[rows, feature] >= high if increase else flat[rows, feature] <= low
         iterations[rows] += 1
+        counts = changed[rows].sum(dim=1)
+        for index, count in enumerate(snapshots):
+            now = rows[counts == count]
+            kept[index][now] = x[now]
+            taken[index, now] = True
     with torch.no_grad():
         reached = model(x).argmax(dim=1) == targets
-    return x, reached, iterations
+    for index in range(len(snapshots)):
+        kept[index][~taken[index]] = x[~taken[index]]
+    return x, reached, iterations, kept
 
 
 def jsma(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -> Attack:
@@ -109,3 +139,30 @@ def jsma(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) ->
         return AttackOutput(adversarial=adversarial, success=reached)
 
     return targeted(run, seed)
+
+
+def jsma_at_gammas(
+    gammas: Sequence[float], bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings
+) -> BudgetAttack:
+    """JSMA at each of ``gammas`` from one run at the largest. Where each change saturates its
+    feature (``saturates``), a run with a smaller γ is the start of one with a larger γ: it stops
+    once it has changed its γ·n features. Otherwise a feature could move again after the smaller
+    run's budget is spent, and the runs part: refused."""
+    s = JSMASettings(gamma=max(gammas), **settings)
+    if not saturates(s.theta, bounds):
+        raise ValueError(f"jsma: one run for several gammas needs |theta| >= {bounds[1] - bounds[0]}, got {s.theta}")
+    for gamma in gammas:
+        JSMASettings(gamma=gamma, **settings)
+
+    def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> list[AttackOutput]:
+        n_features = inputs[0].numel()
+        counts = [changed_features(gamma, n_features) for gamma in gammas]
+        _, _, _, kept = _jsma(model, inputs, targets, s.theta, s.gamma, bounds, s.max_iterations, counts)
+        outputs = []
+        for adversarial in kept:
+            with torch.no_grad():
+                reached = model(adversarial).argmax(dim=1) == targets
+            outputs.append(AttackOutput(adversarial=adversarial, success=reached))
+        return outputs
+
+    return targeted(run, seed)  # type: ignore[arg-type, return-value]

@@ -151,6 +151,11 @@ def check_bim_l2(name: str, eps: float, steps: int, rel_step_size: float, step: 
         raise ValueError(f"{name} step must be one of {list(BIM_STEPS)}, got {step!r}")
 
 
+def saturates(theta: float, bounds: tuple[float, float]) -> bool:
+    """Whether one JSMA change of ``theta`` takes a feature to its bound (θ = 1 on [0, 1])."""
+    return abs(theta) >= bounds[1] - bounds[0]
+
+
 @dataclass(frozen=True)
 class JSMASettings:
     """JSMA (Papernot et al.): ``theta`` per change, at most ``gamma`` of the features changed."""
@@ -278,11 +283,19 @@ class BudgetGrid:
         """Whether one run gives every budget's output: where a run at one budget is the first
         part of a run at another. DeepFool's step count (a sample stops moving once it is
         adversarial; the run at the largest count), PIA's ε (each budget's ball shrinks on the
-        schedule toward the grid's smallest ε; the run to the smallest).
+        schedule toward the grid's smallest ε; the run to the smallest), JSMA's γ where its
+        changes saturate (``one_run_for``; the run at the largest γ).
         """
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
         return (self.attack, self.budget) in ONE_RUN_BUILDERS
+
+    def one_run_for(self, bounds: tuple[float, float]) -> bool:
+        """``one_run`` for data in ``bounds``: JSMA's γ only where each change saturates its
+        feature (then a run with a smaller γ stops where one with a larger γ goes on)."""
+        if self.attack == "jsma":
+            return self.one_run and saturates(self.params.get("theta", JSMASettings.theta), bounds)
+        return self.one_run
 
     def _pipeline_arguments(self, seed: int, bounds: tuple[float, float], donors: Any, builder: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {"bounds": bounds}
