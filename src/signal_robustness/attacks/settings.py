@@ -215,7 +215,8 @@ ATTACK_SETTINGS: dict[str, type] = {
     "jsma": JSMASettings,
     "nes": NESSettings,
 }
-# Set by the pipeline, never by a user: the data's bounds, the run's seed, the attacker's data.
+# Set by the pipeline, never by a user: the data's bounds, the run's seed, the attacker's data,
+# PIA's schedule in a budget search (its grid's smallest ε).
 PIPELINE_PARAMETERS = ("bounds", "seed", "donors", "schedule_epsilon")
 
 
@@ -307,7 +308,7 @@ class BudgetGrid:
         return extra
 
     def build_one_run(self, seed: int, bounds: tuple[float, float], donors: Any = None) -> Any:
-        """The attack that runs once and returns one output per budget of the grid (``one_run`` only)."""
+        """The attack that runs once and returns one output per budget of the grid (where ``one_run_for`` holds)."""
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
         self.check()

@@ -125,10 +125,10 @@ def budget_search(
             search.build_one_run(seed, bounds, donors), model, inputs, labels, batch_size, device, targets=targets
         )
         log.info(
-            "%s: one run at %s=%g for the whole grid, %.2f s",
+            "%s: one run for the whole %s grid %s, %.2f s",
             search.attack,
             search.budget,
-            search.grid[-1],
+            list(search.grid),
             time.perf_counter() - started,
         )
     for index, budget in enumerate(tqdm(search.grid, desc=f"{search.attack} budgets", mininterval=10.0)):
