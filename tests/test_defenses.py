@@ -103,8 +103,9 @@ def test_chunked_evaluation_equals_one_batch(trained_gunpoint, gunpoint_tensors)
 
 
 def test_chunks_checkpointed_under_autograd_give_the_one_batch_gradient(trained_gunpoint, gunpoint_tensors):
-    """With a gradient wanted, each chunk's activations are recomputed in the backward pass rather
-    than kept; the input gradient is the one of a single pass over every point."""
+    """With a gradient wanted (and checkpointing on, as on CUDA), each chunk's activations are
+    recomputed in the backward pass rather than kept; the input gradient is the one of a single
+    pass over every point. On a CPU by default nothing is recomputed."""
     model, _ = trained_gunpoint
     x, y = gunpoint_tensors
     seen = []
@@ -114,7 +115,8 @@ def test_chunks_checkpointed_under_autograd_give_the_one_batch_gradient(trained_
         for max_points in (None, 7):
             seen.clear()
             inputs = x[:5].clone().requires_grad_(True)
-            defended = LogProbabilities(PostAveraging(model.eval(), 3, 2.0, max_points=max_points))
+            # Checkpointing is CUDA's default; asked for here, on a CPU.
+            defended = LogProbabilities(PostAveraging(model.eval(), 3, 2.0, max_points=max_points, checkpoint=True))
             loss = torch.nn.functional.nll_loss(defended(inputs), y[:5], reduction="sum")
             gradients.append(torch.autograd.grad(loss, inputs)[0])
             forwards.append(sum(seen))
@@ -122,6 +124,15 @@ def test_chunks_checkpointed_under_autograd_give_the_one_batch_gradient(trained_
         hook.remove()
     # Checkpointed: every chunk's forward pass runs again in the backward pass.
     assert forwards == [5 * 19, 2 * 5 * 19]
+    seen.clear()
+    inputs = x[:5].clone().requires_grad_(True)
+    hook = model.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+    try:
+        defended = LogProbabilities(PostAveraging(model.eval(), 3, 2.0, max_points=7))
+        torch.autograd.grad(defended(inputs).sum(), inputs)
+    finally:
+        hook.remove()
+    assert sum(seen) == 5 * 19  # the CPU default keeps the activations
     assert PostAveraging(model, 3, 2.0, max_points=7).chunk_size(torch.device("cpu")) == 7 < 5 * 19
     assert gradients[0].abs().sum() > 0
     # Equal up to float32 rounding: chunks of 7 points convolve in other batch shapes than one pass.

@@ -5,9 +5,11 @@ L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with 
 itself that is 6K+1 points, run through the model in chunks of ``max_points``
 and averaged after the softmax (eq. 7-8). By default a chunk is cache-sized on a CPU and,
 on CUDA, as large as half the free memory holds (``runtime.points_that_fit``). When a
-gradient is wanted, each chunk is checkpointed: its activations are recomputed during the
-backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
-of every input (at the seed's image size, one input's points alone exceed a GPU).
+gradient is wanted on CUDA, each chunk is checkpointed: its activations are recomputed during
+the backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
+of every input (at the seed's image size, one input's points alone exceed a GPU). On a CPU,
+where memory is not what binds, the recomputation would cost a third more, so by default it
+is not done (``checkpoint``).
 
 Directions are drawn on the CPU from ``seed`` at every call, so a defended model
 is a fixed, deterministic function of its input: the same on every call, for
@@ -46,7 +48,13 @@ class PostAveraging(nn.Module):
     """Wraps a classifier that returns logits; returns the averaged softmax."""
 
     def __init__(
-        self, model: nn.Module, n_directions: int, radius: float, seed: int = 0, max_points: int | None = None
+        self,
+        model: nn.Module,
+        n_directions: int,
+        radius: float,
+        seed: int = 0,
+        max_points: int | None = None,
+        checkpoint: bool | None = None,
     ):
         super().__init__()
         if n_directions < 1:
@@ -60,6 +68,7 @@ class PostAveraging(nn.Module):
         self.radius = float(radius)
         self.seed = int(seed)
         self.max_points = max_points
+        self.checkpoint = checkpoint  # None: checkpoint chunks under autograd on CUDA only
         self._fitted: dict[tuple, int] = {}  # CUDA chunk sizes by (input shape, gradient wanted)
 
     @property
@@ -98,7 +107,7 @@ class PostAveraging(nn.Module):
         chunk = self.chunk_size(x.device, x[0], grad)
         if len(flat) <= chunk:
             logits = self.model(flat)
-        elif grad:
+        elif grad and (self.checkpoint if self.checkpoint is not None else x.device.type == "cuda"):
             logits = torch.cat([checkpoint(self.model, part, use_reentrant=False) for part in flat.split(chunk)])
         else:
             logits = torch.cat([self.model(part) for part in flat.split(chunk)])
