@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from signal_robustness.attacks import build_attack, run_attack  # noqa: E402
 from signal_robustness.catalog import AUDIO_MODELS, IMAGE_BOUNDS  # noqa: E402
 from signal_robustness.models import build_model  # noqa: E402
 from signal_robustness.precision import PRECISIONS, with_precision  # noqa: E402
+from signal_robustness.provenance import code_version, device_info  # noqa: E402
 from signal_robustness.runtime import seed_everything  # noqa: E402
 from signal_robustness.train import TrainingSettings, train_classifier  # noqa: E402
 
@@ -99,13 +98,6 @@ def forward_rate(
     return batch * steps / (time.perf_counter() - started)
 
 
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cuda = torch.cuda.is_available()
@@ -150,13 +142,17 @@ def main() -> None:
         ]
         seconds = run_batch(jobs, at_once)
         series.append({"at_once": at_once, "models_per_hour": args.series_models * 3600 / seconds})
-    name = torch.cuda.get_device_name() if device.type == "cuda" else (platform.processor() or platform.machine())
+    machine = device_info(args.device)
+    name = machine["cuda_devices"][0] if device.type == "cuda" else machine["processor"]
+    version = code_version(Path(__file__).resolve().parents[1])
     record = {
         "device": args.device,
         "device_name": name,
+        "machine": machine,
         "threads": threads,
         "torch": torch.__version__,
-        "commit": commit(),
+        "commit": version["commit"],
+        "dirty": version["dirty"],
         "size": args.size,
         "image": list(shape),
         "batch": args.batch,

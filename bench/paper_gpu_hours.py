@@ -46,6 +46,8 @@ MARKER = "<!-- gpu-hours -->"
 AUDIO_CLIPS = {"esc50": 2000, "urbansound8k": 8732}
 # Assumed: epochs before early stopping ends an audio training, on average (of at most 100).
 AUDIO_EPOCHS = 30
+# The precisions the table gives: fp32 (the reference) and bf16 (the paper config's).
+PRECISIONS = ("fp32", "bf16")
 # Assumed sustained FLOP rates per precision, in TFLOP/s.
 ASSUMED_TFLOPS = {"fp32": 40.0, "tf32": 40.0, "bf16": 80.0}
 # AutoAttack's standard version: APGD-CE, APGD-T against 9 classes, Square (evaluate.autoattack).
@@ -60,16 +62,12 @@ SERIES_SECONDS_PER_STEP = 0.005
 
 
 def merged_paper_config() -> dict[str, Any]:
-    def merge(base: dict, override: Mapping) -> dict:
-        out = dict(base)
-        for key, value in override.items():
-            out[key] = (
-                merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
-            )
-        return out
+    """config/paper.yaml over config/config.yaml, key by key, as Snakemake merges them."""
+    from snakemake.utils import update_config
 
-    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    return merge(base, yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()))
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()))
+    return config
 
 
 @functools.cache
@@ -108,13 +106,18 @@ class Rates:
             if measured["device"] != "cuda" or measured["size"] != "paper":
                 raise ValueError("--rates must come from bench_gpu.py on CUDA at --size paper")
             self.measured = {(row["model"], row["precision"]): row for row in measured["audio"]}
+            wanted = {(model, precision) for model in config["audio"]["models"] for precision in PRECISIONS}
+            missing = sorted(wanted - set(self.measured))
+            if missing:
+                # A row labelled "measured" must not fall back to an assumed rate for part of its work.
+                raise ValueError(f"--rates lacks these (model, precision) rates: {missing}")
 
     def rows_factor(self, representation: str) -> float:
         return (self.height + (self.tonnetz if "tonnetz" in representation else 0)) / self.height
 
     def seconds(self, model: str, representation: str, kind: str, precision: str) -> float:
         """Seconds of one ``kind`` pass ("train", "attack" or "forward") of ``model`` on ``representation``."""
-        if self.measured is not None and (model, precision) in self.measured:
+        if self.measured is not None:
             row = self.measured[(model, precision)]
             rate = {"train": "train_images_per_s", "attack": "attack_steps_per_s", "forward": "forward_images_per_s"}
             return self.rows_factor(representation) / row[rate[kind]]
@@ -158,7 +161,7 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
 
 def rows(config: Mapping[str, Any], rates: Rates) -> list[Row]:
     audio, robustness, defense = config["audio"], config["robustness"], config["defense"]
-    precisions = ("fp32", "bf16")
+    precisions = PRECISIONS
     split, pitch = audio["split"], 1 + len(audio["pitch_scales"])
     train_share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
     images_per_epoch = {d: AUDIO_CLIPS[d] * train_share * pitch for d in audio["datasets"]}

@@ -290,3 +290,6 @@ def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo):
     # Measured rates must come from a GPU at the seed's size.
     with pytest.raises(ValueError, match="CUDA"):
         hours.Rates(config, {"device": "cpu", "size": "small", "audio": []})
+    # ... and cover every network and precision the table needs, or a "measured" row would be partly assumed.
+    with pytest.raises(ValueError, match="lacks"):
+        hours.Rates(config, {"device": "cuda", "size": "paper", "audio": [{"model": "resnet18", "precision": "bf16"}]})
