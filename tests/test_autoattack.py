@@ -4,6 +4,7 @@ mapping for series in z-units, and the per-point worst case against the papers' 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -131,3 +132,49 @@ def test_targeted_dlr_tries_the_nine_most_likely_classes_as_autoattack_does():
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 50))
     assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 50, seed=0).n_target_classes == 9
     assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 5, seed=0).n_target_classes == 4
+
+
+@pytest.mark.parametrize("eps", [1.0, 1.25])
+def test_the_cascade_runs_each_attack_on_the_points_the_ones_before_left(small_network, cpu, eps):
+    """AutoAttack's standard version: APGD-T only where APGD-CE failed, Square only where both
+    failed. The first attack's records equal the every-attack run's; the later ones run on
+    fewer points, so their random starts differ and only the protocol is asserted."""
+    model, x, y = small_network
+    every = robust_records(model, x, y, eps, "l2", (0.0, 1.0), 4, SETTINGS, cpu, seed=0)
+    cascade = robust_records(model, x, y, eps, "l2", (0.0, 1.0), 4, SETTINGS, cpu, seed=0, cascade=True)
+    pd.testing.assert_frame_equal(cascade.filter(like="apgd_ce_"), every.filter(like="apgd_ce_"))
+    correct = cascade["clean_pred"] == cascade["label"]
+    left = correct & (cascade["apgd_ce_pred"] == cascade["label"])
+    assert 0 < left.sum() < correct.sum()  # APGD-CE broke some points and left others
+    assert ((cascade["apgd_dlr_pred"] >= 0) == (left | ~correct)).all()
+    assert cascade.loc[correct & ~left, "apgd_dlr_l2"].isna().all()
+    left &= cascade["apgd_dlr_pred"] == cascade["label"]
+    assert ((cascade["square_pred"] >= 0) == (left | ~correct)).all()
+    assert (cascade["square_queries"].notna() == left).all()
+    assert (cascade["robust"] == (left & (cascade["square_pred"] == cascade["label"]))).all()
+    accuracies = robust_accuracies(cascade)
+    # An attack that ran on fewer than every correct point has no accuracy of its own.
+    assert np.isnan(accuracies["apgd_dlr_acc"]) and np.isnan(accuracies["square_acc"])
+    assert accuracies["autoattack_acc"] == accuracies["worst_case_acc"] == 100.0 * cascade["robust"].mean()
+    assert accuracies["autoattack_acc"] <= accuracies["apgd_ce_acc"] == robust_accuracies(every)["apgd_ce_acc"]
+
+
+def test_the_zero_budget_check_attacks_a_stratified_subsample(trained_gunpoint, gunpoint_test, cpu):
+    from signal_robustness.evaluate.protocol import stratified_subset
+
+    model, _ = trained_gunpoint
+    x, y, bounds = gunpoint_test
+    records = budget_records(
+        model, x[:30], y[:30], EPS, [0.0, 1.0], "linf", bounds, SETTINGS, cpu, cascade=True, zero_budget_points=8
+    )
+    zero, full = records[records["budget"] == 0], records[records["budget"] == EPS]
+    assert list(full["index"]) == list(range(30))
+    assert list(zero["index"]) == list(stratified_subset(y[:30].numpy(), 8, 0))
+    assert set(np.unique(zero["label"])) == set(np.unique(y[:30].numpy()))  # both classes
+    correct = zero["clean_pred"] == zero["label"]
+    assert (zero.loc[correct, ["apgd_ce_pred", "square_pred"]].ge(0)).all().all()  # every attack ran
+    assert (zero[["apgd_ce_linf", "square_linf"]] < 1e-5).all().all()
+    assert (zero["robust"] == correct).all()
+    np.testing.assert_array_equal(zero["grad_l2"], full.set_index("index").loc[zero["index"], "grad_l2"])
+    with pytest.raises(ValueError, match="zero_budget_points"):
+        budget_records(model, x[:4], y[:4], EPS, [0.0, 1.0], "linf", bounds, SETTINGS, cpu, zero_budget_points=0)

@@ -69,6 +69,8 @@ def _problems(config, schema) -> str:
         (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
         (("robustness", "eps_fractions"), [0.5, 1.0], "robustness.eps_fractions': [0.5, 1.0] must hold 0"),
         (("robustness", "eps_fractions"), [0.0, 1.5], "robustness.eps_fractions.1': 1.5"),
+        (("robustness", "zero_budget_points"), 0, "robustness.zero_budget_points': 0"),
+        (("robustness", "cascade"), "yes", "robustness.cascade': 'yes'"),
         (("robustness", "timeseries", "eps"), {"l1": 0.1}, "robustness.timeseries.eps.l1' is not a known key"),
         (("robustness", "timeseries", "eps", "linf"), 0.0, "robustness.timeseries.eps.linf': 0.0"),
         (("robustness", "apgd", "steps"), 0, "robustness.apgd.steps': 0"),

@@ -52,6 +52,7 @@ TINY = {
         "n_test": 8,
         "subset_seed": 0,
         "eps_fractions": [0.0, 1.0],
+        "zero_budget_points": 4,
         "timeseries": {"eps": {"linf": 0.1}},
         "audio": {"eps": {"l2": 1.0}},
         "apgd": {"steps": 3, "restarts": 1},

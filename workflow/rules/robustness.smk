@@ -24,6 +24,8 @@ rule evaluate_robustness:
         run="{run}",
         eps=lambda wildcards: ROBUSTNESS_EPS[run_branch(wildcards)][wildcards.norm],
         eps_fractions=ROB["eps_fractions"],
+        zero_budget_points=ROB["zero_budget_points"],
+        cascade=ROB["cascade"],
         n_test=ROB["n_test"],
         subset_seed=ROB["subset_seed"],
         settings={

@@ -24,6 +24,8 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         device,
         seed=seed,
         papers_attacks=params.papers_attacks,
+        cascade=params.cascade,
+        zero_budget_points=params.zero_budget_points,
     )
     records["index"] = indices[records["index"].to_numpy()]  # positions in the whole test set
     for budget, group in records.groupby("budget"):

@@ -4,7 +4,11 @@ The attacks are torchattacks' ports of the AutoAttack reference code: APGD with 
 cross-entropy loss (APGD-CE), APGD with the DLR loss (targeted, APGD-T, where the model
 has at least four classes; untargeted with three; not defined for two), and the
 score-based black-box Square attack. None is written here. A test point counts as robust
-only if every attack fails on it (the per-point worst case), as AutoAttack reports.
+only if every attack fails on it (the per-point worst case), as AutoAttack reports. By default
+every attack runs on every correctly classified point, so that each attack's own accuracy
+stands beside the worst case; ``cascade`` runs them as AutoAttack's standard version does,
+each on the points the ones before it left robust: the same worst case for a fraction of the
+work where the first attack breaks most points.
 
 torchattacks expects images in [0, 1], shaped (n, channels, height, width). Series in
 z-units are neither, so the model is wrapped (``UnitBox``) to read a unit box that maps
@@ -34,6 +38,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.attacks.base import frozen_parameters
+from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.evaluate.robustness import predict
 
 LOGGER = logging.getLogger(__name__)
@@ -178,15 +183,21 @@ def robust_records(
     device: torch.device,
     seed: int = 0,
     attacks: Sequence[str] = AUTOATTACK_ATTACKS,
+    cascade: bool = False,
 ) -> pd.DataFrame:
     """One row per test point: ``index`` (its position in ``x``), ``label``, ``clean_pred``
-    and, per attack, its prediction (``<attack>_pred``; -1 where the attack does not apply)
-    and the perturbation's L∞ and L2 norms in the input's units; ``robust`` is True where
-    the point is classified correctly clean and under every attack that applies.
+    and, per attack, its prediction (``<attack>_pred``; -1 where the attack did not run on
+    the point) and the perturbation's L∞ and L2 norms in the input's units (NaN where it did
+    not run); ``robust`` is True where the point is classified correctly clean and under every
+    attack that ran on it.
 
     Points misclassified clean are not attacked (their adversarial example is the point
     itself); at ``eps`` 0 the others are, so a check can see an attack that moves a point
-    it may not. ``eps`` is in the input's units, ``bounds`` the box the attacks stay in.
+    it may not. An attack not defined for ``n_classes`` runs on no point. With ``cascade``,
+    each attack runs only on the points every attack before it left robust (AutoAttack's
+    standard version): the worst case is the same, an attack's own accuracy is known only
+    where it ran on every correctly classified point. ``eps`` is in the input's units,
+    ``bounds`` the box the attacks stay in.
     """
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {list(NORMS)}, got {norm!r}")
@@ -203,17 +214,21 @@ def robust_records(
     with frozen_parameters(model):
         for name in attacks:
             attack = autoattack_attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
-            predictions = clean.clone()
-            linf, l2 = np.zeros(len(y)), np.zeros(len(y))
-            queries = np.full(len(y), np.nan)
             if attack is None:
                 records[f"{name}_pred"], records[f"{name}_linf"], records[f"{name}_l2"] = -1, np.nan, np.nan
                 LOGGER.info("%s: not defined for %d classes", name, n_classes)
                 continue
-            # Every attack runs on every correctly classified point (not only on those the
-            # attacks before it left), so each attack's own accuracy stands beside the worst
-            # case; at eps 0 too, so the check that nothing changes there tests the attacks.
-            targets = np.flatnonzero(correct)
+            # Without the cascade every attack runs on every correctly classified point, so
+            # each attack's own accuracy stands beside the worst case; at eps 0 too, so the
+            # check that nothing changes there tests the attacks.
+            targets = np.flatnonzero(robust if cascade else correct)
+            skipped = correct & ~np.isin(np.arange(len(y)), targets)  # broken by an earlier attack
+            predictions = clean.clone()
+            predictions[skipped] = -1
+            linf, l2 = np.where(skipped, np.nan, 0.0), np.where(skipped, np.nan, 0.0)
+            queries = np.full(len(y), np.nan)
+            if cascade:
+                LOGGER.info("%s: %d of %d correctly classified points left robust", name, len(targets), correct.sum())
             for start in tqdm(range(0, len(targets), settings.batch_size), desc=name, unit="batch", mininterval=10):
                 batch = targets[start : start + settings.batch_size]
                 inputs = x[batch].to(device)
@@ -229,14 +244,22 @@ def robust_records(
             records[f"{name}_linf"], records[f"{name}_l2"] = linf, l2
             if isinstance(attack, CountingSquare):
                 records[f"{name}_queries"] = queries
-            robust &= (predictions == y).numpy()
+            robust &= ((predictions == y) | (predictions < 0)).numpy()
     records["robust"] = robust
     return records
 
 
+def broken(records: pd.DataFrame, attack: str) -> pd.Series:
+    """The points ``attack`` ran on and misclassified (-1 in ``<attack>_pred``: it did not run)."""
+    predictions = records[f"{attack}_pred"]
+    return (predictions >= 0) & (predictions != records["label"])
+
+
 def robust_accuracies(records: pd.DataFrame) -> dict[str, float]:
-    """Accuracy (%) clean, under each attack that applied, under AutoAttack (the worst case
-    over APGD-CE, APGD-DLR and Square) and at the worst case over every attack run."""
+    """Accuracy (%) clean, under each attack that ran on every correctly classified point
+    (NaN for one the cascade ran on fewer, or one not defined), under AutoAttack (the points
+    correct clean that no APGD-CE, APGD-DLR or Square run broke) and at the worst case over
+    every attack run."""
     n = len(records)
     right = {"clean": records["clean_pred"] == records["label"]}
     for column in records.columns:
@@ -247,8 +270,8 @@ def robust_accuracies(records: pd.DataFrame) -> dict[str, float]:
         result.setdefault(f"{name}_acc", np.nan)
     autoattack = right["clean"].copy()
     for name in AUTOATTACK_ATTACKS:
-        if name in right:
-            autoattack &= right[name]
+        if f"{name}_pred" in records:
+            autoattack &= ~broken(records, name)
     result["autoattack_acc"] = 100.0 * float(autoattack.mean()) if n else np.nan
     result["worst_case_acc"] = 100.0 * float(records["robust"].mean()) if n else np.nan
     return result
@@ -277,27 +300,43 @@ def budget_records(
     device: torch.device,
     seed: int = 0,
     papers_attacks: dict[str, dict] | None = None,
+    cascade: bool = False,
+    zero_budget_points: int | None = None,
 ) -> pd.DataFrame:
     """``robust_records`` at every budget eps · fraction (column ``budget``), with the
     papers' L∞ attacks beside (``papers_attacks``: builder name -> parameters, their eps set
     to each budget and a step size scaled with it, kept where their own eps is 0),
-    ``robust`` over every attack, and each point's input-gradient norm (``grad_l2``)."""
+    ``robust`` over every attack, and each point's input-gradient norm (``grad_l2``).
+
+    ``cascade`` is ``robust_records``'. At budget 0, where an attack may not move any point,
+    only ``zero_budget_points`` points, a stratified subsample (``seed``), are attacked and
+    recorded (None: all): every attack runs to its end there, and a few points suffice to
+    catch one that moves."""
+    if zero_budget_points is not None and zero_budget_points < 1:
+        raise ValueError(f"zero_budget_points must be >= 1 or None, got {zero_budget_points}")
     n_classes = int(model.eval().to(device)(x[:1].to(device)).shape[1])
     gradients = input_gradient_norms(model, x, y, device)
     frames = []
     for fraction in sorted(eps_fractions):
         budget = eps * float(fraction)
-        records = robust_records(model, x, y, budget, norm, bounds, n_classes, settings, device, seed)
+        every_point = budget > 0 or zero_budget_points is None
+        positions = np.arange(len(y)) if every_point else stratified_subset(y.numpy(), zero_budget_points, seed)
+        inputs, labels = x[positions], y[positions]
+        records = robust_records(
+            model, inputs, labels, budget, norm, bounds, n_classes, settings, device, seed, cascade=cascade
+        )
+        records["index"] = positions[records["index"].to_numpy()]
         for name, params in (papers_attacks or {}).items():
             scaled = {**params, "eps": budget}
             if "step_size" in params and params["eps"] > 0:  # the step keeps its share of the budget
                 scaled["step_size"] = params["step_size"] * budget / params["eps"]
-            out = run_attack(build_attack(name, **scaled), model, x, y, batch_size=settings.batch_size, device=device)
+            attack = build_attack(name, **scaled)
+            out = run_attack(attack, model, inputs, labels, batch_size=settings.batch_size, device=device)
             records[f"{name}_pred"] = predict(model, out.adversarial, device, settings.batch_size).numpy()
-            delta = (out.adversarial - x).flatten(1)
+            delta = (out.adversarial - inputs).flatten(1)
             records[f"{name}_linf"], records[f"{name}_l2"] = delta.abs().amax(dim=1).numpy(), delta.norm(dim=1).numpy()
             records["robust"] &= records[f"{name}_pred"] == records["label"]
         records.insert(0, "budget", budget)
-        records["grad_l2"] = gradients
+        records["grad_l2"] = gradients[positions]
         frames.append(records)
     return pd.concat(frames, ignore_index=True)
