@@ -211,7 +211,7 @@ def test_deepfool_from_one_run_equals_its_budget_by_budget_runs(trained_gunpoint
     assert derived_counts["forward_samples"] == alone["forward_samples"] + extra
     # The threshold still stops the records at the first budget that reaches it.
     stopped = budget_search(model, x, y, search, float(rates[1]), 0, CPU, UNBOUNDED, batch_size=16)
-    np.testing.assert_array_equal(stopped.budgets, by_budget.budgets[:2])
+    np.testing.assert_array_equal(stopped.budgets, by_budget.budgets[:2], err_msg=f"{rates} {stopped.fooling_rates}")
 
 
 def test_pia_from_one_run_equals_its_budget_by_budget_runs(small_network, quadrant_images):
@@ -265,3 +265,17 @@ def test_jsma_from_one_run_equals_its_budget_by_budget_runs_where_changes_satura
     # Changed features never exceed each budget's γ·n (64 features here).
     assert (derived.l0 <= np.floor(derived.budgets[:, None] * 64)).all()
     assert by_budget_counts["backward_samples"] > derived_counts["backward_samples"]
+
+
+def test_a_fooling_rate_exactly_at_the_threshold_stops_the_search(small_network):
+    """9 of 10 fooled reaches a threshold of 0.9: the rate is counted, not a float32 mean (whose
+    0.9 lies below 0.9 and would carry the search on to the next budget)."""
+    model, x, labels = small_network
+    search = BudgetGrid("bim_b", "eps", (0.5, 1.0, 1.25, 1.5, 1.75, 2.0), {"steps": 20})
+    every = budget_search(model, x, labels, search, threshold=1.0, seed=0, device=CPU, bounds=BOUNDS)
+    rates = every.fooling_rates
+    below_in_float32 = [k for k, rate in enumerate(rates[:-1]) if 0 < rate and np.float32(rate) < rate]
+    assert below_in_float32, rates  # a rate a float32 mean would have read as below itself
+    k = below_in_float32[0]
+    stopped = budget_search(model, x, labels, search, threshold=float(rates[k]), seed=0, device=CPU, bounds=BOUNDS)
+    assert stopped.fooling_rates[-1] == rates[k] and len(stopped.budgets) == k + 1

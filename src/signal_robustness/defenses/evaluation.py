@@ -19,7 +19,7 @@ from signal_robustness.defenses.adaptive import RandomisedPostAveraging, eot_pgd
 from signal_robustness.defenses.post_averaging import PostAveraging
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, autoattack_attack
 from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
-from signal_robustness.evaluate.robustness import predict
+from signal_robustness.evaluate.robustness import predict, share
 from signal_robustness.io import load_npz, save_npz
 
 
@@ -43,11 +43,11 @@ def choose_radius(
     ``max_clean_drop`` points below the undefended one (the seed's trade-off: a larger
     r leaves unlearned regions more often but adds noise). Uses training data only.
     If no r qualifies, the smallest is chosen and ``within_tolerance`` is false."""
-    undefended = 100.0 * float((predict(model, x_train, device) == y_train).float().mean())
+    undefended = share(predict(model, x_train, device) == y_train, percent=True)
     sweep = []
     for radius in sorted(radius_grid):
         defended = PostAveraging(model, n_directions, radius, seed)
-        accuracy = 100.0 * float((defended_predict(defended, x_train, device) == y_train).float().mean())
+        accuracy = share(defended_predict(defended, x_train, device) == y_train, percent=True)
         sweep.append({"radius": float(radius), "defended_train_acc": accuracy, "drop": undefended - accuracy})
     qualifying = [row["radius"] for row in sweep if row["drop"] <= max_clean_drop]
     return {
@@ -190,8 +190,8 @@ def worst_case_accuracies(
     robust = clean.clone()
     for correct in right.values():
         robust &= correct
-    accuracies = {f"{name}_acc": 100.0 * float(correct.float().mean()) for name, correct in right.items()}
-    return {**accuracies, "adaptive_acc": 100.0 * float(robust.float().mean())}
+    accuracies = {f"{name}_acc": share(correct, percent=True) for name, correct in right.items()}
+    return {**accuracies, "adaptive_acc": share(robust, percent=True)}
 
 
 def adaptive_rows(
@@ -231,9 +231,8 @@ def adaptive_rows(
                 "n_adaptive": len(x),
                 "eot_steps": steps,
                 "eot_samples": eot_samples,
-                "defended_clean_acc": 100.0 * float((defended_clean == y).float().mean()),
-                "transferred_acc": 100.0
-                * float((defended_predict(defended, transferred_inputs, device) == y).float().mean()),
+                "defended_clean_acc": share(defended_clean == y, percent=True),
+                "transferred_acc": share(defended_predict(defended, transferred_inputs, device) == y, percent=True),
                 **worst_case_accuracies(defended, attacked, defended_clean == y, y, device),
                 "adaptive_linf_max": max(
                     float((inputs - x).flatten(1).abs().amax(dim=1).max()) for inputs in attacked.values()
@@ -273,7 +272,7 @@ def post_averaging_l2_rows(
                 "n_test": len(x),
                 "eot_steps": steps,
                 "eot_samples": eot_samples,
-                "defended_clean_acc": 100.0 * float(clean.float().mean()),
+                "defended_clean_acc": share(clean, percent=True),
                 **worst_case_accuracies(defended, attacked, clean, y, device),
                 "l2_max": max(float((inputs - x).flatten(1).norm(dim=1).max()) for inputs in attacked.values()),
             }

@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from signal_robustness.attacks import run_attack
 from signal_robustness.attacks.settings import BudgetGrid
 from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.evaluate.robustness import predict
+from signal_robustness.evaluate.robustness import predict, share
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def budget_search(
             rows[name].append(values)
         rows["queries"].append(None if out.queries is None else out.queries.numpy())
         rows["example"].append(out.adversarial[0].numpy())
-        rate = float(success.float().mean())
+        rate = share(success)
         log.info("%s %s=%g: fooling rate %.3f, %.2f s", search.attack, search.budget, budget, rate, seconds)
         if rate >= threshold:
             break

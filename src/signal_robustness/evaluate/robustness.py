@@ -21,12 +21,18 @@ def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_
     return torch.cat(labels) if labels else torch.empty(0, dtype=torch.long)
 
 
+def share(mask: torch.Tensor, percent: bool = False) -> float:
+    """The share of True in ``mask`` (in percent with ``percent``), from integer counts: k / n
+    is rounded once, so 9 of 10 equals the threshold 0.9 as written. A float32 mean is not:
+    float32(0.9) < 0.9, and a fooling rate exactly at the threshold would read as below it."""
+    return (100.0 if percent else 1.0) * int(mask.sum()) / len(mask)
+
+
 def accuracy(
     model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 512
 ) -> float:
-    """Accuracy in percent, from integer counts (no float32 rounding)."""
-    correct = int((predict(model, inputs, device, batch_size) == labels.cpu()).sum())
-    return 100.0 * correct / len(labels)
+    """Accuracy in percent, from integer counts (``share``)."""
+    return share(predict(model, inputs, device, batch_size) == labels.cpu(), percent=True)
 
 
 def evaluate_attacks(
