@@ -6,7 +6,7 @@ WORKDIR is the folder of a finished run (its results/ and config). For each atta
 ``audio.attacks``, the search is run through ``evaluate.counting.PassCounter`` three ways: every
 budget from scratch until the fooling rate reaches the threshold (before ``one_run``), as the
 pipeline runs it now (one run for the grid where that gives every budget:
-``BudgetGrid.one_run_for``), and at the grid's largest budget alone. Prints one Markdown table.
+``BudgetGrid.one_run``), and at the grid's largest budget alone. Prints one Markdown table.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def main() -> None:
                 "attack": attack,
                 "budget": search.budget,
                 "budgets run": f"{len(result.budgets)} of {len(search.grid)}",
-                "one run": "yes" if search.one_run_for(IMAGE_BOUNDS) else "no",
+                "one run": "yes" if search.one_run(IMAGE_BOUNDS) else "no",
                 "forward (every budget)": counts[False]["forward_samples"],
                 "backward (every budget)": counts[False]["backward_samples"],
                 "forward (now)": counts[True]["forward_samples"],

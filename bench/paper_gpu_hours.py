@@ -135,7 +135,7 @@ class Rates:
 
 def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> tuple[float, float]:
     """(attack steps, forward passes) per clip for every budget of every grid run to its end;
-    with ``one_run``, the attacks the search runs once for their grid (``BudgetGrid.one_run_for``)
+    with ``one_run``, the attacks the search runs once for their grid (``BudgetGrid.one_run``)
     count that run only."""
     from signal_robustness.attacks.settings import BudgetGrid
     from signal_robustness.catalog import IMAGE_BOUNDS
@@ -143,7 +143,7 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
     steps, forwards = 0.0, 0.0
     for name, spec in methods.items():
         grid, params = spec["grid"], spec.get("params") or {}
-        once = one_run and BudgetGrid.from_config(name, spec).one_run_for(IMAGE_BOUNDS)
+        once = one_run and BudgetGrid.from_config(name, spec).one_run(IMAGE_BOUNDS)
         if name == "bim_a":
             steps += len(grid) * params["max_steps"]
         elif name == "bim_b":

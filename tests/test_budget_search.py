@@ -184,7 +184,7 @@ def test_deepfool_from_one_run_equals_its_budget_by_budget_runs(trained_gunpoint
     positions = attack_samples(model, x, y, 40, seed=0, device=CPU)
     x, y = x[positions], y[positions]
     search = BudgetGrid("deepfool", "steps", (1, 2, 3, 50), {"norm": "l2", "candidates": 2, "overshoot": 0.02})
-    assert search.one_run and not BudgetGrid("cw", "steps", (1, 2), {}).one_run
+    assert search.one_run(BOUNDS) and not BudgetGrid("cw", "steps", (1, 2), {}).one_run(BOUNDS)
     counted = PassCounter(model).eval()
     runs = {}
     for one_run in (True, False):
@@ -224,7 +224,7 @@ def test_pia_from_one_run_equals_its_budget_by_budget_runs(small_network, quadra
     donors = (x_all[40:], labels_all[40:])  # the attacker's data, apart from the attacked images
     params = {"n_samples": 10, "max_queries": 6_000, "lr_max": 0.2, "lr_min": 0.005, "sigma": 0.01}
     search = BudgetGrid("nes", "epsilon", (0.1, 0.15, 0.2, 0.3), params)
-    assert search.one_run
+    assert search.one_run(BOUNDS)
     counted = PassCounter(model).eval()
     runs = {}
     for one_run in (True, False):
@@ -250,7 +250,7 @@ def test_jsma_from_one_run_equals_its_budget_by_budget_runs_where_changes_satura
 
     model, x, labels = small_network
     search = BudgetGrid("jsma", "gamma", (0.02, 0.05, 0.1, 0.2), {"theta": 1.0})
-    assert search.one_run_for(BOUNDS) and not BudgetGrid("jsma", "gamma", (0.1,), {"theta": 0.2}).one_run_for(BOUNDS)
+    assert search.one_run(BOUNDS) and not BudgetGrid("jsma", "gamma", (0.1,), {"theta": 0.2}).one_run(BOUNDS)
     counted = PassCounter(model).eval()
     runs = {}
     for one_run in (True, False):

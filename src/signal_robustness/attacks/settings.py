@@ -279,24 +279,21 @@ class BudgetGrid:
         for budget in self.grid:
             self.settings(budget)
 
-    @property
-    def one_run(self) -> bool:
-        """Whether one run gives every budget's output: where a run at one budget is the first
-        part of a run at another. DeepFool's step count (a sample stops moving once it is
-        adversarial; the run at the largest count), PIA's ε (each budget's ball shrinks on the
-        schedule toward the grid's smallest ε; the run to the smallest), JSMA's γ where its
-        changes saturate (``one_run_for``; the run at the largest γ).
+    def one_run(self, bounds: tuple[float, float]) -> bool:
+        """Whether one run gives every budget's output for data in ``bounds``: where a run at
+        one budget is the first part of a run at another. DeepFool's step count (a sample stops
+        moving once it is adversarial; the run at the largest count), PIA's ε (each budget's
+        ball shrinks on the schedule toward the grid's smallest ε; the run to the smallest),
+        JSMA's γ where each change saturates its feature in ``bounds`` (then a run with a
+        smaller γ stops where one with a larger γ goes on; the run at the largest γ).
         """
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
-        return (self.attack, self.budget) in ONE_RUN_BUILDERS
-
-    def one_run_for(self, bounds: tuple[float, float]) -> bool:
-        """``one_run`` for data in ``bounds``: JSMA's γ only where each change saturates its
-        feature (then a run with a smaller γ stops where one with a larger γ goes on)."""
+        if (self.attack, self.budget) not in ONE_RUN_BUILDERS:
+            return False
         if self.attack == "jsma":
-            return self.one_run and saturates(self.params.get("theta", JSMASettings.theta), bounds)
-        return self.one_run
+            return saturates(self.params.get("theta", JSMASettings.theta), bounds)
+        return True
 
     def _pipeline_arguments(self, seed: int, bounds: tuple[float, float], donors: Any, builder: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {"bounds": bounds}
@@ -308,7 +305,7 @@ class BudgetGrid:
         return extra
 
     def build_one_run(self, seed: int, bounds: tuple[float, float], donors: Any = None) -> Any:
-        """The attack that runs once and returns one output per budget of the grid (where ``one_run_for`` holds)."""
+        """The attack that runs once and returns one output per budget of the grid (where ``one_run`` holds)."""
         from signal_robustness.attacks.base import ONE_RUN_BUILDERS
 
         self.check()

@@ -6,7 +6,7 @@ limit, ...) climbs a configured grid; at every budget the attack runs on the
 same correctly classified samples, with the same targets, and the search stops
 at the first budget whose fooling rate reaches the threshold, or at the grid's end.
 Where a run at one budget is the start of a run at another (DeepFool's steps, PIA's
-ε, JSMA's γ with saturating changes: ``BudgetGrid.one_run_for``), the attack runs
+ε, JSMA's γ with saturating changes: ``BudgetGrid.one_run``), the attack runs
 once for the whole grid and every budget's output is read from that run; the records
 are those of the budget-by-budget runs.
 
@@ -119,7 +119,7 @@ def budget_search(
     }
     budgets = []
     derived = None
-    if one_run and search.one_run_for(bounds):
+    if one_run and search.one_run(bounds):
         started = time.perf_counter()
         derived = run_attack(
             search.build_one_run(seed, bounds, donors), model, inputs, labels, batch_size, device, targets=targets
