@@ -152,7 +152,7 @@ def test_accuracy_against_eps_starts_clean_and_runs_each_attack_at_each_budget(t
     curve = {(row["attack"], row["eps"]): row["accuracy"] for row in rows}
     assert sorted(curve) == [(name, eps) for name in ("bim", "fgsm") for eps in (0.0, 0.02, EPS, 0.3)]
     assert all(row["n_test"] == len(x) for row in rows)
-    configured, _ = evaluate_attacks(model, x, y, attacks, cpu)
+    configured, adversarial = evaluate_attacks(model, x, y, attacks, cpu)
     for name in attacks:
         assert curve[name, 0.0] == configured["clean_acc"]
         # At the configured budget the curve meets the tables' number; elsewhere BIM's step is scaled.
@@ -160,7 +160,6 @@ def test_accuracy_against_eps_starts_clean_and_runs_each_attack_at_each_budget(t
         alone, _ = evaluate_attacks(model, x, y, {name: scaled_attack_params(attacks[name], 0.3)}, cpu)
         assert curve[name, 0.3] == alone[f"{name}_acc"]
     # The configured budget's adversarial series, when given, are read instead of attacked again.
-    _, adversarial = evaluate_attacks(model, x, y, attacks, cpu)
     reused = accuracy_against_eps(model, x, y, attacks, [0.02, EPS, 0.3], cpu, adversarial=adversarial)
     assert reused == rows
     unchanged = {name: x for name in attacks}  # "adversarial" series equal to the clean ones
