@@ -26,7 +26,8 @@ pytestmark = pytest.mark.workflow
 @pytest.fixture(scope="module")
 def tiny_run(repo, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny_run")
-    done = snakemake(repo, workdir, "--cores", "2", config=TINY)
+    # 6 min alone on the 2-core machine, 9 beside the other test worker: the timeout is a hang's.
+    done = snakemake(repo, workdir, "--cores", "2", config=TINY, timeout=840)
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir
 
