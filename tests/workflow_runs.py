@@ -26,7 +26,11 @@ TINY = {
             "rollout_window": None,
         },
         "epochs": 2,
-        "attacks": {"fgsm": {"eps": 0.1}, "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3}},
+        "attacks": {
+            "fgsm": {"eps": 0.1},
+            "bim": {"eps": 0.1, "step_size": 0.05, "steps": 3},
+            "eps_curve": {"eps": [0.2], "n_test": 12},
+        },
     },
     "defense": {
         "seeds": [1],
