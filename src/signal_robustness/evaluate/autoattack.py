@@ -221,8 +221,9 @@ def robust_records(
             # Without the cascade every attack runs on every correctly classified point, so
             # each attack's own accuracy stands beside the worst case; at eps 0 too, so the
             # check that nothing changes there tests the attacks.
-            targets = np.flatnonzero(robust if cascade else correct)
-            skipped = correct & ~np.isin(np.arange(len(y)), targets)  # broken by an earlier attack
+            attacked = robust if cascade else correct
+            targets = np.flatnonzero(attacked)
+            skipped = correct & ~attacked  # broken by an earlier attack
             predictions = clean.clone()
             predictions[skipped] = -1
             linf, l2 = np.where(skipped, np.nan, 0.0), np.where(skipped, np.nan, 0.0)
@@ -308,7 +309,7 @@ def budget_records(
     to each budget and a step size scaled with it, kept where their own eps is 0),
     ``robust`` over every attack, and each point's input-gradient norm (``grad_l2``).
 
-    ``cascade`` is ``robust_records``'. At budget 0, where an attack may not move any point,
+    ``cascade`` is passed to ``robust_records``. At budget 0, where an attack may not move any point,
     only ``zero_budget_points`` points, a stratified subsample (``seed``), are attacked and
     recorded (None: all): every attack runs to its end there, and a few points suffice to
     catch one that moves."""
