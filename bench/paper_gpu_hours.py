@@ -63,6 +63,9 @@ APGD_TARGETS = 9
 SERIES_GFLOP = 0.25
 SERIES_OPTIMISER_STEPS = 41e6 * 13 / 12
 SERIES_SECONDS_PER_STEP = 0.005
+# The radius choice reads every training series: at most 896 (UWaveGestureLibrary X and Y,
+# the largest training split of the paper config's sets).
+SERIES_TRAIN_BOUND = 896
 
 
 def merged_paper_config() -> dict[str, Any]:
@@ -161,6 +164,96 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
         else:
             raise ValueError(f"no work count for attack {name!r}")
     return steps, forwards
+
+
+def points_per_input(n_directions: int) -> int:
+    """Post-averaging's points around an input: the input and six steps along each direction."""
+    return 6 * n_directions + 1
+
+
+def eot_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
+    """Attack steps of one APGD with EOT through post-averaging, per input: its initial gradient
+    and one per iteration, each averaged over ``eot_samples`` draws of the defence's points."""
+    return (adaptive["steps"] + 1) * adaptive["eot_samples"] * points_per_input(n_directions)
+
+
+def post_averaging_passes(
+    defense: Mapping[str, Any], branch: Mapping[str, Any], n_train: int, dlr_runs: int = 1
+) -> dict[str, dict[str, float]]:
+    """Attack steps and forward passes, per rule, that post-averaging's rules ask of one model (``branch``: the
+    branch's ``n_test``, ``eps``, ``eps_grid`` and ``radius_grid``), as the code runs them:
+
+    - ``attack_undefended``: FGSM and PGD at every eps of the grid (zero included), DeepFool
+      (``candidates`` - 1 gradients a step) and C&W once, without a budget;
+    - ``choose_radius``: every radius on ``n_train`` training inputs;
+    - ``evaluate_post_averaging``: every (attack, eps, K, r) of Table 1 and the sweeps
+      (``defenses.evaluation.post_averaging_rows``), every input counted as attacked;
+    - ``adaptive_attack``: EOT-PGD, APGD-CE and APGD-DLR at every positive eps, on
+      ``adaptive.n_test`` inputs. APGD-DLR makes ``dlr_runs`` runs: 1 as AutoAttack's rand
+      version (untargeted), ``APGD_TARGETS`` as APGD-T (before the cut).
+    """
+    attacks, adaptive = defense["attacks"], defense["adaptive"]
+    k, n_test = defense["n_directions"], branch["n_test"]
+    eps_grid = sorted(set(branch["eps_grid"]) | {branch["eps"]})
+    steps = 0.0
+    for name, params in attacks.items():
+        if name == "fgsm":
+            steps += len(eps_grid)
+        elif name == "pgd":
+            steps += len(eps_grid) * params["steps"]
+        elif name == "deepfool":
+            steps += params["steps"] * (params["candidates"] - 1)
+        elif name == "cw":
+            steps += params["binary_search_steps"] * params["steps"]
+        else:
+            raise ValueError(f"no work count for post-averaging's attack {name!r}")
+    configurations = {(a, e, k, None) for a in attacks for e in eps_grid}
+    configurations |= {(a, branch["eps"], k, r) for a in attacks for r in branch["radius_grid"]}
+    if "pgd" in attacks:
+        configurations |= {("pgd", branch["eps"], kk, None) for kk in defense["n_directions_grid"]}
+    pairs = {(kk, r) for _, _, kk, r in configurations}
+    sweep_forwards = sum(points_per_input(kk) for _, _, kk, _ in configurations) + sum(
+        points_per_input(kk) for kk, _ in pairs
+    )
+    radius_forwards = n_train * (1 + len(branch["radius_grid"]) * points_per_input(k))
+    positive = [eps for eps in eps_grid if eps > 0]
+    n_adaptive = min(adaptive["n_test"], n_test)
+    eot_pgd = adaptive["steps"] * adaptive["eot_samples"] * points_per_input(k)
+    adaptive_steps = n_adaptive * len(positive) * (eot_pgd + (1 + dlr_runs) * eot_apgd_steps(adaptive, k))
+    # The defended predictions of the clean inputs and of every eps's four attacked sets, APGD's
+    # check of which inputs it starts from, and one input per eps to read the class count.
+    adaptive_forwards = n_adaptive * points_per_input(k) * (1 + 4 * len(eps_grid) + 2 * len(positive)) + len(eps_grid)
+    return {
+        "attack_undefended": {"attack": n_test * steps, "forward": n_test},
+        "choose_radius": {"forward": radius_forwards},
+        "evaluate_post_averaging": {"forward": n_test * sweep_forwards},
+        "adaptive_attack": {"attack": adaptive_steps, "forward": adaptive_forwards},
+    }
+
+
+def summed(passes: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Attack steps and forward passes of several rules together."""
+    return {kind: sum(rule.get(kind, 0.0) for rule in passes.values()) for kind in ("attack", "forward")}
+
+
+def smoothing_passes(
+    robustness: Mapping[str, Any], defense: Mapping[str, Any], dlr_runs: int = 1
+) -> dict[str, dict[str, float]]:
+    """Per model: certification's forward passes (``certify``: n0 + n draws per input and
+    sigma) and post-averaging's L2 attack on its original (``l2``: APGD-CE and APGD-DLR, of
+    ``dlr_runs`` runs, with EOT at every positive radius, the defended predictions of their
+    outputs)."""
+    smoothing, k = robustness["smoothing"], defense["n_directions"]
+    n_test, radii = smoothing["n_test"], smoothing["radii"]
+    positive = [radius for radius in radii if radius > 0]
+    return {
+        "certify": {"forward": n_test * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])},
+        "l2": {
+            "attack": n_test * len(positive) * (1 + dlr_runs) * eot_apgd_steps(defense["adaptive"], k),
+            # As for the adaptive attacks: clean and two attacked sets per radius, APGD's checks.
+            "forward": n_test * points_per_input(k) * (1 + 2 * len(radii) + 2 * len(positive)) + len(radii),
+        },
+    }
 
 
 def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> list[Row]:
@@ -267,63 +360,72 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         )
     )
 
-    # Post-averaging on every audio model: the adaptive EOT attack dominates.
-    points = 6 * defense["n_directions"] + 1
-    adaptive = defense["adaptive"]
+    # Post-averaging on every audio model, r chosen on as many training images as it is tested on.
     audio_defense = defense["audio"]
+    # Before the cut: APGD-T against 9 targets in place of the rand version's untargeted APGD-DLR.
+    dlr_before = APGD_TARGETS
 
-    def post_averaging(d, r, m, p):
-        steps = len(audio_defense["eps_grid"]) * adaptive["steps"] * adaptive["eot_samples"] * points
-        # Sweeps of r, K and eps on clean and attacked clips, forward only (about 1.1e4 a clip).
-        sweeps = 1.1e4
-        per_clip = steps * rates.seconds(m, r, "attack", p) + sweeps * rates.seconds(m, r, "forward", p)
-        return len(trainings) * audio_defense["n_test"] * per_clip
+    def post_averaging(dlr_runs: int):
+        passes = summed(post_averaging_passes(defense, audio_defense, audio_defense["n_test"], dlr_runs))
+
+        def work(d, r, m, p):
+            return len(trainings) * sum(n * rates.seconds(m, r, kind, p) for kind, n in passes.items())
+
+        return work
 
     out.append(
         Row(
             f"post-averaging on the audio models: {len(networks) * len(trainings)} models × "
-            f"{audio_defense['n_test']} clips, EOT attack with {points} points a draw",
+            f"{audio_defense['n_test']} clips, adaptive attacks with EOT over "
+            f"{points_per_input(defense['n_directions'])} points a draw",
             "`adaptive_attack`, `evaluate_post_averaging`, `choose_radius`, `attack_undefended`",
-            total(post_averaging),
+            total(post_averaging(1)),
             rates.label(),
+            before=total(post_averaging(dlr_before)),
         )
     )
 
     # Randomized smoothing of audio: noise training, certification, post-averaging's L2 attack.
     smoothing = robustness["smoothing"]
 
-    def smoothing_work(d, r, m, p):
-        train = images_per_epoch[d] * AUDIO_EPOCHS * folds * rates.seconds(m, r, "train", p)
-        certify = smoothing["n_test"] * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])
-        l2_attack = len(smoothing["radii"]) * 2 * adaptive["steps"] * adaptive["eot_samples"] * points
-        return (
-            train
-            + certify * rates.seconds(m, r, "forward", p)
-            + smoothing["n_test"] * l2_attack * rates.seconds(m, r, "attack", p)
-        )
+    def smoothing_work(dlr_runs: int):
+        smoothed = smoothing_passes(robustness, defense, dlr_runs)
+        passes = [*smoothed["certify"].items(), *smoothed["l2"].items()]
+
+        def work(d, r, m, p):
+            train = images_per_epoch[d] * AUDIO_EPOCHS * folds * rates.seconds(m, r, "train", p)
+            return train + sum(n * rates.seconds(m, r, kind, p) for kind, n in passes)
+
+        return work
 
     out.append(
         Row(
             f"randomized smoothing of audio: {len(noise_networks)} noise-trained networks × {folds} folds, "
             f"certified on {smoothing['n_test']} clips; post-averaging's L2 attack on their originals",
             "`train_audio`, `certify_smoothing`, `attack_post_averaging_l2`",
-            total_noise(smoothing_work),
+            total_noise(smoothing_work(1)),
             rates.label(),
+            before=total_noise(smoothing_work(dlr_before)),
         )
     )
 
     # Time series (assumed, small): training, then every evaluation at the series ResNet's FLOPs.
     series_flop = SERIES_GFLOP * 1e9
     n_series_models = 520
-    # Post-averaging: ~5e7 forward-equivalents a classifier (docs/paper_scale.md's derivation);
-    # smoothing of the 40 gaussian_noise classifiers and post-averaging's L2 attack on 40 baselines.
-    series_defences = n_series_models * 5e7 + 40 * smoothing["n_test"] * (
-        len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"]) + 2 * len(smoothing["radii"]) * 2 * 10 * 8 * 91
-    )
 
-    def series_seconds(aa_series_passes: Mapping[str, float]) -> dict[str, float]:
+    def equivalents(passes: Mapping[str, float]) -> float:
+        return 2 * passes.get("attack", 0.0) + passes.get("forward", 0.0)
+
+    def series_defences(dlr_runs: int) -> float:
+        """Post-averaging on every classifier; smoothing of the 40 gaussian_noise classifiers
+        and post-averaging's L2 attack on the 40 baselines."""
+        smoothed = smoothing_passes(robustness, defense, dlr_runs)
+        post_averaging = summed(post_averaging_passes(defense, defense, SERIES_TRAIN_BOUND, dlr_runs))
+        return n_series_models * equivalents(post_averaging) + 40 * sum(map(equivalents, smoothed.values()))
+
+    def series_seconds(aa_series_passes: Mapping[str, float], dlr_runs: int) -> dict[str, float]:
         # AutoAttack-grade on the series' one norm.
-        evaluations = n_series_models * (2 * aa_series_passes["attack"] + aa_series_passes["forward"]) + series_defences
+        evaluations = n_series_models * equivalents(aa_series_passes) + series_defences(dlr_runs)
         return {
             p: SERIES_OPTIMISER_STEPS * SERIES_SECONDS_PER_STEP + evaluations * series_flop / (ASSUMED_TFLOPS[p] * 1e12)
             for p in precisions
@@ -333,9 +435,9 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         Row(
             "time series: 520 classifiers × 1500 epochs, then AutoAttack-grade, post-averaging and smoothing",
             "`train_timeseries`, `attack_timeseries`, `evaluate_robustness`, the defence rules",
-            series_seconds(aa_now),
+            series_seconds(aa_now, 1),
             "assumed",
-            before=series_seconds(aa_before),
+            before=series_seconds(aa_before, dlr_before),
         )
     )
     return out

@@ -26,6 +26,19 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
+def paper_gpu_hours(repo):
+    """bench/paper_gpu_hours.py as a module: the counting behind docs/paper_scale.md's GPU-hours."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("paper_gpu_hours", repo / "bench" / "paper_gpu_hours.py")
+    hours = importlib.util.module_from_spec(spec)
+    sys.modules["paper_gpu_hours"] = hours  # its dataclass looks its module up there
+    spec.loader.exec_module(hours)
+    return hours
+
+
+@pytest.fixture(scope="session")
 def shared_ucr() -> Path:
     if not (SHARED_UCR / "TwoLeadECG").is_dir():
         pytest.skip("../shared/data/ucr is not present (a user's clone has none)")

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torchattacks
 
 from signal_robustness.evaluate import evaluate_attacks
 from signal_robustness.evaluate.autoattack import (
@@ -132,6 +133,23 @@ def test_targeted_dlr_tries_the_nine_most_likely_classes_as_autoattack_does():
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 50))
     assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 50, seed=0).n_target_classes == 9
     assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 5, seed=0).n_target_classes == 4
+
+
+def test_the_rand_version_runs_the_untargeted_dlr_loss_once_for_randomised_defences():
+    # AutoAttack's rand version is APGD-CE and APGD-DLR with EOT, the DLR one untargeted: one
+    # run per point where APGD-T would run one per target class, each with its EOT draws.
+    from signal_robustness.evaluate.autoattack import autoattack_attack
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 50))
+    for n_classes in (3, 4, 50):
+        attack = autoattack_attack(
+            "apgd_dlr", model, "linf", 0.1, SETTINGS, n_classes, seed=0, eot_iter=8, version="rand"
+        )
+        assert type(attack) is torchattacks.APGD and attack.loss == "dlr" and attack.eot_iter == 8
+        assert dlr_variant(n_classes, "rand") == "untargeted"
+    assert autoattack_attack("apgd_dlr", model, "linf", 0.1, SETTINGS, 2, seed=0, version="rand") is None
+    with pytest.raises(ValueError, match="unknown AutoAttack version 'plus'"):
+        dlr_variant(10, "plus")
 
 
 @pytest.mark.parametrize("eps", [1.0, 1.25])

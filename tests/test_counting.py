@@ -49,3 +49,31 @@ def test_foolbox_attacks_cost_one_backward_pass_per_sample_and_step(counted, ser
     run_attack(build_attack(name, **params), counted, x, y, batch_size=8, device=cpu)
     assert counted.backward_samples == steps * len(x)
     assert counted.forward_samples >= counted.backward_samples
+
+
+def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(small_network, paper_gpu_hours, cpu):
+    # The adaptive attacks (EOT-PGD, APGD-CE, APGD-DLR with EOT) at eps 0 and one positive eps,
+    # and the L2 attacks of smoothing's comparison at radius 0 and one positive radius, counted
+    # through the network against bench/paper_gpu_hours.py's counts of the same settings: every
+    # input a four-class network classifies correctly, so the bound is reached exactly.
+    from signal_robustness.defenses.evaluation import adaptive_rows, post_averaging_l2_rows
+
+    model, x, y = small_network
+    right = model(x).argmax(1) == y
+    x, y = x[right][:12], y[right][:12]
+    counted = PassCounter(model).eval()
+    adaptive = {"n_test": len(x), "steps": 3, "eot_samples": 2}
+    unattacked = torch.zeros(len(x), dtype=torch.bool)
+    adaptive_rows(counted, x, y, {0.0: (x, unattacked), 0.05: (x, unattacked)}, 1, 0.1, 0, 3, 2, (0.0, 1.0), cpu)
+    defense = {"attacks": {}, "adaptive": adaptive, "n_directions": 1, "n_directions_grid": [1]}
+    branch = {"n_test": len(x), "eps": 0.05, "eps_grid": [0.0, 0.05], "radius_grid": []}
+    expected = paper_gpu_hours.post_averaging_passes(defense, branch, 0)["adaptive_attack"]
+    assert counted.backward_samples == expected["attack"]
+    assert counted.forward_samples == expected["attack"] + expected["forward"]
+
+    counted.reset()
+    post_averaging_l2_rows(counted, x, y, [0.0, 0.5], 1, 0.1, 0, 3, 2, (0.0, 1.0), cpu)
+    robustness = {"smoothing": {"n_test": len(x), "radii": [0.0, 0.5], "sigmas": [], "n0": 0, "n": 0}}
+    expected = paper_gpu_hours.smoothing_passes(robustness, defense)["l2"]
+    assert counted.backward_samples == expected["attack"]
+    assert counted.forward_samples == expected["attack"] + expected["forward"]

@@ -9,9 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from signal_robustness.defenses import LogProbabilities, PostAveraging
-from signal_robustness.defenses.evaluation import adaptive_rows, choose_radius, eot_apgd_inputs
+from signal_robustness.defenses.evaluation import adaptive_rows, choose_radius, defended_predict, eot_apgd_inputs
 from signal_robustness.evaluate import predict
 from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
+from signal_robustness.evaluate.robustness import share
 
 
 class ConstantClassifier(nn.Module):
@@ -238,6 +239,18 @@ def test_the_adaptive_attacks_beat_the_transferred_one_and_stay_in_their_budget(
     torch.testing.assert_close(
         eot_apgd_inputs(defended, x, y, eps, bounds, 10, 2, 0, cpu)["apgd_ce"], inputs["apgd_ce"]
     )
+
+
+def test_the_adaptive_dlr_attack_runs_untargeted_through_the_defence_of_a_four_class_model(small_network, cpu):
+    # AutoAttack's rand version: the untargeted APGD-DLR with EOT, which four classes allow.
+    model, x, y = small_network
+    defended = PostAveraging(model, 2, 0.2)
+    eps = 0.15
+    inputs = eot_apgd_inputs(defended, x, y, eps, (0.0, 1.0), 10, 2, 0, cpu)
+    clean = defended_predict(defended, x, cpu) == y
+    for name in ("apgd_ce", "apgd_dlr"):
+        assert (inputs[name] - x).abs().amax() <= eps + 1e-6 and not torch.equal(inputs[name], x)
+        assert share(defended_predict(defended, inputs[name], cpu) == y) < share(clean)
 
 
 def test_radius_choice_respects_the_tolerance(trained_gunpoint, gunpoint, cpu):

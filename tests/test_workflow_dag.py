@@ -270,14 +270,9 @@ def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):
     assert not any(line.startswith("-e") or "/" in line for line in pip)
 
 
-def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo):
+def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, paper_gpu_hours):
     """docs/paper_scale.md's GPU-hours table is bench/paper_gpu_hours.py's output for config/paper.yaml."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("paper_gpu_hours", repo / "bench" / "paper_gpu_hours.py")
-    hours = importlib.util.module_from_spec(spec)
-    sys.modules["paper_gpu_hours"] = hours  # its dataclass looks its module up there
-    spec.loader.exec_module(hours)
+    hours = paper_gpu_hours
     config = hours.merged_paper_config()
     rows = hours.rows(config, hours.Rates(config, None))
     page = (repo / "docs" / "paper_scale.md").read_text()

@@ -160,9 +160,10 @@ def eot_apgd_inputs(
     device: torch.device,
     norm: str = "linf",
 ) -> dict[str, torch.Tensor]:
-    """torchattacks' APGD-CE and APGD-DLR (``norm`` linf or l2; targeted DLR from four classes)
-    through the randomised defence, each gradient averaged over ``eot_samples`` draws of
-    directions; adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
+    """torchattacks' APGD-CE and APGD-DLR (``norm`` linf or l2) through the randomised defence,
+    each gradient averaged over ``eot_samples`` draws of directions: AutoAttack's rand version,
+    whose APGD-DLR is untargeted (one run, not APGD-T's nine; none for two classes).
+    Adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
     randomised = RandomisedPostAveraging(defended, torch.Generator().manual_seed(20_000 + seed))
     boxed = UnitBox(randomised, *bounds, x.shape[1:]).eval()
     with torch.no_grad():
@@ -171,7 +172,9 @@ def eot_apgd_inputs(
     adversarial = {}
     with frozen_parameters(defended.model):
         for name in EOT_APGD:
-            attack = autoattack_attack(name, boxed, norm, eps / boxed.scale, settings, n_classes, seed, eot_samples)
+            attack = autoattack_attack(
+                name, boxed, norm, eps / boxed.scale, settings, n_classes, seed, eot_samples, version="rand"
+            )
             if attack is None or eps == 0:
                 adversarial[name] = x.clone()
                 continue

@@ -8,7 +8,8 @@ only if every attack fails on it (the per-point worst case), as AutoAttack repor
 every attack runs on every correctly classified point, so that each attack's own accuracy
 stands beside the worst case; ``cascade`` runs them as AutoAttack's standard version does,
 each on the points the ones before it left robust: the same worst case for a fraction of the
-work where the first attack breaks most points.
+work where the first attack breaks most points. Randomised defences are attacked as
+AutoAttack's ``rand`` version does: APGD-CE and the untargeted APGD-DLR, each with EOT.
 
 torchattacks expects images in [0, 1], shaped (n, channels, height, width). Series in
 z-units are neither, so the model is wrapped (``UnitBox``) to read a unit box that maps
@@ -131,14 +132,20 @@ class CountingSquare(torchattacks.Square):
         return n_queries, adversarial
 
 
-def dlr_variant(n_classes: int) -> str | None:
-    """Which APGD-DLR the class count allows: targeted (APGD-T, >= 4 classes), untargeted
-    (3 classes: the DLR loss needs the third largest logit), or none (2 classes)."""
-    if n_classes >= 4:
-        return "targeted"
-    if n_classes == 3:
-        return "untargeted"
-    return None
+# AutoAttack's versions: "standard" for deterministic models, "rand" for randomised defences.
+VERSIONS = ("standard", "rand")
+
+
+def dlr_variant(n_classes: int, version: str = "standard") -> str | None:
+    """Which APGD-DLR runs: none for 2 classes (the DLR loss needs the third largest logit);
+    for more, the standard version's targeted one (APGD-T, >= 4 classes) or else the
+    untargeted one, which is also what AutoAttack's rand version runs at any class count
+    (its attacks are APGD-CE and APGD-DLR, each with EOT)."""
+    if version not in VERSIONS:
+        raise ValueError(f"unknown AutoAttack version {version!r}; known: {list(VERSIONS)}")
+    if n_classes < 3:
+        return None
+    return "targeted" if n_classes >= 4 and version == "standard" else "untargeted"
 
 
 def autoattack_attack(
@@ -150,15 +157,17 @@ def autoattack_attack(
     n_classes: int,
     seed: int,
     eot_iter: int = 1,
+    version: str = "standard",
 ):
-    """torchattacks' ``name`` on a unit-box ``model`` (None where APGD-DLR is not defined);
-    APGD averages its gradient over ``eot_iter`` calls of a randomised model (EOT)."""
+    """torchattacks' ``name`` on a unit-box ``model`` (None where APGD-DLR is not defined),
+    as AutoAttack's ``version`` runs it (``dlr_variant``); APGD averages its gradient over
+    ``eot_iter`` calls of a randomised model (EOT)."""
     common = dict(norm=NORMS[norm], eps=eps, seed=seed)
     apgd = dict(steps=settings.apgd_steps, n_restarts=settings.apgd_restarts, eot_iter=eot_iter)
     if name == "apgd_ce":
         return torchattacks.APGD(model, loss="ce", **apgd, **common)
     if name == "apgd_dlr":
-        variant = dlr_variant(n_classes)
+        variant = dlr_variant(n_classes, version)
         if variant == "targeted":
             attack = torchattacks.APGDT(model, n_classes=n_classes, **apgd, **common)
             attack.n_target_classes = min(TARGET_CLASSES, n_classes - 1)
