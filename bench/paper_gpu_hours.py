@@ -78,6 +78,18 @@ def merged_paper_config() -> dict[str, Any]:
 
 
 @functools.cache
+def has_batch_norm(model: str) -> bool:
+    """Whether ``model`` has BatchNorm layers, whose statistics training recomputes every epoch."""
+    import torch
+
+    from signal_robustness.models import build_model
+
+    with torch.device("meta"):
+        network = build_model(model, 1, 50)
+    return any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) for layer in network.modules())
+
+
+@functools.cache
 def forward_gflop(model: str, height: int, width: int) -> float:
     """Forward GFLOP of one image, counted on the meta device."""
     import torch
@@ -277,18 +289,32 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
 
     out = []
 
-    # Audio training: every fold, original and adversarial.
-    def training(d, r, m, p):
-        epochs = images_per_epoch[d] * AUDIO_EPOCHS * folds
-        per_image = 2 * rates.seconds(m, r, "train", p) + rates.seconds(m, r, "attack", p)
-        return epochs * per_image
+    # Audio training: every fold, original and adversarial. An epoch trains on every training
+    # image, recomputes BatchNorm's statistics over at most batch_norm_images of them (networks
+    # with BatchNorm) and evaluates the validation fold's originals.
+    validation_images = {
+        d: AUDIO_CLIPS[d] * (1 - split["test_fraction"]) / split["cv_folds"] for d in audio["datasets"]
+    }
+
+    def epoch_forwards(d: str, m: str, batch_norm_images: int | None) -> float:
+        statistics = min(images_per_epoch[d], batch_norm_images or math.inf) if has_batch_norm(m) else 0
+        return statistics + validation_images[d]
+
+    def training(batch_norm_images: int | None):
+        def work(d, r, m, p):
+            steps = 2 * rates.seconds(m, r, "train", p) + rates.seconds(m, r, "attack", p)
+            forwards = len(trainings) * epoch_forwards(d, m, batch_norm_images) * rates.seconds(m, r, "forward", p)
+            return AUDIO_EPOCHS * folds * (images_per_epoch[d] * steps + forwards)
+
+        return work
 
     out.append(
         Row(
             f"audio training: {len(networks) * len(trainings)} models × {folds} folds, {AUDIO_EPOCHS} epochs (assumed)",
             "`train_audio`",
-            total(training),
+            total(training(audio["training"]["batch_norm_images"])),
             rates.label(),
+            before=total(training(None)),
         )
     )
 
@@ -388,13 +414,15 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
     # Randomized smoothing of audio: noise training, certification, post-averaging's L2 attack.
     smoothing = robustness["smoothing"]
 
-    def smoothing_work(dlr_runs: int):
+    def smoothing_work(dlr_runs: int, batch_norm_images: int | None):
         smoothed = smoothing_passes(robustness, defense, dlr_runs)
         passes = [*smoothed["certify"].items(), *smoothed["l2"].items()]
 
         def work(d, r, m, p):
-            train = images_per_epoch[d] * AUDIO_EPOCHS * folds * rates.seconds(m, r, "train", p)
-            return train + sum(n * rates.seconds(m, r, kind, p) for kind, n in passes)
+            epoch = images_per_epoch[d] * rates.seconds(m, r, "train", p) + epoch_forwards(
+                d, m, batch_norm_images
+            ) * rates.seconds(m, r, "forward", p)
+            return AUDIO_EPOCHS * folds * epoch + sum(n * rates.seconds(m, r, kind, p) for kind, n in passes)
 
         return work
 
@@ -403,9 +431,9 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
             f"randomized smoothing of audio: {len(noise_networks)} noise-trained networks × {folds} folds, "
             f"certified on {smoothing['n_test']} clips; post-averaging's L2 attack on their originals",
             "`train_audio`, `certify_smoothing`, `attack_post_averaging_l2`",
-            total_noise(smoothing_work(1)),
+            total_noise(smoothing_work(1, audio["training"]["batch_norm_images"])),
             rates.label(),
-            before=total_noise(smoothing_work(dlr_before)),
+            before=total_noise(smoothing_work(dlr_before, None)),
         )
     )
 

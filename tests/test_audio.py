@@ -24,6 +24,7 @@ from signal_robustness.data.audio import (
     read_clip_table,
 )
 from signal_robustness.data.synthetic_audio import SYNTHETIC_CLASSES, write_synthetic_sound_set
+from signal_robustness.evaluate.counting import PassCounter
 from signal_robustness.features import (
     IMAGE_STORAGE,
     REPRESENTATIONS,
@@ -42,7 +43,12 @@ from signal_robustness.models import AUDIO_MODELS, MIN_IMAGE_SIDE, build_model
 from signal_robustness.report.audio import table1, table1_layout
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.audio import fold_arrays, select_fold
-from signal_robustness.train.classifier import TrainingSettings, recompute_batch_norm, train_classifier
+from signal_robustness.train.classifier import (
+    TrainingSettings,
+    batch_norm_positions,
+    recompute_batch_norm,
+    train_classifier,
+)
 from signal_robustness.train.losses import FGSMAdversarialLoss
 
 ESC50_MINI = SHARED_DATA / "esc50-mini"
@@ -325,6 +331,33 @@ def test_recomputed_batch_norm_statistics_are_the_data_s():
     assert torch.allclose(layer.running_mean, data.mean(dim=0), atol=1e-5)
     assert torch.allclose(layer.running_var, data.var(dim=0), atol=1e-4)
     assert layer.momentum == 0.1 and not layer.training
+
+
+def test_batch_norm_statistics_from_a_capped_subset_are_the_subset_s_and_close_to_the_whole_s():
+    # PreciseBN's reading: a fixed, evenly spaced subset of the training inputs, batch by batch.
+    data = torch.randn(10_000, 3) * torch.tensor([1.0, 2.0, 3.0]) + torch.tensor([5.0, -1.0, 0.0])
+    positions = batch_norm_positions(len(data), 2_000)
+    assert len(positions) == 2_000 and positions[0] == 0 and positions[-1] == len(data) - 1
+    assert len(set(positions.tolist())) == 2_000 and batch_norm_positions(len(data), 10_000) is None
+    layer = torch.nn.BatchNorm1d(3)
+    counted = PassCounter(torch.nn.Sequential(layer))
+    # Batches of equal size: BatchNorm's cumulative average weighs every batch alike.
+    recompute_batch_norm(counted, data, torch.device("cpu"), batch_size=250, positions=positions)
+    assert counted.forward_samples == 2_000
+    torch.testing.assert_close(layer.running_mean, data[positions].mean(dim=0), atol=1e-5, rtol=0)
+    # Within four standard errors of the whole set's mean.
+    assert ((layer.running_mean - data.mean(dim=0)).abs() < 4 * data.std(dim=0) / 2_000**0.5).all()
+    with pytest.raises(ValueError, match="batch_norm_inputs"):
+        TrainingSettings(epochs=1, batch_norm_inputs=0)
+    # Training reads the subset after every epoch: 100 training inputs and 30 for the statistics.
+    torch.manual_seed(0)
+    network = PassCounter(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)))
+    settings = TrainingSettings(epochs=2, batch_size=10, precise_batch_norm=True, batch_norm_inputs=30)
+    inputs, labels = data[:100], (data[:100, 0] > 5).long()
+    train_classifier(
+        network, [inputs, labels], settings, torch.Generator().manual_seed(0), torch.device("cpu"), progress=False
+    )
+    assert network.forward_samples == 2 * (100 + 30)
 
 
 def test_fgsm_loss_matches_eq_14_at_both_ends_of_alpha():
