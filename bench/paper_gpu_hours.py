@@ -183,10 +183,35 @@ def points_per_input(n_directions: int) -> int:
     return 6 * n_directions + 1
 
 
+def apgd_steps(steps: int, eot_samples: int = 1) -> int:
+    """Attack steps of one torchattacks APGD run per input: its initial gradient and one per
+    iteration, each averaged over ``eot_samples`` calls of the model."""
+    return (steps + 1) * eot_samples
+
+
 def eot_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
-    """Attack steps of one APGD with EOT through post-averaging, per input: its initial gradient
-    and one per iteration, each averaged over ``eot_samples`` draws of the defence's points."""
-    return (adaptive["steps"] + 1) * adaptive["eot_samples"] * points_per_input(n_directions)
+    """Attack steps of one APGD with EOT through post-averaging, per input: every call of the
+    randomised defence passes its points through the network."""
+    return apgd_steps(adaptive["steps"], adaptive["eot_samples"]) * points_per_input(n_directions)
+
+
+def autoattack_passes(
+    robustness: Mapping[str, Any], points: float, robust: float, targets: int = APGD_TARGETS
+) -> dict[str, float]:
+    """Attack steps and forward passes of ``evaluate.autoattack.robust_records`` on ``points``
+    correctly classified inputs, ``robust`` of which APGD-CE leaves robust (under the cascade
+    APGD-T and Square run on those alone; without it, ``robust`` = ``points``), as torchattacks
+    runs the attacks to their ends: APGD-CE's gradients on every point, APGD-T's for each of
+    ``targets`` target classes, Square's queries. The forward passes are the clean predictions,
+    each attack's check of where it starts and the predictions of its outputs, APGD-T's logits
+    for the targets of each run and Square's start and final margins."""
+    restarts = robustness["apgd"]["restarts"]
+    apgd = apgd_steps(robustness["apgd"]["steps"]) * restarts
+    square = robustness["square"]["queries"]
+    return {
+        "attack": apgd * points + targets * apgd * robust,
+        "forward": 3 * points + (2 + targets * restarts) * robust + (square + 5) * robust,
+    }
 
 
 def post_averaging_passes(
@@ -347,20 +372,15 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
     # clip, APGD-T and Square to their ends on the share of clips APGD-CE leaves robust
     # (``robust_share``; 1, the bound, unless given); the budget-0 check on zero_budget_points
     # clips, where every clip stays robust.
-    apgd, square = robustness["apgd"], robustness["square"]["queries"]
     n_norms, n_test = len(robustness["audio"]["eps"]), robustness["n_test"]
     positive = [f for f in robustness["eps_fractions"] if f > 0]
     n_zero = len(robustness["eps_fractions"]) - len(positive)
     zero_points = min(n_test, robustness["zero_budget_points"] or n_test)
     share = robust_share if robustness["cascade"] else 1.0
-    apgd_ce_steps = apgd["steps"] * apgd["restarts"]
-    after_apgd_ce = {"attack": apgd_ce_steps * APGD_TARGETS, "forward": square}
 
     def aa_passes(points_positive: float, points_zero: float, share: float) -> dict[str, float]:
         """Attack steps and forward passes of one model and norm."""
-        points = points_positive + points_zero
-        robust = share * points_positive + points_zero
-        return {"attack": apgd_ce_steps * points + after_apgd_ce["attack"] * robust, "forward": square * robust}
+        return autoattack_passes(robustness, points_positive + points_zero, share * points_positive + points_zero)
 
     aa_now = aa_passes(n_test * len(positive), zero_points * n_zero, share)
     # Before: every attack on every clip, budget 0 included.

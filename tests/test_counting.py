@@ -1,5 +1,7 @@
 """PassCounter counts the samples a network sees forward and backward: exact on plain calls,
-and on foolbox's FGSM and BIM, one backward pass per sample and step."""
+and on foolbox's FGSM and BIM, one backward pass per sample and step. Through it, the GPU-hours'
+counts (bench/paper_gpu_hours.py) of AutoAttack and of post-averaging's attacks are checked
+against what the code runs."""
 
 from __future__ import annotations
 
@@ -75,5 +77,24 @@ def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(small
     post_averaging_l2_rows(counted, x, y, [0.0, 0.5], 1, 0.1, 0, 3, 2, (0.0, 1.0), cpu)
     robustness = {"smoothing": {"n_test": len(x), "radii": [0.0, 0.5], "sigmas": [], "n0": 0, "n": 0}}
     expected = paper_gpu_hours.smoothing_passes(robustness, defense)["l2"]
+    assert counted.backward_samples == expected["attack"]
+    assert counted.forward_samples == expected["attack"] + expected["forward"]
+
+
+@pytest.mark.parametrize(("n", "steps", "queries"), [(12, 3, 20), (7, 5, 13)])
+def test_the_gpu_hours_count_autoattack_as_the_code_runs_it(small_network, paper_gpu_hours, cpu, n, steps, queries):
+    # The cascade at a budget no attack breaks a point with: every attack runs to its end on
+    # every point, the bound the GPU-hours take. Four classes: APGD-T against three targets.
+    from signal_robustness.evaluate.autoattack import AutoAttackSettings, robust_records
+
+    model, x, y = small_network
+    right = model(x).argmax(1) == y
+    x, y = x[right][:n], y[right][:n]
+    counted = PassCounter(model).eval()
+    settings = AutoAttackSettings(apgd_steps=steps, square_queries=queries)
+    records = robust_records(counted, x, y, 1e-4, "linf", (0.0, 1.0), 4, settings, cpu, cascade=True)
+    assert records["robust"].all()
+    robustness = {"apgd": {"steps": steps, "restarts": 1}, "square": {"queries": queries}}
+    expected = paper_gpu_hours.autoattack_passes(robustness, n, n, targets=3)
     assert counted.backward_samples == expected["attack"]
     assert counted.forward_samples == expected["attack"] + expected["forward"]
