@@ -148,19 +148,28 @@ class Rates:
         return "measured" if self.measured is not None else "assumed"
 
 
+# Forward passes per clip and budget around an attack run: the search's check of its output
+# and the attack's checks of where it starts and ends (at most).
+CHECKS_PER_BUDGET = 3
+
+
 def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> tuple[float, float]:
     """(attack steps, forward passes) per clip for every budget of every grid run to its end;
     with ``one_run``, the attacks the search runs once for their grid (``BudgetGrid.one_run``)
-    count that run only."""
+    count that run only. The forward passes include the checks around each run, BIM-a's check
+    after every step (it stops at the target) and C&W's after every search over c, and the
+    forward pass that draws each clip's target."""
     from signal_robustness.attacks.settings import BudgetGrid
     from signal_robustness.catalog import IMAGE_BOUNDS
 
-    steps, forwards = 0.0, 0.0
+    steps, forwards = 0.0, 1.0
     for name, spec in methods.items():
         grid, params = spec["grid"], spec.get("params") or {}
         once = one_run and BudgetGrid.from_config(name, spec).one_run(IMAGE_BOUNDS)
+        forwards += CHECKS_PER_BUDGET * len(grid)
         if name == "bim_a":
             steps += len(grid) * params["max_steps"]
+            forwards += len(grid) * params["max_steps"]
         elif name == "bim_b":
             steps += len(grid) * params["steps"]
         elif name == "jsma":
@@ -171,6 +180,7 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
             steps += (params["candidates"] - 1) * (max(grid) if once else sum(grid))
         elif name == "cw":
             steps += params["binary_search_steps"] * sum(grid)
+            forwards += params["binary_search_steps"] * len(grid)
         elif name == "nes":
             forwards += (1 if once else len(grid)) * params["max_queries"]
         else:

@@ -98,3 +98,29 @@ def test_the_gpu_hours_count_autoattack_as_the_code_runs_it(small_network, paper
     expected = paper_gpu_hours.autoattack_passes(robustness, n, n, targets=3)
     assert counted.backward_samples == expected["attack"]
     assert counted.forward_samples == expected["attack"] + expected["forward"]
+
+
+def test_the_budget_searches_stay_within_the_gpu_hours_bound(small_network, quadrant_images, paper_gpu_hours, cpu):
+    # Every search of the default config's grids, on a four-class network, at a threshold of 1:
+    # the passes counted through the network never exceed the bound the GPU-hours take (every
+    # budget run to its end, with the checks around the runs); C&W and JSMA reach it.
+    import yaml
+
+    from signal_robustness.attacks.settings import BudgetGrid
+    from signal_robustness.evaluate.budget_search import budget_search
+
+    model, x, y = small_network
+    right = model(x).argmax(1) == y
+    x, y = x[right][:12], y[right][:12]
+    donors = (quadrant_images[0][100:200], quadrant_images[1][100:200])
+    config = yaml.safe_load((paper_gpu_hours.ROOT / "config" / "config.yaml").read_text())
+    counted = PassCounter(model).eval()
+    for name, spec in config["audio"]["attacks"]["methods"].items():
+        counted.reset()
+        search = BudgetGrid.from_config(name, spec)
+        budget_search(counted, x, y, search, 1.0, 0, cpu, (0.0, 1.0), 8, donors)
+        steps, forwards = paper_gpu_hours.attack_work({name: spec}, x[0].numel(), one_run=True)
+        assert counted.backward_samples <= steps * len(x), name
+        assert counted.forward_samples <= (steps + forwards) * len(x), name
+        if name in ("cw", "jsma"):
+            assert counted.backward_samples == steps * len(x), name
