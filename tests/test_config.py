@@ -67,6 +67,7 @@ def _problems(config, schema) -> str:
         (("audio", "adversarial_training", "alpha"), 1.5, "audio.adversarial_training.alpha': 1.5"),
         (("audio", "adversarial_training", "epsilon"), 0, "audio.adversarial_training.epsilon': 0"),
         (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
+        (("audio", "training", "batch_norm_images"), 0, "audio.training.batch_norm_images': 0"),
         (("robustness", "eps_fractions"), [0.5, 1.0], "robustness.eps_fractions': [0.5, 1.0] must hold 0"),
         (("robustness", "eps_fractions"), [0.0, 1.5], "robustness.eps_fractions.1': 1.5"),
         (("robustness", "zero_budget_points"), 0, "robustness.zero_budget_points': 0"),
