@@ -21,7 +21,9 @@ counts for it at the seed's image size (on the meta device: nothing is computed)
 The time-series rows stay assumed either way (series networks are too small to fill a GPU;
 their rate is per optimiser step). Attack work is an upper bound: every budget of every grid
 run to its end for every clip; the budget searches stop at the threshold and most attacks at
-each clip's first success, so they cost less.
+each clip's first success, so they cost less. ``tests/test_counting.py`` runs the attacks
+through ``evaluate.counting.PassCounter`` and checks the counts against what the code does:
+AutoAttack's and post-averaging's exactly, the budget searches' as a bound.
 
 Prints the Markdown table; ``--write`` puts it into docs/paper_scale.md between its
 ``<!-- gpu-hours -->`` markers (``tests/test_workflow_dag.py`` checks that the two agree).
