@@ -42,6 +42,11 @@ from typing import Any
 
 import yaml
 
+from signal_robustness.defenses.evaluation import post_averaging_configurations
+from signal_robustness.defenses.post_averaging import points_per_input
+from signal_robustness.evaluate.autoattack import TARGET_CLASSES
+from signal_robustness.train.classifier import batch_norm_layers
+
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- gpu-hours -->"
 
@@ -56,8 +61,6 @@ PRECISIONS = ("fp32", "bf16")
 TF32_TFLOPS = 40.0
 BF16_SPEEDUP = 2470 / 938
 ASSUMED_TFLOPS = {"fp32": TF32_TFLOPS, "tf32": TF32_TFLOPS, "bf16": TF32_TFLOPS * BF16_SPEEDUP}
-# AutoAttack's standard version: APGD-CE, APGD-T against 9 classes, Square (evaluate.autoattack).
-APGD_TARGETS = 9
 # Time series (assumed): Fawaz's ResNet on a series of mean length, forward GFLOP; optimiser
 # steps of the 520 classifiers (eight sets' training sizes, batch min(n/10, 16), augmented
 # sets twice as large, 13 methods x 2 regularisers x 5 seeds x 1500 epochs); 5 ms per step,
@@ -88,7 +91,7 @@ def has_batch_norm(model: str) -> bool:
 
     with torch.device("meta"):
         network = build_model(model, 1, 50)
-    return any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) for layer in network.modules())
+    return bool(batch_norm_layers(network))
 
 
 @functools.cache
@@ -190,11 +193,6 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
     return steps, forwards
 
 
-def points_per_input(n_directions: int) -> int:
-    """Post-averaging's points around an input: the input and six steps along each direction."""
-    return 6 * n_directions + 1
-
-
 def apgd_steps(steps: int, eot_samples: int = 1) -> int:
     """Attack steps of one torchattacks APGD run per input: its initial gradient and one per
     iteration, each averaged over ``eot_samples`` calls of the model."""
@@ -208,7 +206,7 @@ def eot_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
 
 
 def autoattack_passes(
-    robustness: Mapping[str, Any], points: float, robust: float, targets: int = APGD_TARGETS
+    robustness: Mapping[str, Any], points: float, robust: float, targets: int = TARGET_CLASSES
 ) -> dict[str, float]:
     """Attack steps and forward passes of ``evaluate.autoattack.robust_records`` on ``points``
     correctly classified inputs, ``robust`` of which APGD-CE leaves robust (under the cascade
@@ -236,10 +234,12 @@ def post_averaging_passes(
       (``candidates`` - 1 gradients a step) and C&W once, without a budget;
     - ``choose_radius``: every radius on ``n_train`` training inputs;
     - ``evaluate_post_averaging``: every (attack, eps, K, r) of Table 1 and the sweeps
-      (``defenses.evaluation.post_averaging_rows``), every input counted as attacked;
+      (``defenses.evaluation.post_averaging_configurations``; the chosen r stands apart from
+      the grid's), every input counted as attacked, and the inference times of Table 2 on
+      up to 16 inputs;
     - ``adaptive_attack``: EOT-PGD, APGD-CE and APGD-DLR at every positive eps, on
       ``adaptive.n_test`` inputs. APGD-DLR makes ``dlr_runs`` runs: 1 as AutoAttack's rand
-      version (untargeted), ``APGD_TARGETS`` as APGD-T (before the cut).
+      version (untargeted), ``TARGET_CLASSES`` as APGD-T (before the cut).
     """
     attacks, adaptive = defense["attacks"], defense["adaptive"]
     k, n_test = defense["n_directions"], branch["n_test"]
@@ -256,14 +256,22 @@ def post_averaging_passes(
             steps += params["binary_search_steps"] * params["steps"]
         else:
             raise ValueError(f"no work count for post-averaging's attack {name!r}")
-    configurations = {(a, e, k, None) for a in attacks for e in eps_grid}
-    configurations |= {(a, branch["eps"], k, r) for a in attacks for r in branch["radius_grid"]}
-    if "pgd" in attacks:
-        configurations |= {("pgd", branch["eps"], kk, None) for kk in defense["n_directions_grid"]}
-    pairs = {(kk, r) for _, _, kk, r in configurations}
-    sweep_forwards = sum(points_per_input(kk) for _, _, kk, _ in configurations) + sum(
-        points_per_input(kk) for kk, _ in pairs
+    configurations = post_averaging_configurations(
+        {attack: eps_grid for attack in attacks},
+        k,
+        defense["n_directions_grid"],
+        None,  # the chosen r, unknown before the run
+        branch["radius_grid"],
+        branch["eps"],
     )
+    pairs = {(kk, r) for _, _, kk, r in configurations}
+    # Per input: the clean prediction, the undefended prediction of every configuration's
+    # attacked set, the defended predictions of it and of each (K, r)'s clean inputs.
+    sweep_forwards = 1 + len(configurations) + sum(points_per_input(kk) for _, _, kk, _ in configurations)
+    sweep_forwards += sum(points_per_input(kk) for kk, _ in pairs)
+    # Table 2's inference times: a warm-up and up to 16 inputs one at a time, undefended and per K.
+    timed = min(16, n_test) + 1
+    timing_forwards = timed * (1 + sum(points_per_input(kk) for kk in {kk for kk, _ in pairs}))
     radius_forwards = n_train * (1 + len(branch["radius_grid"]) * points_per_input(k))
     positive = [eps for eps in eps_grid if eps > 0]
     n_adaptive = min(adaptive["n_test"], n_test)
@@ -275,7 +283,7 @@ def post_averaging_passes(
     return {
         "attack_undefended": {"attack": n_test * steps, "forward": n_test},
         "choose_radius": {"forward": radius_forwards},
-        "evaluate_post_averaging": {"forward": n_test * sweep_forwards},
+        "evaluate_post_averaging": {"forward": n_test * sweep_forwards + timing_forwards},
         "adaptive_attack": {"attack": adaptive_steps, "forward": adaptive_forwards},
     }
 
@@ -421,7 +429,7 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
     # Post-averaging on every audio model, r chosen on as many training images as it is tested on.
     audio_defense = defense["audio"]
     # Before the cut: APGD-T against 9 targets in place of the rand version's untargeted APGD-DLR.
-    dlr_before = APGD_TARGETS
+    dlr_before = TARGET_CLASSES
 
     def post_averaging(dlr_runs: int):
         passes = summed(post_averaging_passes(defense, audio_defense, audio_defense["n_test"], dlr_runs))

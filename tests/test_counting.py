@@ -53,16 +53,23 @@ def test_foolbox_attacks_cost_one_backward_pass_per_sample_and_step(counted, ser
     assert counted.forward_samples >= counted.backward_samples
 
 
-def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(small_network, paper_gpu_hours, cpu):
+@pytest.fixture(scope="module")
+def classified(small_network):
+    """The four-class network and its first 12 correctly classified points: an attack runs on
+    every one of them, so the counts reach the bounds they are checked against."""
+    model, x, y = small_network
+    right = model(x).argmax(1) == y
+    return model, x[right][:12], y[right][:12]
+
+
+def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(classified, paper_gpu_hours, cpu):
     # The adaptive attacks (EOT-PGD, APGD-CE, APGD-DLR with EOT) at eps 0 and one positive eps,
     # and the L2 attacks of smoothing's comparison at radius 0 and one positive radius, counted
     # through the network against bench/paper_gpu_hours.py's counts of the same settings: every
     # input a four-class network classifies correctly, so the bound is reached exactly.
-    from signal_robustness.defenses.evaluation import adaptive_rows, post_averaging_l2_rows
+    from signal_robustness.defenses.evaluation import adaptive_rows, post_averaging_l2_rows, post_averaging_rows
 
-    model, x, y = small_network
-    right = model(x).argmax(1) == y
-    x, y = x[right][:12], y[right][:12]
+    model, x, y = classified
     counted = PassCounter(model).eval()
     adaptive = {"n_test": len(x), "steps": 3, "eot_samples": 2}
     unattacked = torch.zeros(len(x), dtype=torch.bool)
@@ -80,16 +87,32 @@ def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(small
     assert counted.backward_samples == expected["attack"]
     assert counted.forward_samples == expected["attack"] + expected["forward"]
 
+    # Table 1 and the sweeps, every input replaced by an attacked one, r chosen off the grid.
+    counted.reset()
+    attacks = {
+        "fgsm": {},
+        "pgd": {"steps": 1},
+        "deepfool": {"steps": 1, "candidates": 2},
+        "cw": {"binary_search_steps": 1, "steps": 1},
+    }
+    moved = (x + 0.01).clamp(0, 1)
+    replaced = torch.ones(len(x), dtype=torch.bool)
+    attacked = {name: {0.0: (moved, replaced), 0.05: (moved, replaced)} for name in attacks}
+    post_averaging_rows(counted, x, y, attacked, 1, [1, 2], 0.3, [0.1, 0.5], 0.05, 0, cpu)
+    defense = {**defense, "attacks": attacks, "n_directions_grid": [1, 2]}
+    branch = {"n_test": len(x), "eps": 0.05, "eps_grid": [0.0, 0.05], "radius_grid": [0.1, 0.5]}
+    expected = paper_gpu_hours.post_averaging_passes(defense, branch, 0)["evaluate_post_averaging"]
+    assert counted.backward_samples == 0 and counted.forward_samples == expected["forward"]
+
 
 @pytest.mark.parametrize(("n", "steps", "queries"), [(12, 3, 20), (7, 5, 13)])
-def test_the_gpu_hours_count_autoattack_as_the_code_runs_it(small_network, paper_gpu_hours, cpu, n, steps, queries):
+def test_the_gpu_hours_count_autoattack_as_the_code_runs_it(classified, paper_gpu_hours, cpu, n, steps, queries):
     # The cascade at a budget no attack breaks a point with: every attack runs to its end on
     # every point, the bound the GPU-hours take. Four classes: APGD-T against three targets.
     from signal_robustness.evaluate.autoattack import AutoAttackSettings, robust_records
 
-    model, x, y = small_network
-    right = model(x).argmax(1) == y
-    x, y = x[right][:n], y[right][:n]
+    model, x, y = classified
+    x, y = x[:n], y[:n]
     counted = PassCounter(model).eval()
     settings = AutoAttackSettings(apgd_steps=steps, square_queries=queries)
     records = robust_records(counted, x, y, 1e-4, "linf", (0.0, 1.0), 4, settings, cpu, cascade=True)
@@ -100,22 +123,19 @@ def test_the_gpu_hours_count_autoattack_as_the_code_runs_it(small_network, paper
     assert counted.forward_samples == expected["attack"] + expected["forward"]
 
 
-def test_the_budget_searches_stay_within_the_gpu_hours_bound(small_network, quadrant_images, paper_gpu_hours, cpu):
+def test_the_budget_searches_stay_within_the_gpu_hours_bound(
+    classified, quadrant_images, default_config, paper_gpu_hours, cpu
+):
     # Every search of the default config's grids, on a four-class network, at a threshold of 1:
     # the passes counted through the network never exceed the bound the GPU-hours take (every
     # budget run to its end, with the checks around the runs); C&W and JSMA reach it.
-    import yaml
-
     from signal_robustness.attacks.settings import BudgetGrid
     from signal_robustness.evaluate.budget_search import budget_search
 
-    model, x, y = small_network
-    right = model(x).argmax(1) == y
-    x, y = x[right][:12], y[right][:12]
+    model, x, y = classified
     donors = (quadrant_images[0][100:200], quadrant_images[1][100:200])
-    config = yaml.safe_load((paper_gpu_hours.ROOT / "config" / "config.yaml").read_text())
     counted = PassCounter(model).eval()
-    for name, spec in config["audio"]["attacks"]["methods"].items():
+    for name, spec in default_config["audio"]["attacks"]["methods"].items():
         counted.reset()
         search = BudgetGrid.from_config(name, spec)
         budget_search(counted, x, y, search, 1.0, 0, cpu, (0.0, 1.0), 8, donors)

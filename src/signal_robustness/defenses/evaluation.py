@@ -81,6 +81,29 @@ def load_attacked_sets(path: str | os.PathLike) -> tuple[np.ndarray, dict[float,
     return arrays["indices"], sets
 
 
+def post_averaging_configurations(
+    budgets: Mapping[str, Sequence[float]],
+    n_directions: int,
+    n_directions_grid: Sequence[int],
+    radius: float,
+    radius_grid: Sequence[float],
+    eps: float,
+) -> list[tuple[str, float, int, float]]:
+    """The (attack, eps, K, r) of Table 1 and the sweeps, without repeats, in the rows' order:
+    every attack at each of its ``budgets`` at (K, r); every attack at ``eps`` over the r grid
+    (Figure 2); PGD at ``eps`` over the K grid (Table 2)."""
+    configurations: dict[tuple[str, float, int, float], None] = {}
+    for attack, attack_budgets in budgets.items():
+        for budget in attack_budgets:
+            configurations[(attack, budget, n_directions, radius)] = None
+        for r in radius_grid:
+            configurations[(attack, eps, n_directions, float(r))] = None
+    if "pgd" in budgets:
+        for k in n_directions_grid:
+            configurations[("pgd", eps, int(k), radius)] = None
+    return list(configurations)
+
+
 def post_averaging_rows(
     model: nn.Module,
     x: torch.Tensor,
@@ -97,16 +120,14 @@ def post_averaging_rows(
     """Rows of Table 1 and of the sweeps, one per (attack, eps, K, r) without repeats:
     every attack and budget at (K, r); every attack at eps over the r grid (Figure 2);
     PGD at eps over the K grid, with inference times (Table 2)."""
-    configurations: dict[tuple[str, float, int, float], None] = {}
-    for attack, sets in attacked.items():
-        for budget in sets:
-            configurations[(attack, budget, n_directions, radius)] = None
-        for r in radius_grid:
-            configurations[(attack, eps, n_directions, float(r))] = None
-    if "pgd" in attacked:
-        for k in n_directions_grid:
-            configurations[("pgd", eps, int(k), radius)] = None
-
+    configurations = post_averaging_configurations(
+        {attack: list(sets) for attack, sets in attacked.items()},
+        n_directions,
+        n_directions_grid,
+        radius,
+        radius_grid,
+        eps,
+    )
     clean_pred = predict(model, x, device)
     undefended_ms = inference_ms_per_input(model, x, device)
     defended_clean: dict[tuple[int, float], torch.Tensor] = {}

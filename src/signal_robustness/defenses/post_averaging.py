@@ -44,6 +44,11 @@ def random_directions(
     return directions / norms.view(-1, *([1] * len(shape)))
 
 
+def points_per_input(n_directions: int) -> int:
+    """Points post-averaging evaluates around an input: the input and six steps along each direction."""
+    return len(STEP_FRACTIONS) * n_directions + 1
+
+
 class PostAveraging(nn.Module):
     """Wraps a classifier that returns logits; returns the averaged softmax."""
 
@@ -73,7 +78,7 @@ class PostAveraging(nn.Module):
 
     @property
     def points_per_input(self) -> int:
-        return len(STEP_FRACTIONS) * self.n_directions + 1
+        return points_per_input(self.n_directions)
 
     def directions(self, shape: torch.Size) -> torch.Tensor:
         """The defender's own directions: the same for every call."""

@@ -139,8 +139,8 @@ VERSIONS = ("standard", "rand")
 def dlr_variant(n_classes: int, version: str = "standard") -> str | None:
     """Which APGD-DLR runs: none for 2 classes (the DLR loss needs the third largest logit);
     for more, the standard version's targeted one (APGD-T, >= 4 classes) or else the
-    untargeted one, which is also what AutoAttack's rand version runs at any class count
-    (its attacks are APGD-CE and APGD-DLR, each with EOT)."""
+    untargeted one, which is what AutoAttack's rand version runs from three classes on (its
+    attacks are APGD-CE and APGD-DLR, each with EOT)."""
     if version not in VERSIONS:
         raise ValueError(f"unknown AutoAttack version {version!r}; known: {list(VERSIONS)}")
     if n_classes < 3:

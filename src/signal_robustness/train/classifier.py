@@ -166,13 +166,18 @@ def batch_norm_positions(n_inputs: int, cap: int | None) -> torch.Tensor | None:
     return torch.linspace(0, n_inputs - 1, cap).round().long()
 
 
+def batch_norm_layers(model: nn.Module) -> list[nn.Module]:
+    """The BatchNorm layers of ``model`` that keep running statistics."""
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
 @torch.no_grad()
 def recompute_batch_norm(
     model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int, positions: torch.Tensor | None = None
 ) -> None:
     """Replace every BatchNorm's running statistics by their average over ``inputs`` (at
     ``positions`` only, where given)."""
-    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    layers = batch_norm_layers(model)
     if not layers:
         return
     momenta = [layer.momentum for layer in layers]
