@@ -45,6 +45,7 @@ from signal_robustness.runtime import seed_everything
 from signal_robustness.train.audio import fold_arrays, select_fold
 from signal_robustness.train.classifier import (
     TrainingSettings,
+    audio_training_settings,
     batch_norm_positions,
     recompute_batch_norm,
     train_classifier,
@@ -349,6 +350,10 @@ def test_batch_norm_statistics_from_a_capped_subset_are_the_subset_s_and_close_t
     assert ((layer.running_mean - data.mean(dim=0)).abs() < 4 * data.std(dim=0) / 2_000**0.5).all()
     with pytest.raises(ValueError, match="batch_norm_inputs"):
         TrainingSettings(epochs=1, batch_norm_inputs=0)
+    # audio.training.batch_norm_images is the cap the audio training runs with.
+    section = {"epochs": 2, "batch_size": 10, "learning_rate": 1e-3, "weight_decay": 0.0}
+    section |= {"early_stopping_patience": 1, "batch_norm_images": 30}
+    assert audio_training_settings(section).batch_norm_inputs == 30
     # Training reads the subset after every epoch: 100 training inputs and 30 for the statistics.
     torch.manual_seed(0)
     network = PassCounter(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)))

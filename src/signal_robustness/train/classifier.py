@@ -95,7 +95,7 @@ def audio_training_settings(section: Mapping[str, Any], precision: str = "fp32")
         weight_decay=float(section["weight_decay"]),
         early_stopping_patience=int(section["early_stopping_patience"]),
         precise_batch_norm=True,
-        batch_norm_inputs=section.get("batch_norm_images"),
+        batch_norm_inputs=section["batch_norm_images"],
         # Early stopping ends training; the plateau schedule never lowers the rate.
         plateau_patience=int(section["epochs"]) + 1,
         precision=precision,
