@@ -31,12 +31,13 @@ report: setup
 	$(BIN)/snakemake --report results/report.html
 
 # Style first (seconds), then one worker per core; a test file stays on one worker, so the
-# end-to-end run's fixture runs once.
+# end-to-end run's fixture runs once, and files go out in collection order, the end-to-end
+# run's first (tests/conftest.py), so the other worker runs the rest beside it.
 test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check Snakefile workflow/rules
-	$(BIN)/python -m pytest -ra -n auto --dist loadfile
+	$(BIN)/python -m pytest -ra -n auto --dist loadfile --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -39,10 +39,12 @@ def test_bf16_keeps_accuracy_and_attack_results_within_the_noise_of_fp32(trained
     assert isinstance(fast, Autocast) and unwrapped(fast) is model
     assert not fast.training  # the evaluated network's mode, which attack libraries restore
     assert fast(x[:4]).dtype == torch.float32  # logits come back in float32
-    attacks = {"fgsm": {"eps": 0.1}, "bim": BIM}
+    # BIM only: FGSM's step is the sign of one input gradient, which the gradient test below
+    # compares between the two precisions directly.
+    attacks = {"bim": BIM}
     reference, _ = evaluate_attacks(model, x, y, attacks, cpu)
     bf16, _ = evaluate_attacks(fast, x, y, attacks, cpu)
-    for key in ("clean_acc", "fgsm_acc", "bim_acc"):
+    for key in ("clean_acc", "bim_acc"):
         assert abs(bf16[key] - reference[key]) <= noise_points(reference[key], len(x)), (key, reference, bf16)
     # The attacks did work in both: the comparison is not between two untouched test sets.
     assert reference["bim_acc"] < reference["clean_acc"] - 10

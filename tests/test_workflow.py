@@ -215,23 +215,23 @@ def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     assert len(clips) == 5 * 6 and clips["label"].nunique() == 5
     waveforms = np.load(audio / "synthetic" / "waveforms.npy", mmap_mode="r")
     assert waveforms.shape == (30, 3, 11025)  # original + two pitch shifts, 0.5 s at 22.05 kHz
-    for base, rows in (("stft", 16), ("dwt", 16), ("tonnetz", 4)):
+    for base, rows in (("dwt", 16), ("tonnetz", 4)):
         images = np.load(audio / "synthetic" / "features" / f"{base}.npy")
         assert images.shape == (30, 3, rows, 16) and 0 <= images.min() and images.max() <= 1
         assert images.dtype == np.float16  # audio.image.storage; the readers convert per batch
     summary = pd.read_csv(audio / "summary.csv")
     assert list(summary.columns) == AUDIO_SUMMARY_COLUMNS
-    assert len(summary) == 2 * 1 * 2 * 2  # representations x models x (original, adversarial) x seeds
-    assert set(summary["representation"]) == {"stft", "dwt_tonnetz"}
+    assert len(summary) == 1 * 1 * 2 * 2  # representations x models x (original, adversarial) x seeds
+    assert set(summary["representation"]) == {"dwt_tonnetz"}
     assert sorted(summary["adversarial_training"].unique()) == [False, True]
     assert (summary["folds_trained"] == 2).all() and summary["selected_fold"].isin([0, 1]).all()
-    assert (summary["image_height"] == summary["representation"].map({"stft": 16, "dwt_tonnetz": 20})).all()
+    assert (summary["image_height"] == 16 + 4).all()  # the DWT's rows and the tonnetz's, stacked
     split = pd.read_csv(audio / "synthetic" / "splits" / "seed1.csv")
     n_test = int((split["role"] == "test").sum())
     assert (summary["n_test"] == n_test).all()
     # Accuracies are counts over the test clips.
     assert ((summary["accuracy"] * n_test / 100).round(6) % 1 == 0).all()
-    run = audio / "synthetic" / "stft" / "resnet56" / "adversarial" / "seed0"
+    run = audio / "synthetic" / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed0"
     training = json.loads((run / "fold1" / "training.json").read_text())
     split0 = pd.read_csv(audio / "synthetic" / "splits" / "seed0.csv")
     # Fold 1's model trains on fold 0's clips, each with its two pitch-shifted copies.
@@ -255,7 +255,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
     searches = pd.read_csv(attacks / "searches.csv")
     assert list(searches.columns) == SEARCH_COLUMNS
     # representations x models x trainings x attacked seeds x attacks
-    assert len(searches) == 2 * 1 * 2 * 1 * 6 and set(searches["attack"]) == set(settings["methods"])
+    assert len(searches) == 1 * 1 * 2 * 1 * 6 and set(searches["attack"]) == set(settings["methods"])
     summary = pd.read_csv(attacks / "summary.csv")
     assert list(summary.columns) == ATTACK_SUMMARY_COLUMNS
     for _, search in searches.iterrows():
@@ -277,7 +277,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
     assert summary.loc[summary["attack"] != "nes", "queries_mean"].isna().all()
 
     # The stored example is what the model sees: fooled exactly when it lands on its target.
-    run = ("synthetic", "stft", "resnet56", "original", "seed0")
+    run = ("synthetic", "dwt_tonnetz", "resnet56", "original", "seed0")
     folder = attacks.joinpath(*run)
     metrics = json.loads((tiny_run / "results" / "audio").joinpath(*run, "metrics.json").read_text())
     model = build_model("resnet56", 1, 5)
@@ -317,7 +317,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
 # One model of each kind, through every step that writes weights, arrays or JSON.
 REPEATED_TARGETS = [
     "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/metrics.json",
-    "results/attacks/synthetic/stft/resnet56/original/seed0/bim_a.json",
+    "results/attacks/synthetic/dwt_tonnetz/resnet56/original/seed0/bim_a.json",
     "results/defense/timeseries/GunPoint/baseline/none/seed1/radius.json",
 ]
 
@@ -395,7 +395,9 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     # then (the same rules as the time-series branch's) every audio model's tables and figures.
     config = yaml.safe_load(yaml.safe_dump(TINY))
     config["defense"]["audio"] = {"n_test": 6, "eps": 0.05, "eps_grid": [0.0, 0.1], "radius_grid": [0.5, 2.0]}
-    run = tiny_run / "results" / "defense" / "audio" / "synthetic" / "stft" / "resnet56" / "adversarial" / "seed1"
+    run = (
+        tiny_run / "results" / "defense" / "audio" / "synthetic" / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
+    )
     targets = [str((run / name).relative_to(tiny_run)) for name in ("post_averaging.csv", "adaptive.csv")]
     done = snakemake(repo, tiny_run, "--cores", "2", *targets, config=config)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -403,7 +405,7 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     rows = pd.read_csv(run / "post_averaging.csv")
     identity = {
         "dataset": "synthetic",
-        "representation": "stft",
+        "representation": "dwt_tonnetz",
         "model": "resnet56",
         "adversarial_training": True,
         "seed": 1,
@@ -416,16 +418,17 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     assert radius["selected_radius"] in (0.5, 2.0)
     # The attacked images stay in [0, 1] and within each L-inf budget of their clean clip.
     audio = tiny_run / "results" / "audio" / "synthetic"
-    trained = audio / "stft" / "resnet56" / "adversarial" / "seed1"
+    trained = audio / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
     inputs = {
         "clips": audio / "clips.csv",
         "split": audio / "splits" / "seed1.csv",
-        "stft": audio / "features" / "stft.npy",
+        "dwt": audio / "features" / "dwt.npy",
+        "tonnetz": audio / "features" / "tonnetz.npy",
         "models": [trained / f"fold{fold}" / "model.pt" for fold in (0, 1)],
         "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
         "metrics": trained / "metrics.json",
     }
-    defended = load_defended_run("audio/synthetic/stft/resnet56/adversarial/seed1", inputs)
+    defended = load_defended_run("audio/synthetic/dwt_tonnetz/resnet56/adversarial/seed1", inputs)
     attacked = np.load(run / "attacked" / "fgsm.npz")
     clean, _ = defended.test_at(attacked["indices"])
     for i, eps in enumerate(attacked["eps"]):
