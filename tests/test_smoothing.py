@@ -106,3 +106,11 @@ def test_the_radius_formula_and_the_refusals():
     assert certified_radius(norm.cdf(2.0), 0.25) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="sigma"):
         certify(Constant(0), torch.zeros(1, 1, 4), torch.zeros(1).long(), [0.0], 1, 1, 0.01, 0, CPU)
+
+
+def test_the_paper_config_certifies_at_the_noise_its_models_were_trained_at(paper_gpu_hours):
+    # Cohen et al. certify each sigma with a base classifier trained at it; a mismatched sigma
+    # gives a valid but unfair certificate, at the same cost as the matched one.
+    config = paper_gpu_hours.merged_paper_config()
+    sigmas = config["robustness"]["smoothing"]["sigmas"]
+    assert sigmas == [config["timeseries"]["noise_sigma"]] == [config["audio"]["noise_training"]["sigma"]]
