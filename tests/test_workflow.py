@@ -314,9 +314,11 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
         assert (attacks / "figures" / figure).read_bytes().startswith(b"\x89PNG")
 
 
-# One model of each kind, through every step that writes weights, arrays or JSON.
+# One model of each kind, through every step that writes weights, arrays or JSON: the
+# ODENet, its augmentation and a classifier trained on it; an audio model and a budget search;
+# a radius choice. (The series' attack job would train every classifier of its seed.)
 REPEATED_TARGETS = [
-    "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/metrics.json",
+    "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/model.pt",
     "results/attacks/synthetic/dwt_tonnetz/resnet56/original/seed0/bim_a.json",
     "results/defense/timeseries/GunPoint/baseline/none/seed1/radius.json",
 ]
