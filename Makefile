@@ -31,8 +31,8 @@ report: setup
 	$(BIN)/snakemake --report results/report.html
 
 # Style first (seconds), then one worker per core; a test file stays on one worker, so the
-# end-to-end run's fixture runs once, and files go out in collection order, the end-to-end
-# run's first (tests/conftest.py), so the other worker runs the rest beside it.
+# end-to-end run's fixture runs once, and files go out in collection order, longest first
+# (tests/conftest.py), so the other worker runs the rest beside the end-to-end run.
 test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .

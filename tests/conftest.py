@@ -20,14 +20,28 @@ SHARED_UCR = SHARED_DATA / "ucr" / "UCRArchive_2018"
 SHARED_ESC50 = SHARED_DATA / "esc50-mini"
 
 
-# The end-to-end run's file takes as long as all the others together: it goes first, so the
-# other worker takes the rest beside it, not some before it (`make test` hands files out in
-# this order: --dist loadfile --no-loadscope-reorder).
-LONGEST_FILE = "test_workflow.py"
+# The longest files first (pytest --durations on the 2-core machine): `make test` hands files
+# out in this order (--dist loadfile --no-loadscope-reorder), so the end-to-end run's file, as
+# long as all the others together, starts at once beside the rest, and the short files fill
+# the end. The order only: a stale list costs minutes, never a result.
+LONGEST_FILES = (
+    "test_workflow.py",
+    "test_workflow_dag.py",
+    "test_precision.py",
+    "test_attacks.py",
+    "test_workflow_inputs.py",
+    "test_audio.py",
+    "test_defenses.py",
+    "test_autoattack.py",
+)
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: item.path.name != LONGEST_FILE)  # stable: the rest keep their order
+    def rank(item) -> int:
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
