@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-import yaml
 from torch import nn
 
 from signal_robustness.attacks.nes import TopKOracle, auto_epsilon_decay, nes, nes_gradient, partial_information_attack
@@ -92,37 +89,38 @@ def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network, q
         assert torch.equal(model(adversarial).argmax(1) == targets, reached)
 
 
-# config/paper.yaml's PIA: 25 NES pairs, 26,000 queries, lr in [0.001, 0.6], decay derived from the budget.
-PAPER_PIA = yaml.safe_load((Path(__file__).parents[1] / "config" / "paper.yaml").read_text())["audio"]["attacks"][
-    "methods"
-]["nes"]["params"]
+@pytest.fixture(scope="module")
+def paper_pia(paper_gpu_hours) -> dict:
+    """config/paper.yaml's PIA parameters, merged over the defaults as Snakemake merges them:
+    25 NES pairs, 26,000 queries, lr in [0.001, 0.6], decay derived from the budget."""
+    return dict(paper_gpu_hours.merged_paper_config()["audio"]["attacks"]["methods"]["nes"]["params"])
 
 
 def test_pia_with_the_paper_settings_reaches_its_targets_within_the_ball_and_counts_queries(
-    small_network, quadrant_images
+    small_network, quadrant_images, paper_pia
 ):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     adversarial, reached, queries = partial_information_attack(
-        GradientFree(model), x, labels, targets, epsilon=0.3, donors=_donors(quadrant_images), **PAPER_PIA
+        GradientFree(model), x, labels, targets, epsilon=0.3, donors=_donors(quadrant_images), **paper_pia
     )
     assert reached.float().mean() >= 0.9
     assert (adversarial - x).abs().amax(dim=(1, 2, 3)).max() <= 0.3 + 1e-6
     # The ball reaches ε in half the steps the budget pays for, each step an estimate, a check and
     # a line search: about half the queries, a few retries on top, the rest kept in reserve.
-    budget, pairs = PAPER_PIA["max_queries"], PAPER_PIA["n_samples"]
+    budget, pairs = paper_pia["max_queries"], paper_pia["n_samples"]
     half_the_steps = budget // (2 * pairs + 2) // 2
     assert (queries[reached] >= half_the_steps * (2 * pairs + 2)).all()
     assert (queries[reached] <= 0.55 * budget).all()
 
 
 def test_a_target_out_of_reach_is_a_failure_with_the_input_returned_not_a_clipped_success(
-    small_network, quadrant_images
+    small_network, quadrant_images, paper_pia
 ):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
     # 0.05 in L-inf cannot make a darker quadrant outshine the brighter one by 0.4.
-    settings = {**PAPER_PIA, "max_queries": 5_000}
+    settings = {**paper_pia, "max_queries": 5_000}
     adversarial, reached, queries = partial_information_attack(
         model, x[:8], labels[:8], targets[:8], epsilon=0.05, donors=_donors(quadrant_images), **settings
     )
@@ -131,10 +129,10 @@ def test_a_target_out_of_reach_is_a_failure_with_the_input_returned_not_a_clippe
     assert (queries >= 5_000).all()
 
 
-def test_a_sample_fares_alike_alone_and_in_a_batch(small_network, quadrant_images):
+def test_a_sample_fares_alike_alone_and_in_a_batch(small_network, quadrant_images, paper_pia):
     model, x, labels = small_network
     targets = random_targets(labels, 4, torch.Generator().manual_seed(4))
-    settings = {**PAPER_PIA, "max_queries": 20_000, "epsilon": 0.25, "donors": _donors(quadrant_images), "seed": 3}
+    settings = {**paper_pia, "max_queries": 20_000, "epsilon": 0.25, "donors": _donors(quadrant_images), "seed": 3}
     _, batch_reached, batch_queries = partial_information_attack(model, x[:25], labels[:25], targets[:25], **settings)
     for i in range(0, 25, 3):
         _, reached, queries = partial_information_attack(
@@ -143,8 +141,8 @@ def test_a_sample_fares_alike_alone_and_in_a_batch(small_network, quadrant_image
         assert bool(reached[0]) == bool(batch_reached[i]) and int(queries[0]) == int(batch_queries[i])
 
 
-def test_the_derived_decay_shrinks_the_ball_to_the_smallest_paper_epsilon_in_half_the_budget():
-    budget, pairs = PAPER_PIA["max_queries"], PAPER_PIA["n_samples"]
+def test_the_derived_decay_shrinks_the_ball_to_the_smallest_paper_epsilon_in_half_the_budget(paper_pia):
+    budget, pairs = paper_pia["max_queries"], paper_pia["n_samples"]
     decay = auto_epsilon_decay(0.001, 1.0, n_samples=pairs, max_queries=budget)
     steps_paid = budget // (2 * pairs + 2)
     assert steps_paid == 500  # the seed's iterations
