@@ -49,11 +49,12 @@ WORKFLOW_MARKERS = frozenset({".snakemake_timestamp"})
 
 
 def _git(repo: Path, *args: str) -> str | None:
+    """git's output, unstripped (a porcelain status line starts with a space), or None."""
     try:
         done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    return done.stdout if done.returncode == 0 else None
 
 
 def code_version(repo: str | os.PathLike) -> dict[str, Any]:
@@ -64,11 +65,13 @@ def code_version(repo: str | os.PathLike) -> dict[str, Any]:
     """
     repo = Path(repo)
     commit = _git(repo, "rev-parse", "HEAD")
+    commit = commit.strip() if commit else None
+    # Porcelain lines are "XY path": two status letters, either of which may be a space.
     status = _git(repo, "status", "--porcelain") if commit else None
     return {
         "commit": commit,
         "dirty": bool(status) if status is not None else None,
-        "changed_files": sorted(line[3:] for line in status.splitlines()) if status else [],
+        "changed_files": sorted(line[3:] for line in status.splitlines() if line) if status else [],
         "package_version": signal_robustness.__version__,
     }
 
