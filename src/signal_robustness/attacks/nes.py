@@ -17,7 +17,8 @@ every query. Targeted, L-inf:
 
 Every random draw of a sample (its donor, its NES noise) comes from a generator seeded
 by the attack's seed and the sample's own values, so a sample's result does not depend
-on the batch it is attacked in. A sample whose target class has no donor starts from
+on the batch it is attacked in. The generators live on the inputs' device, where the noise is
+used (one seed draws differently on a CPU and on CUDA). A sample whose target class has no donor starts from
 itself at ε (the query-limited attack of the same paper).
 
 In a budget search over ε (``schedule_epsilon``, set by the search to its grid's smallest ε),
@@ -45,7 +46,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks.settings import NESSettings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
-from signal_robustness.runtime import points_that_fit
+from signal_robustness.runtime import points_that_fit, seeded_generator
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
 # Queries per forward pass on a CPU; on CUDA, as many as half the free memory holds.
@@ -75,11 +76,12 @@ def _log_target(probabilities: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
 
 def sample_generators(inputs: torch.Tensor, seed: int) -> list[torch.Generator]:
-    """One CPU generator per sample, seeded by ``seed`` and the sample's values (not its place in a batch)."""
+    """One generator per sample on the inputs' device, seeded by ``seed`` and the sample's
+    values (not its place in a batch)."""
     generators = []
     for sample in inputs.detach().cpu().contiguous():
         digest = hashlib.sha256(seed.to_bytes(8, "little", signed=True) + sample.numpy().tobytes()).digest()
-        generators.append(torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1)))
+        generators.append(seeded_generator(int.from_bytes(digest[:8], "little") & (2**63 - 1), inputs.device))
     return generators
 
 
@@ -104,7 +106,9 @@ def nes_gradient(
     shape = (-1, n) + (1,) * (x.dim() - 1)
     for start in range(0, n_samples, pairs_per_chunk):
         pairs = min(pairs_per_chunk, n_samples - start)
-        noise = torch.stack([torch.randn((pairs, *x.shape[1:]), generator=g) for g in generators], dim=1).to(x.device)
+        noise = torch.stack(
+            [torch.randn((pairs, *x.shape[1:]), generator=g, device=g.device) for g in generators], dim=1
+        ).to(x.device)
         noise = torch.cat([noise, -noise])  # antithetic pairs
         points = (x[None] + sigma * noise).reshape(-1, *x.shape[1:])
         visible = oracle.probabilities(points, owners.repeat(2 * pairs))
@@ -196,7 +200,10 @@ def _pia(
         for index in range(len(x)):
             candidates = torch.nonzero(donor_labels == int(targets[index])).flatten()
             if len(candidates):
-                pick = candidates[torch.randint(len(candidates), (1,), generator=generators[index])]
+                generator = generators[index]
+                pick = candidates[
+                    torch.randint(len(candidates), (1,), generator=generator, device=generator.device).cpu()
+                ]
                 adversarial[index] = donor_images[pick][0].to(device)
                 radius[index] = epsilon_start
     view = (-1,) + (1,) * (x.dim() - 1)

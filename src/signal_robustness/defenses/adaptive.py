@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks import frozen_parameters
 from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging, random_directions
+from signal_robustness.runtime import seeded_generator
 
 
 def eot_pgd(
@@ -38,9 +39,9 @@ def eot_pgd(
         raise ValueError("steps and eot_samples must be >= 1")
     if eps == 0:
         return x.clone()
-    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    generator = generator if generator is not None else seeded_generator(0, x.device)
     shape = x.shape[1:]
-    start = (torch.rand(x.shape, generator=generator) * 2 - 1).to(x.device, x.dtype) * eps
+    start = (torch.rand(x.shape, generator=generator, device=generator.device) * 2 - 1).to(x.device, x.dtype) * eps
     adversarial = x + start
     log_probabilities = LogProbabilities(defended)
     with frozen_parameters(defended.model):

@@ -21,6 +21,7 @@ from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, a
 from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
 from signal_robustness.evaluate.robustness import predict, share
 from signal_robustness.io import load_npz, save_npz
+from signal_robustness.runtime import seeded_generator
 
 
 def defended_predict(defended: PostAveraging, x: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -185,7 +186,7 @@ def eot_apgd_inputs(
     each gradient averaged over ``eot_samples`` draws of directions: AutoAttack's rand version,
     whose APGD-DLR is untargeted (one run, not APGD-T's nine; none for two classes).
     Adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
-    randomised = RandomisedPostAveraging(defended, torch.Generator().manual_seed(20_000 + seed))
+    randomised = RandomisedPostAveraging(defended, seeded_generator(20_000 + seed, device))
     boxed = UnitBox(randomised, *bounds, x.shape[1:]).eval()
     with torch.no_grad():
         n_classes = int(defended.model(x[:1].to(device)).shape[1])
@@ -241,7 +242,7 @@ def adaptive_rows(
     rows = []
     for eps, (adversarial, replaced) in sorted(transferred_pgd.items()):
         # The attacker's own randomness, independent of the defender's seed.
-        generator = torch.Generator().manual_seed(10_000 + seed)
+        generator = seeded_generator(10_000 + seed, device)
         attacked = {
             "eot_pgd": eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
         }

@@ -38,8 +38,9 @@ CPU_MAX_POINTS = 256
 def random_directions(
     n_directions: int, shape: torch.Size | tuple[int, ...], generator: torch.Generator
 ) -> torch.Tensor:
-    """``n_directions`` standard-normal directions of ``shape``, each of unit L2 norm (CPU)."""
-    directions = torch.randn((n_directions, *shape), generator=generator)
+    """``n_directions`` standard-normal directions of ``shape``, each of unit L2 norm, drawn on
+    the generator's device."""
+    directions = torch.randn((n_directions, *shape), generator=generator, device=generator.device)
     norms = directions.flatten(1).norm(dim=1).clamp_min(1e-12)
     return directions / norms.view(-1, *([1] * len(shape)))
 
@@ -75,14 +76,24 @@ class PostAveraging(nn.Module):
         self.max_points = max_points
         self.checkpoint = checkpoint  # None: checkpoint chunks under autograd on CUDA only
         self._fitted: dict[tuple, int] = {}  # CUDA chunk sizes by (input shape, gradient wanted)
+        self._directions: dict[tuple, torch.Tensor] = {}  # by (input shape, device, dtype)
 
     @property
     def points_per_input(self) -> int:
         return points_per_input(self.n_directions)
 
     def directions(self, shape: torch.Size) -> torch.Tensor:
-        """The defender's own directions: the same for every call."""
+        """The defender's own directions: the same for every call (drawn on the CPU, so the same
+        on every device)."""
         return random_directions(self.n_directions, shape, torch.Generator().manual_seed(self.seed))
+
+    def own_directions(self, like: torch.Tensor) -> torch.Tensor:
+        """``directions`` for inputs like ``like``, drawn once and kept on its device: at the
+        seed's image size a draw is 18 M values, longer on one CPU core than the defended pass."""
+        key = (tuple(like.shape[1:]), like.device, like.dtype)
+        if key not in self._directions:
+            self._directions[key] = self.directions(like.shape[1:]).to(like.device, like.dtype)
+        return self._directions[key]
 
     def neighbourhood(self, x: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         """``(batch, 6K+1, *shape)``: x itself, then x + λ v_k for every step λ and direction v_k."""
@@ -105,7 +116,7 @@ class PostAveraging(nn.Module):
 
     def forward(self, x: torch.Tensor, directions: torch.Tensor | None = None) -> torch.Tensor:
         if directions is None:
-            directions = self.directions(x.shape[1:])
+            directions = self.own_directions(x)
         points = self.neighbourhood(x, directions)
         flat = points.flatten(0, 1)
         grad = torch.is_grad_enabled() and flat.requires_grad
