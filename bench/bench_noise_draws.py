@@ -133,7 +133,7 @@ def check_cuda_paths(device: torch.device) -> None:
     pia = pia_at_epsilons(model, x, y, (y + 1) % 4, [0.05], seed=0, n_samples=5, max_queries=600, epsilon_decay="auto")
     adversarial = eot_pgd(PostAveraging(model, 2, 0.5), x, y, 0.03, steps=2, eot_samples=2)
     print(
-        f"CUDA paths ran on {device}: {len(certificates)} certificates, noise loss {float(loss):.3f}, "
+        f"CUDA paths ran on {device}: {len(certificates)} certificates, noise loss {loss.item():.3f}, "
         f"PIA reached {int(pia[0][1].sum())} of {len(x)}, EOT-PGD output on {adversarial.device}"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from signal_robustness.io import load_state_dict, save_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train import TrainingSettings, fawaz_batch_size, fit_timeseries_classifier, train_classifier
+from signal_robustness.train.classifier import batches
 
 
 @pytest.mark.parametrize("n_train, expected", [(50, 5), (390, 16), (1000, 16), (36, 3), (5, 1)])
@@ -80,3 +82,43 @@ def test_weights_round_trip_with_weights_only(tmp_path, trained_gunpoint, gunpoi
 def test_invalid_settings_are_refused(field, value):
     with pytest.raises(ValueError, match=field):
         TrainingSettings(**{"epochs": 1, field: value})
+
+
+class SlowImages:
+    """Host data read on indexing, as images from disk are; the earlier rows take longer, so
+    batches read ahead in threads finish out of order."""
+
+    def __init__(self, values: torch.Tensor):
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index):
+        first = int(torch.as_tensor(index).reshape(-1)[0])
+        time.sleep(0.002 * (len(self) - first) / len(self))
+        if first < 0:
+            raise OSError("unreadable")
+        return self.values[index]
+
+
+@pytest.mark.parametrize("read_ahead", [1, 2, 3])
+def test_reading_ahead_gives_the_batches_in_order(read_ahead):
+    values = torch.arange(23.0).view(23, 1)
+    data = [SlowImages(values), torch.arange(23)]
+    order = torch.randperm(23, generator=torch.Generator().manual_seed(0))
+    device = torch.device("cpu")
+    plain = list(batches(data, order, 5, device, read_ahead=0))
+    ahead = list(batches(data, order, 5, device, read_ahead=read_ahead))
+    assert [len(index) for index, _ in ahead] == [5, 5, 5, 5, 3]
+    for (index, batch), (index_ahead, batch_ahead) in zip(plain, ahead, strict=True):
+        assert torch.equal(index, index_ahead)
+        assert torch.equal(batch[0], values[index]) and torch.equal(batch_ahead[0], batch[0])
+        assert torch.equal(batch_ahead[1], index)
+
+
+def test_a_failed_read_ahead_is_raised():
+    data = [SlowImages(torch.zeros(6, 1))]
+    order = torch.tensor([0, 1, 2, 3, -1, 5])
+    with pytest.raises(OSError, match="unreadable"):
+        list(batches(data, order, 2, torch.device("cpu"), read_ahead=2))

@@ -24,9 +24,11 @@ subset estimates as well.
 
 from __future__ import annotations
 
+import collections
 import copy
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,18 +130,66 @@ def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch
 
 # Training sets above this size stay in host memory and are copied batch by batch.
 DEVICE_RESIDENT_BYTES = 2 * 1024**3
+# Batches of host data read ahead (each in its own thread) while the device trains on one.
+READ_AHEAD = 2
 
 
-def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> tuple[list[torch.Tensor], bool]:
-    """Tensors on ``device`` when they fit the budget, else on the host, copied batch by batch.
-
-    An input that is not a tensor (e.g. images read from disk on indexing) stays where it is.
-    """
+def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
+    """Tensors on ``device`` when they fit the budget, else on the host, read batch by batch
+    (``batches``). An input that is not a tensor (e.g. images read from disk on indexing) stays
+    where it is."""
     if all(isinstance(t, torch.Tensor) for t in tensors) and (
         device.type == "cpu" or sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_RESIDENT_BYTES
     ):
-        return [t.to(device) for t in tensors], True
-    return [t.pin_memory() if device.type == "cuda" and isinstance(t, torch.Tensor) else t for t in tensors], False
+        return [t.to(device) for t in tensors]
+    return list(tensors)
+
+
+def batches(
+    data: Sequence[torch.Tensor],
+    order: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+    read_ahead: int = READ_AHEAD,
+) -> Iterator[tuple[torch.Tensor, list[torch.Tensor]]]:
+    """(positions, tensors on ``device``) of each batch of ``order``'s positions in ``data``, in order.
+
+    Tensors already on the device's type are indexed there. Anything else (host tensors
+    bound for a GPU, images read and decoded from disk on indexing) is read ``read_ahead``
+    batches ahead in as many threads, so the next images are read while the device works on
+    this batch: at the seed's size reading and decoding a float16 image took 7 ms of a CPU
+    core on the development machine, longer than a bf16 training step of four of the six
+    networks at the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
+    """
+    starts = range(0, len(order), batch_size)
+    if all(isinstance(t, torch.Tensor) and t.device.type == device.type for t in data):
+        order = order.to(device)
+        for start in starts:
+            index = order[start : start + batch_size]
+            yield index, [t[index] for t in data]
+        return
+    pin = device.type == "cuda"
+
+    def read(start: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        index = order[start : start + batch_size]
+        tensors = [t[index] for t in data]
+        return index, [t.pin_memory() if pin else t for t in tensors]
+
+    def on_device(read_batch: tuple[torch.Tensor, list[torch.Tensor]]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        index, tensors = read_batch
+        return index, [t.to(device, non_blocking=True) for t in tensors]
+
+    if read_ahead < 1:
+        yield from (on_device(read(start)) for start in starts)
+        return
+    with ThreadPoolExecutor(max_workers=read_ahead, thread_name_prefix="read-ahead") as pool:
+        pending = collections.deque(pool.submit(read, start) for start in starts[:read_ahead])
+        for start in starts[read_ahead:]:
+            ready = pending.popleft().result()
+            pending.append(pool.submit(read, start))
+            yield on_device(ready)
+        while pending:
+            yield on_device(pending.popleft().result())
 
 
 @torch.no_grad()
@@ -149,9 +199,7 @@ def evaluate_loss_accuracy(
     """Mean cross-entropy and accuracy (fraction) in eval mode."""
     model.eval()
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    for start in range(0, len(inputs), batch_size):
-        x = inputs[start : start + batch_size].to(device, non_blocking=True)
-        y = labels[start : start + batch_size].to(device, non_blocking=True)
+    for _, (x, y) in batches([inputs, labels], torch.arange(len(inputs)), batch_size, device):
         logits = model(x)
         loss_sum += F.cross_entropy(logits, y, reduction="sum")
         correct += (logits.argmax(dim=1) == y).sum()
@@ -185,10 +233,9 @@ def recompute_batch_norm(
         layer.reset_running_stats()
         layer.momentum = None  # a cumulative average over the batches below
     model.train()
-    n = len(inputs) if positions is None else len(positions)
-    for start in range(0, n, batch_size):
-        batch = slice(start, start + batch_size) if positions is None else positions[start : start + batch_size]
-        model(inputs[batch].to(device, non_blocking=True))
+    order = torch.arange(len(inputs)) if positions is None else positions
+    for _, (x,) in batches([inputs], order, batch_size, device):
+        model(x)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
     model.eval()
@@ -220,9 +267,9 @@ def train_classifier(
     if settings.early_stopping_patience is not None and validation is None:
         raise ValueError("early stopping needs a validation set")
     model.to(device)
-    data, resident = _stage(tensors, device)
+    data = _stage(tensors, device)
     if validation is not None:
-        validation_inputs, validation_labels = _stage(validation, device)[0]
+        validation_inputs, validation_labels = _stage(validation, device)
     batch_size = settings.batch_size or fawaz_batch_size(n_train, settings.batch_size_cap)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -236,8 +283,6 @@ def train_classifier(
     )
     result = TrainingResult(batch_size=batch_size)
     norm_positions = batch_norm_positions(n_train, settings.batch_norm_inputs)
-    if norm_positions is not None and resident:
-        norm_positions = norm_positions.to(device)
     best_state = copy.deepcopy(model.state_dict())
     # The loss sees the network in the training's precision; its weights stay float32 and are what is kept.
     forward = with_precision(model, settings.precision, device)
@@ -245,11 +290,8 @@ def train_classifier(
     for epoch in epochs:
         model.train()
         order = torch.randperm(n_train, generator=generator)
-        order = order.to(device) if resident else order
         loss_sum = torch.zeros((), device=device)
-        for start in range(0, n_train, batch_size):
-            index = order[start : start + batch_size]
-            batch = [t[index] if resident else t[index].to(device, non_blocking=True) for t in data]
+        for index, batch in batches(data, order, batch_size, device):
             loss = loss_fn(forward, batch)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
