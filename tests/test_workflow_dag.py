@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
+from snakemake_executor_plugin_slurm_jobstep import get_cpu_setting
 from workflow_runs import TINY, snakemake
 
 from signal_robustness.catalog import BASELINE_METHODS
@@ -142,7 +144,24 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
         "attack_audio",
     }
     assert all("slurm_partition=gpu" in block for block in gpu_jobs)
+    # SLURM grants each job as many CPUs as its threads: the plugin's own CPU request, from
+    # each job's resources, for a job of 8 threads (audio_representation's on real data).
+    for block in blocks:
+        line = next((row for row in block.splitlines() if row.strip().startswith("resources:")), None)
+        if line is None:
+            continue
+        pairs = [pair.split("=", 1) for pair in line.split("resources:", 1)[1].strip().split(", ") if "=" in pair]
+        resources = SlurmResources((key, int(value) if value.isdigit() else value) for key, value in pairs)
+        job = SimpleNamespace(threads=8, resources=resources)
+        assert get_cpu_setting(job, "gpu=1" in line) == "--cpus-per-task=8", block.split(":")[0]
     assert not (tmp_path / "results").exists()
+
+
+class SlurmResources(dict):
+    """A job's resources as the SLURM plugin reads them (``get`` and attributes)."""
+
+    def __getattr__(self, name):
+        return self[name]
 
 
 def _job_counts(dry_run_output: str) -> dict[str, int]:
