@@ -32,10 +32,17 @@ from pathlib import Path
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 import torch  # noqa: E402
-from paper_gpu_hours import AUDIO_CLIPS, AUDIO_EPOCHS, Rates, merged_paper_config  # noqa: E402
+from paper_gpu_hours import (  # noqa: E402
+    AUDIO_EPOCHS,
+    Rates,
+    merged_paper_config,
+    post_averaging_passes,
+    smoothing_passes,
+    training_images_per_epoch,
+)
 from torch import nn  # noqa: E402
 
-from signal_robustness.defenses.post_averaging import PostAveraging  # noqa: E402
+from signal_robustness.defenses.post_averaging import PostAveraging, points_per_input  # noqa: E402
 from signal_robustness.provenance import code_version, device_info  # noqa: E402
 from signal_robustness.runtime import seeded_generator, select_device  # noqa: E402
 
@@ -56,7 +63,8 @@ def draws_per_second(device: torch.device, seconds: float, values: int = 1 << 24
 
 
 def paper_noise(config) -> list[tuple[str, float, float]]:
-    """(use, values drawn, GPU seconds in bf16 of the passes that use them) of the paper config's audio work."""
+    """(use, values drawn, GPU seconds in bf16 of the passes that use them) of the paper config's
+    audio work, from paper_gpu_hours' counts of those passes."""
     audio, robustness, defense = config["audio"], config["robustness"], config["defense"]
     rates = Rates(config, None)
     image = audio["image"]
@@ -71,49 +79,47 @@ def paper_noise(config) -> list[tuple[str, float, float]]:
         for r in audio["representations"]
         for m in (audio.get("noise_training") or {}).get("models") or []
     ]
-    smoothing, nes = robustness["smoothing"], audio["attacks"]["methods"]["nes"]["params"]
-    per_clip = smoothing["n_test"] * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])
-    certification = (
-        sum(per_clip * values(r) for _, r, _ in noise_networks),
-        sum(per_clip * rates.seconds(m, r, "forward", "bf16") for _, r, m in noise_networks),
-    )
+    trainings = 2  # original and adversarially trained: every network is attacked and defended twice
+
+    def used(draws: float, kind: str, passes: float, of=networks, times: int = 1) -> tuple[float, float]:
+        """Values of ``draws`` noise images, and seconds of ``passes`` ``kind`` passes, per network of ``of``."""
+        return (
+            sum(times * draws * values(r) for _, r, _ in of),
+            sum(times * passes * rates.seconds(m, r, kind, "bf16") for _, r, m in of),
+        )
+
+    # Certification: one noisy copy per forward pass.
+    smoothed = smoothing_passes(robustness, defense)
+    copies = smoothed["certify"]["forward"]
+    # PIA: n_samples noise images per NES step (their negatives are free), for the steps
+    # max_queries pays for; every query a forward pass.
+    nes = audio["attacks"]["methods"]["nes"]["params"]
+    clips = audio["attacks"]["samples"]
     steps = nes["max_queries"] // (2 * nes["n_samples"] + 2)
-    clips = 2 * audio["attacks"]["samples"]  # original and adversarially trained models
-    pia = (
-        sum(clips * steps * nes["n_samples"] * values(r) for _, r, _ in networks),
-        sum(clips * nes["max_queries"] * rates.seconds(m, r, "forward", "bf16") for _, r, m in networks),
-    )
-    split = audio["split"]
-    share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
-    images = {d: AUDIO_CLIPS[d] * share * (1 + len(audio["pitch_scales"])) for d in audio["datasets"]}
-    epochs = AUDIO_EPOCHS * split["train_folds"]
+    # Noise training: one noise image per training image, over every fold's epochs.
+    epochs = AUDIO_EPOCHS * audio["split"]["train_folds"]
+    images = training_images_per_epoch(audio)
     training = (
         sum(epochs * images[d] * values(r) for d, r, _ in noise_networks),
         sum(epochs * images[d] * rates.seconds(m, r, "train", "bf16") for d, r, m in noise_networks),
     )
-    # EOT: one draw of K directions per call of the randomised defence; a call passes its batch's
-    # 6K + 1 points per input forward and back.
-    adaptive, k = defense["adaptive"], defense["n_directions"]
-    apgd_calls = adaptive["eot_samples"] * 2 * (adaptive["steps"] + 1)  # APGD-CE and APGD-DLR
-    linf_calls = adaptive["eot_samples"] * adaptive["steps"] + apgd_calls  # and EOT-PGD
-    linf = [eps for eps in defense["audio"]["eps_grid"] if eps > 0]
-    l2 = [radius for radius in smoothing["radii"] if radius > 0]
-    n_adaptive = min(adaptive["n_test"], defense["audio"]["n_test"])
-    points = 6 * k + 1
-    eot_values = sum(2 * len(linf) * linf_calls * k * values(r) for _, r, _ in networks)
-    eot_values += sum(len(l2) * apgd_calls * k * values(r) for _, r, _ in noise_networks)
-    eot_seconds = sum(
-        2 * len(linf) * linf_calls * n_adaptive * points * rates.seconds(m, r, "attack", "bf16") for _, r, m in networks
-    )
-    eot_seconds += sum(
-        len(l2) * apgd_calls * smoothing["n_test"] * points * rates.seconds(m, r, "attack", "bf16")
-        for _, r, m in noise_networks
-    )
+    # EOT: every call of the randomised defence draws K directions for its whole batch and passes
+    # the batch's points forward and back, so its calls are its attack steps per point and input.
+    k = defense["n_directions"]
+    points = points_per_input(k)
+    adaptive_steps = post_averaging_passes(defense, defense["audio"], 0)["adaptive_attack"]["attack"]
+    adaptive_inputs = min(defense["adaptive"]["n_test"], defense["audio"]["n_test"])
+    l2_steps = smoothed["l2"]["attack"]
+    adaptive = used(adaptive_steps / (adaptive_inputs * points) * k, "attack", adaptive_steps, times=trainings)
+    l2 = used(l2_steps / (robustness["smoothing"]["n_test"] * points) * k, "attack", l2_steps, of=noise_networks)
     return [
-        ("certification", *certification),
-        ("PIA (NES samples, bound)", *pia),
+        ("certification", *used(copies, "forward", copies, of=noise_networks)),
+        (
+            "PIA (NES samples, bound)",
+            *used(clips * steps * nes["n_samples"], "forward", clips * nes["max_queries"], times=trainings),
+        ),
         ("Gaussian-noise training", *training),
-        ("EOT directions", eot_values, eot_seconds),
+        ("EOT directions", adaptive[0] + l2[0], adaptive[1] + l2[1]),
     ]
 
 
@@ -132,6 +138,11 @@ def check_cuda_paths(device: torch.device) -> None:
     loss = GaussianNoiseLoss.seeded(0.25, 0)(model, (x, y))
     pia = pia_at_epsilons(model, x, y, (y + 1) % 4, [0.05], seed=0, n_samples=5, max_queries=600, epsilon_decay="auto")
     adversarial = eot_pgd(PostAveraging(model, 2, 0.5), x, y, 0.03, steps=2, eot_samples=2)
+    # Each ran where its noise was drawn, and gave what it gives on a CPU: one row per point,
+    # a finite loss, outputs on the device and within the attack's budget.
+    assert len(certificates) == len(x) and torch.isfinite(loss)
+    assert adversarial.device.type == device.type and (adversarial - x).abs().max() <= 0.03 + 1e-6
+    assert pia[0][0].device.type == device.type
     print(
         f"CUDA paths ran on {device}: {len(certificates)} certificates, noise loss {loss.item():.3f}, "
         f"PIA reached {int(pia[0][1].sum())} of {len(x)}, EOT-PGD output on {adversarial.device}"

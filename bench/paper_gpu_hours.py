@@ -313,12 +313,19 @@ def smoothing_passes(
     }
 
 
+def training_images_per_epoch(audio: Mapping[str, Any]) -> dict[str, float]:
+    """Images an audio training epoch reads, per dataset: the clips of its training folds (the
+    development share less the held-out fold), each with its pitch-shifted copies."""
+    split = audio["split"]
+    train_share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
+    return {d: AUDIO_CLIPS[d] * train_share * (1 + len(audio["pitch_scales"])) for d in audio["datasets"]}
+
+
 def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> list[Row]:
     audio, robustness, defense = config["audio"], config["robustness"], config["defense"]
     precisions = PRECISIONS
-    split, pitch = audio["split"], 1 + len(audio["pitch_scales"])
-    train_share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
-    images_per_epoch = {d: AUDIO_CLIPS[d] * train_share * pitch for d in audio["datasets"]}
+    split = audio["split"]
+    images_per_epoch = training_images_per_epoch(audio)
     folds = split["train_folds"]
     representations, models = audio["representations"], audio["models"]
     trainings = [False, True]  # original, FGSM adversarially trained

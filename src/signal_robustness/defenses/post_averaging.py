@@ -89,7 +89,8 @@ class PostAveraging(nn.Module):
 
     def own_directions(self, like: torch.Tensor) -> torch.Tensor:
         """``directions`` for inputs like ``like``, drawn once and kept on its device: at the
-        seed's image size a draw is 18 M values, longer on one CPU core than the defended pass."""
+        seed's image size a draw is 18 M values, longer on one CPU core than the defended pass
+        of an input."""
         key = (tuple(like.shape[1:]), like.device, like.dtype)
         if key not in self._directions:
             self._directions[key] = self.directions(like.shape[1:]).to(like.device, like.dtype)

@@ -157,8 +157,8 @@ def batches(
     Tensors already on the device's type are indexed there. Anything else (host tensors
     bound for a GPU, images read and decoded from disk on indexing) is read ``read_ahead``
     batches ahead in as many threads, so the next images are read while the device works on
-    this batch: at the seed's size reading and decoding a float16 image took 7 ms of a CPU
-    core on the development machine, longer than a bf16 training step of four of the six
+    this batch: at the seed's size reading and decoding a float16 image took 7–16 ms of a CPU
+    core on the development machine (bench/bench_read_ahead.py), longer than a bf16 training step of four of the six
     networks at the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
     """
     starts = range(0, len(order), batch_size)
