@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from signal_robustness.data.audio import iter_clips, read_clip_table
 from signal_robustness.features import IMAGE_STORAGE, RepresentationSettings, fill_representation
@@ -41,7 +42,7 @@ def main() -> None:
         for storage in IMAGE_STORAGE[1:]:
             stored = np.zeros_like(exact, dtype=storage)
             fill_representation(name, clips, SAMPLE_RATE, settings, stored, progress=False)
-            error = (decode_images(stored) - exact).reshape(len(clips), -1).astype(np.float64)
+            error = (decode_images(torch.from_numpy(stored)).numpy() - exact).reshape(len(clips), -1).astype(np.float64)
             rows.append(
                 {
                     "image": name,

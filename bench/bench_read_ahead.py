@@ -1,17 +1,21 @@
 """Whether reading the training images keeps a GPU waiting, with and without reading ahead.
 
-    python bench/bench_read_ahead.py [--images 96] [--batch 8] [--read-ahead 0 2 4]
+    python bench/bench_read_ahead.py [--images 96] [--batch 8] [--read-ahead 0 2 4] [--host-decodes] [--device cuda]
 
 At the seed's size (768 x 1568) the training images live on disk as float16 and are read
-and decoded to float32 on the host, batch by batch (``train.audio.RepresentationImages``).
+batch by batch (``train.audio.RepresentationImages``); for a GPU the training loop copies
+them as stored and the GPU decodes them to float32 (``train.classifier.batches``).
 This writes a memory-mapped float16 array of ``--images`` images (five versions a clip, as the
 pitch copies are), reads it once to bring it into the page cache, and times an epoch of
 ``train.classifier.batches`` for each network of the paper config, with the device's
-work on a batch stood in for by a wait of its training step at bench/paper_gpu_hours.py's
-assumed bf16 rate (the host is idle while a GPU computes). It prints, per network and
-read-ahead, images per second against the rate the device alone would allow. The waits are
-assumed; the reading is measured on this machine, from the page cache (a cluster's shared
-file system is slower).
+work on a batch (its decoding included) stood in for by a wait of its training step at
+bench/paper_gpu_hours.py's assumed bf16 rate (the host is idle while a GPU computes). It
+prints, per network and read-ahead, images per second against the rate the device alone
+would allow. ``--device cuda`` first checks that batches decoded on the GPU equal those
+decoded on the host, bit for bit, for every storage type. ``--host-decodes`` decodes on the host instead, as the loop did before the
+commit that moved it. The waits are assumed; the reading is measured on this machine, from
+the page cache (a cluster's shared file system is slower). Pinning, which only a CUDA host
+does, is not timed.
 """
 
 from __future__ import annotations
@@ -25,8 +29,35 @@ import numpy as np
 import torch
 from paper_gpu_hours import Rates, merged_paper_config
 
+from signal_robustness.features.representations import IMAGE_STORAGE, decode_images, encode_images
 from signal_robustness.train.audio import RepresentationImages
 from signal_robustness.train.classifier import batches
+
+
+class DecodedByTheDevice(RepresentationImages):
+    """The images as ``batches`` reads them on a GPU's host: in their stored type. The GPU's
+    decoding is part of the device's work on the batch, which the bench waits for."""
+
+    decode = staticmethod(lambda stored: stored)
+
+
+def check_device_decoding(device: torch.device) -> None:
+    """Batches read for ``device`` (stored, pinned, decoded there) equal the host's, for each storage."""
+    rng = np.random.default_rng(1)
+    for storage in IMAGE_STORAGE:
+        bases = {
+            name: encode_images(rng.random((6, 5, rows, 16)), storage) for name, rows in (("dwt", 12), ("tonnetz", 4))
+        }
+        images = RepresentationImages(bases, "dwt_tonnetz", np.arange(6), range(5))
+        labels = torch.arange(len(images))
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+        host = list(batches([images, labels], order, 4, torch.device("cpu")))
+        on_device = list(batches([images, labels], order, 4, device))
+        assert len(host) == len(on_device) == 8
+        for (_, (x, y)), (_, (x_device, y_device)) in zip(host, on_device):
+            assert x_device.device.type == device.type and x_device.dtype == torch.float32
+            assert torch.equal(x, x_device.cpu()) and torch.equal(y, y_device.cpu()), storage
+    print(f"batches decoded on {device} equal the host's for {', '.join(IMAGE_STORAGE)}")
 
 
 def epoch_rate(images: RepresentationImages, batch: int, step_seconds: float, read_ahead: int) -> float:
@@ -44,7 +75,11 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--batch", type=int, default=8, help="the paper config's audio batch")
     parser.add_argument("--read-ahead", type=int, nargs="+", default=[0, 2, 4])
+    parser.add_argument("--host-decodes", action="store_true", help="decode on the host, as before")
+    parser.add_argument("--device", help="check decoding on this device first (cuda)")
     args = parser.parse_args()
+    if args.device:
+        check_device_decoding(torch.device(args.device))
     torch.set_num_threads(1)
     config = merged_paper_config()
     height, width = config["audio"]["image"]["height"], config["audio"]["image"]["width"]
@@ -55,11 +90,20 @@ def main() -> None:
         stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(clips, 5, height, width))
         stored[:] = np.random.default_rng(0).random((clips, 5, height, width), dtype=np.float32)
         stored.flush()
-        images = RepresentationImages({"stft": np.load(path, mmap_mode="r")}, "stft", np.arange(clips), range(5))
-        start = time.perf_counter()
-        images[torch.arange(len(images))]  # into the page cache, and timed
-        read_ms = (time.perf_counter() - start) / len(images) * 1e3
-        print(f"reading and decoding one {height} x {width} float16 image: {read_ms:.1f} ms on one thread\n")
+        bases = {"stft": np.load(path, mmap_mode="r")}
+        reader = RepresentationImages if args.host_decodes else DecodedByTheDevice
+        images = reader(bases, "stft", np.arange(clips), range(5))
+        everything = torch.arange(len(images))
+        images.stored(everything)  # into the page cache
+        for what, read in (
+            ("reading", images.stored),
+            ("reading and decoding", lambda i: decode_images(images.stored(i))),
+        ):
+            start = time.perf_counter()
+            read(everything)
+            read_ms = (time.perf_counter() - start) / len(images) * 1e3
+            print(f"{what} one {height} x {width} float16 image: {read_ms:.1f} ms on one thread")
+        print(f"the host {'decodes' if args.host_decodes else 'reads; the device decodes'}\n")
         header = " | ".join(f"read-ahead {n}" for n in args.read_ahead)
         print(f"| network | device alone | {header} |")
         print("| --- | ---: |" + " ---: |" * len(args.read_ahead))

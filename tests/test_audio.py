@@ -354,6 +354,8 @@ def test_batch_norm_statistics_from_a_capped_subset_are_the_subset_s_and_close_t
     section = {"epochs": 2, "batch_size": 10, "learning_rate": 1e-3, "weight_decay": 0.0}
     section |= {"early_stopping_patience": 1, "batch_norm_images": 30}
     assert audio_training_settings(section).batch_norm_inputs == 30
+    # A job's threads but the one that drives the device read ahead, two at least.
+    assert [audio_training_settings(section, threads=n).read_ahead for n in (1, 3, 8)] == [2, 2, 7]
     # Training reads the subset after every epoch: 100 training inputs and 30 for the statistics.
     torch.manual_seed(0)
     network = PassCounter(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)))
@@ -530,6 +532,35 @@ def test_compact_storage_of_real_clips_stays_within_its_rounding_error(esc50_min
         RepresentationSettings(height=48, width=64, tonnetz_height=12, storage="int8")
     with pytest.raises(ValueError, match="int8"):
         encode_images(exact.numpy(), "int8")
+
+
+def test_stored_images_decode_to_what_they_encode():
+    """Every uint8 level decodes to float32 k / 255 as numpy divides it, float16 exactly; the
+    stored read and its decoding give what indexing gives; bases stored in two types are refused."""
+    from signal_robustness.features import decode_images
+    from signal_robustness.train.audio import RepresentationImages
+
+    levels = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(decode_images(torch.from_numpy(levels)).numpy(), levels.astype(np.float32) / np.float32(255))
+    halves = np.random.default_rng(0).random(1000).astype(np.float16)
+    assert np.array_equal(decode_images(torch.from_numpy(halves)).numpy(), halves.astype(np.float32))
+    rng = np.random.default_rng(2)
+    for storage in IMAGE_STORAGE:
+        bases = {
+            name: encode_images(rng.random((5, 2, rows, 7)), storage) for name, rows in (("stft", 6), ("tonnetz", 2))
+        }
+        images = RepresentationImages(bases, "stft_tonnetz", np.array([3, 1, 4]), range(2))
+        index = torch.tensor([5, 0, 2])
+        stored = images.stored(index)
+        assert stored.dtype == getattr(torch, storage) and stored.shape == (3, 1, 8, 7)
+        assert torch.equal(images.decode(stored), images[index]) and images[index].dtype == torch.float32
+        clips, versions = np.array([4, 3, 1]), np.array([1, 0, 0])
+        composed = np.concatenate([bases["stft"][clips, versions], bases["tonnetz"][clips, versions]], axis=-2)
+        assert np.array_equal(stored.numpy()[:, 0], composed)
+    mixed = {"stft": encode_images(rng.random((5, 2, 6, 7)), "float16"), "tonnetz": rng.random((5, 2, 2, 7))}
+    with pytest.raises(ValueError, match=r"stft_tonnetz .*float16.*float64"):
+        RepresentationImages(mixed, "stft_tonnetz", np.arange(5))
+    RepresentationImages(mixed, "stft", np.arange(5))  # one base: nothing to mix
 
 
 def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from signal_robustness.evaluate import accuracy
+from signal_robustness.features import decode_images, encode_images
 from signal_robustness.io import load_state_dict, save_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train import TrainingSettings, fawaz_batch_size, fit_timeseries_classifier, train_classifier
+from signal_robustness.train.audio import RepresentationImages
 from signal_robustness.train.classifier import batches
 
 
@@ -78,7 +82,9 @@ def test_weights_round_trip_with_weights_only(tmp_path, trained_gunpoint, gunpoi
         torch.testing.assert_close(clone(x), model.eval()(x))
 
 
-@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size_cap", 0), ("learning_rate", 0.0)])
+@pytest.mark.parametrize(
+    "field, value", [("epochs", 0), ("batch_size_cap", 0), ("learning_rate", 0.0), ("read_ahead", -1)]
+)
 def test_invalid_settings_are_refused(field, value):
     with pytest.raises(ValueError, match=field):
         TrainingSettings(**{"epochs": 1, field: value})
@@ -122,3 +128,37 @@ def test_a_failed_read_ahead_is_raised():
     order = torch.tensor([0, 1, 2, 3, -1, 5])
     with pytest.raises(OSError, match="unreadable"):
         list(batches(data, order, 2, torch.device("cpu"), read_ahead=2))
+
+
+class RecordingImages(RepresentationImages):
+    """Images from disk that note where each batch is decoded: device, type and thread."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.decoded = []
+
+    def decode(self, stored: torch.Tensor) -> torch.Tensor:
+        self.decoded.append((stored.device.type, stored.dtype, threading.current_thread().name))
+        return decode_images(stored)
+
+
+def test_images_travel_as_stored_and_the_device_decodes_them():
+    """For a device other than the CPU (``meta`` stands in for a GPU here) a batch of stored
+    images reaches the device in its stored type and is decoded there; on the CPU the reading
+    threads decode it. Either way the batches are the decoded images."""
+    bases = {"stft": encode_images(np.random.default_rng(0).random((4, 2, 6, 5)), "uint8")}
+    images = RecordingImages(bases, "stft", np.arange(4), range(2))
+    order = torch.randperm(8, generator=torch.Generator().manual_seed(0))
+    on_cpu = list(batches([images, torch.arange(8)], order, 3, torch.device("cpu")))
+    assert [(device, dtype) for device, dtype, _ in images.decoded] == [("cpu", torch.uint8)] * 3
+    assert all(thread.startswith("read-ahead") for _, _, thread in images.decoded)
+    expected = torch.from_numpy(bases["stft"].reshape(8, 1, 6, 5).astype(np.float32) / np.float32(255))
+    for index, (x, y) in on_cpu:
+        assert x.dtype == torch.float32 and torch.equal(x, expected[index]) and torch.equal(y, index)
+    images.decoded.clear()
+    on_device = list(batches([images, torch.arange(8)], order, 3, torch.device("meta")))
+    assert [(device, dtype) for device, dtype, _ in images.decoded] == [("meta", torch.uint8)] * 3
+    assert not any(thread.startswith("read-ahead") for _, _, thread in images.decoded)
+    assert [(x.device.type, x.dtype, x.shape[0]) for _, (x, _) in on_device] == [
+        ("meta", torch.float32, n) for n in (3, 3, 2)
+    ]

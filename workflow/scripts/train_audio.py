@@ -16,7 +16,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     arrays = fold_arrays(
         features, wildcards.representation, table, read_csv(snakemake.input.split), int(wildcards.fold)
     )
-    settings = audio_training_settings(snakemake.params.training, snakemake.params.precision)
+    settings = audio_training_settings(snakemake.params.training, snakemake.params.precision, snakemake.threads)
     loss_fn = None
     if wildcards.training == "adversarial":
         params = snakemake.params.adversarial

@@ -48,11 +48,17 @@ def encode_images(images: np.ndarray, storage: str) -> np.ndarray:
     return np.asarray(images, dtype=storage)
 
 
-def decode_images(stored: np.ndarray) -> np.ndarray:
-    """Stored images back as float32 in [0, 1]."""
-    if stored.dtype == np.uint8:
-        return stored.astype(np.float32) / np.float32(UINT8_LEVELS)
-    return np.asarray(stored, dtype=np.float32)
+# Level k as float32 k / 255, correctly rounded: decoding through this table gives the same
+# values on every device (CUDA divides a tensor by a number through its reciprocal).
+_UINT8_VALUES = np.arange(UINT8_LEVELS + 1, dtype=np.float32) / np.float32(UINT8_LEVELS)
+
+
+def decode_images(stored: torch.Tensor) -> torch.Tensor:
+    """Stored images back as float32 in [0, 1], on the device they are on: the training loop
+    copies its batches to a GPU as stored and decodes them there (``train.classifier.batches``)."""
+    if stored.dtype == torch.uint8:
+        return torch.from_numpy(_UINT8_VALUES).to(stored.device)[stored.long()]
+    return stored.to(torch.float32)
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,8 @@ def compose_representation(name: str, base_images: dict[str, np.ndarray]) -> np.
         parts = REPRESENTATIONS[name]
     except KeyError:
         raise ValueError(f"unknown representation {name!r}; known: {list(REPRESENTATIONS)}") from None
+    if len(parts) == 1:
+        return base_images[parts[0]]  # nothing to stack: no copy
     return np.concatenate([base_images[part] for part in parts], axis=-2)
 
 

@@ -29,10 +29,14 @@ class RepresentationImages:
     """The images of one representation for a list of (clip, version) pairs, shaped (n, 1, h, w).
 
     Indexing (an int, a slice, or an array or tensor of positions) reads the rows from
-    the base arrays, which may be memory-mapped, and stacks the bases: at the seed's size
-    an image is 8 MB, and a training set would not fit in memory as one tensor.
+    the base arrays, which may be memory-mapped, stacks the bases and decodes them to
+    float32: at the seed's size an image is 5 MB, and a training set would not fit in
+    memory as one tensor. ``stored`` reads the same rows in their stored type and
+    ``decode`` converts them, so that the training loop can leave the conversion to the GPU.
     Positions are clip-major: clip 0's versions, then clip 1's.
     """
+
+    decode = staticmethod(decode_images)
 
     def __init__(
         self,
@@ -45,25 +49,33 @@ class RepresentationImages:
         self.base_features, self.representation = base_features, representation
         self.clips = np.repeat(np.asarray(clips, dtype=np.int64), len(versions))
         self.versions = np.tile(versions, len(clips))
-        heights = sum(
-            array.shape[-2] for name, array in base_features.items() if name in REPRESENTATIONS[representation]
-        )
+        bases = {name: array for name, array in base_features.items() if name in REPRESENTATIONS[representation]}
+        # Stacked in their stored type before decoding: bases stored apart must share it.
+        types = {name: array.dtype.name for name, array in bases.items()}
+        if len(set(types.values())) > 1:
+            raise ValueError(
+                f"the bases of {representation} are stored in different types ({types}); "
+                "compute them again with one audio.image.storage"
+            )
+        heights = sum(array.shape[-2] for array in bases.values())
         self.shape = (len(self.clips), 1, heights, next(iter(base_features.values())).shape[-1])
 
     def __len__(self) -> int:
         return len(self.clips)
 
-    def __getitem__(self, index) -> torch.Tensor:
+    def stored(self, index) -> torch.Tensor:
+        """The images at ``index`` in their stored type (float32, float16 or uint8)."""
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        positions = np.arange(len(self))[index]
-        positions = np.atleast_1d(positions)
+        positions = np.atleast_1d(np.arange(len(self))[index])
+        clips, versions = self.clips[positions], self.versions[positions]
         parts = {
-            name: decode_images(np.asarray(self.base_features[name][self.clips[positions], self.versions[positions]]))
-            for name in REPRESENTATIONS[self.representation]
+            name: np.asarray(self.base_features[name][clips, versions]) for name in REPRESENTATIONS[self.representation]
         }
-        images = compose_representation(self.representation, parts)[:, None]
-        return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        return torch.from_numpy(np.ascontiguousarray(compose_representation(self.representation, parts)[:, None]))
+
+    def __getitem__(self, index) -> torch.Tensor:
+        return decode_images(self.stored(index))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +56,7 @@ class TrainingSettings:
     precise_batch_norm: bool = False  # recompute BatchNorm statistics after every epoch
     batch_norm_inputs: int | None = None  # ... over at most this many training inputs (None: all)
     precision: str = "fp32"  # the forward passes' (signal_robustness.precision)
+    read_ahead: int = 2  # batches of host data read ahead, each in its own thread (``batches``)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -71,6 +72,8 @@ class TrainingSettings:
             raise ValueError(f"early_stopping_patience must be >= 1, got {self.early_stopping_patience}")
         if self.batch_norm_inputs is not None and self.batch_norm_inputs < 1:
             raise ValueError(f"batch_norm_inputs must be >= 1 or None, got {self.batch_norm_inputs}")
+        if self.read_ahead < 0:
+            raise ValueError(f"read_ahead must be >= 0, got {self.read_ahead}")
 
 
 def timeseries_training_settings(section: Mapping[str, Any], precision: str = "fp32") -> TrainingSettings:
@@ -88,8 +91,9 @@ def timeseries_training_settings(section: Mapping[str, Any], precision: str = "f
     )
 
 
-def audio_training_settings(section: Mapping[str, Any], precision: str = "fp32") -> TrainingSettings:
-    """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau schedule."""
+def audio_training_settings(section: Mapping[str, Any], precision: str = "fp32", threads: int = 1) -> TrainingSettings:
+    """TrainingSettings from ``audio.training``: fixed batches, early stopping, no plateau
+    schedule; of a job's ``threads`` all but the one that drives the device read ahead (two at least)."""
     return TrainingSettings(
         epochs=int(section["epochs"]),
         batch_size=int(section["batch_size"]),
@@ -101,6 +105,7 @@ def audio_training_settings(section: Mapping[str, Any], precision: str = "fp32")
         # Early stopping ends training; the plateau schedule never lowers the rate.
         plateau_patience=int(section["epochs"]) + 1,
         precision=precision,
+        read_ahead=max(TrainingSettings.read_ahead, threads - 1),
     )
 
 
@@ -130,8 +135,6 @@ def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch
 
 # Training sets above this size stay in host memory and are copied batch by batch.
 DEVICE_RESIDENT_BYTES = 2 * 1024**3
-# Batches of host data read ahead (each in its own thread) while the device trains on one.
-READ_AHEAD = 2
 
 
 def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
@@ -145,21 +148,34 @@ def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> list[torch.
     return list(tensors)
 
 
+@runtime_checkable
+class StoredImages(Protocol):
+    """Images read in their stored type and decoded to float32 apart
+    (``train.audio.RepresentationImages``), so that a GPU can decode its own batches."""
+
+    def stored(self, index: torch.Tensor) -> torch.Tensor: ...
+
+    def decode(self, stored: torch.Tensor) -> torch.Tensor: ...
+
+
 def batches(
     data: Sequence[torch.Tensor],
     order: torch.Tensor,
     batch_size: int,
     device: torch.device,
-    read_ahead: int = READ_AHEAD,
+    read_ahead: int = TrainingSettings.read_ahead,
 ) -> Iterator[tuple[torch.Tensor, list[torch.Tensor]]]:
     """(positions, tensors on ``device``) of each batch of ``order``'s positions in ``data``, in order.
 
     Tensors already on the device's type are indexed there. Anything else (host tensors
-    bound for a GPU, images read and decoded from disk on indexing) is read ``read_ahead``
-    batches ahead in as many threads, so the next images are read while the device works on
-    this batch: at the seed's size reading and decoding a float16 image took 7–16 ms of a CPU
-    core on the development machine (bench/bench_read_ahead.py), longer than a bf16 training step of four of the six
-    networks at the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
+    bound for a GPU, images read from disk on indexing) is read ``read_ahead`` batches ahead
+    in as many threads, so the next images are read while the device works on this batch.
+    Images read from disk (``StoredImages``) travel to a GPU in their stored type, half
+    float32's bytes in float16, and the GPU decodes them: decoding a float16 image of the
+    seed's size took a CPU core 4-5 ms of the 7-16 ms its reading took in all on the
+    development machine (bench/bench_read_ahead.py), longer than a bf16 training step of four
+    of the six networks at the assumed GPU rate (docs/paper_scale.md). The batches are the
+    same either way.
     """
     starts = range(0, len(order), batch_size)
     if all(isinstance(t, torch.Tensor) and t.device.type == device.type for t in data):
@@ -169,15 +185,25 @@ def batches(
             yield index, [t[index] for t in data]
         return
     pin = device.type == "cuda"
+    decode_on_device = device.type != "cpu"
 
     def read(start: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
         index = order[start : start + batch_size]
-        tensors = [t[index] for t in data]
+        tensors = []
+        for t in data:
+            if isinstance(t, StoredImages):
+                stored = t.stored(index)
+                tensors.append(stored if decode_on_device else t.decode(stored))
+            else:
+                tensors.append(t[index])
         return index, [t.pin_memory() if pin else t for t in tensors]
 
     def on_device(read_batch: tuple[torch.Tensor, list[torch.Tensor]]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         index, tensors = read_batch
-        return index, [t.to(device, non_blocking=True) for t in tensors]
+        tensors = [t.to(device, non_blocking=True) for t in tensors]
+        if decode_on_device:
+            tensors = [s.decode(t) if isinstance(s, StoredImages) else t for s, t in zip(data, tensors)]
+        return index, tensors
 
     if read_ahead < 1:
         yield from (on_device(read(start)) for start in starts)
@@ -194,12 +220,17 @@ def batches(
 
 @torch.no_grad()
 def evaluate_loss_accuracy(
-    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 256
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    device: torch.device,
+    batch_size: int = 256,
+    read_ahead: int = TrainingSettings.read_ahead,
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy (fraction) in eval mode."""
     model.eval()
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    for _, (x, y) in batches([inputs, labels], torch.arange(len(inputs)), batch_size, device):
+    for _, (x, y) in batches([inputs, labels], torch.arange(len(inputs)), batch_size, device, read_ahead):
         logits = model(x)
         loss_sum += F.cross_entropy(logits, y, reduction="sum")
         correct += (logits.argmax(dim=1) == y).sum()
@@ -221,7 +252,12 @@ def batch_norm_layers(model: nn.Module) -> list[nn.Module]:
 
 @torch.no_grad()
 def recompute_batch_norm(
-    model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int, positions: torch.Tensor | None = None
+    model: nn.Module,
+    inputs: torch.Tensor,
+    device: torch.device,
+    batch_size: int,
+    positions: torch.Tensor | None = None,
+    read_ahead: int = TrainingSettings.read_ahead,
 ) -> None:
     """Replace every BatchNorm's running statistics by their average over ``inputs`` (at
     ``positions`` only, where given)."""
@@ -234,7 +270,7 @@ def recompute_batch_norm(
         layer.momentum = None  # a cumulative average over the batches below
     model.train()
     order = torch.arange(len(inputs)) if positions is None else positions
-    for _, (x,) in batches([inputs], order, batch_size, device):
+    for _, (x,) in batches([inputs], order, batch_size, device, read_ahead):
         model(x)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
@@ -291,7 +327,7 @@ def train_classifier(
         model.train()
         order = torch.randperm(n_train, generator=generator)
         loss_sum = torch.zeros((), device=device)
-        for index, batch in batches(data, order, batch_size, device):
+        for index, batch in batches(data, order, batch_size, device, settings.read_ahead):
             loss = loss_fn(forward, batch)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -304,10 +340,10 @@ def train_classifier(
             raise FloatingPointError(f"training loss is {epoch_loss} at epoch {epoch}; lower the learning rate")
         row = {"epoch": epoch, "loss": epoch_loss, "learning_rate": learning_rate}
         if settings.precise_batch_norm:
-            recompute_batch_norm(model, data[0], device, batch_size, norm_positions)
+            recompute_batch_norm(model, data[0], device, batch_size, norm_positions, settings.read_ahead)
         if validation is not None:
             row["validation_loss"], row["validation_accuracy"] = evaluate_loss_accuracy(
-                model, validation_inputs, validation_labels, device
+                model, validation_inputs, validation_labels, device, read_ahead=settings.read_ahead
             )
         result.history.append(row)
         selection_loss = row.get("validation_loss", epoch_loss)
