@@ -171,11 +171,10 @@ def batches(
     bound for a GPU, images read from disk on indexing) is read ``read_ahead`` batches ahead
     in as many threads, so the next images are read while the device works on this batch.
     Images read from disk (``StoredImages``) travel to a GPU in their stored type, half
-    float32's bytes in float16, and the GPU decodes them: decoding a float16 image of the
-    seed's size took a CPU core 4-5 ms of the 7-16 ms its reading took in all on the
-    development machine (bench/bench_read_ahead.py), longer than a bf16 training step of four
-    of the six networks at the assumed GPU rate (docs/paper_scale.md). The batches are the
-    same either way.
+    float32's bytes in float16, and the GPU decodes them: on the development machine a float16
+    image of the seed's size took a CPU core 0.3-0.4 ms to read and 2.5-3.3 ms to read and
+    decode (bench/bench_read_ahead.py), and decoding on the host kept three of the six networks
+    below the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
     """
     starts = range(0, len(order), batch_size)
     if all(isinstance(t, torch.Tensor) and t.device.type == device.type for t in data):
