@@ -57,7 +57,7 @@ def decode_images(stored: torch.Tensor) -> torch.Tensor:
     """Stored images back as float32 in [0, 1], on the device they are on: the training loop
     copies its batches to a GPU as stored and decodes them there (``train.classifier.batches``)."""
     if stored.dtype == torch.uint8:
-        return torch.from_numpy(_UINT8_VALUES).to(stored.device)[stored.long()]
+        return torch.from_numpy(_UINT8_VALUES).to(stored.device)[stored.int()]
     return stored.to(torch.float32)
 
 
