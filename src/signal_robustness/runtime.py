@@ -10,6 +10,7 @@ import resource
 import sys
 import time
 import traceback
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -146,13 +147,17 @@ def log_to_file(path: str | os.PathLike | None, outputs: Iterable[str | os.PathL
         handle.close()
 
 
+# The most inputs a pass is given when memory would hold more.
+MAX_FITTED_POINTS = 16384
+
+
 def points_that_fit(
     network: torch.nn.Module,
     sample: torch.Tensor,
     device: torch.device,
     grad: bool,
     share: float = 0.5,
-    cap: int = 16384,
+    cap: int = MAX_FITTED_POINTS,
 ) -> int:
     """How many inputs like ``sample`` one pass of ``network`` takes on a CUDA ``device``: as many
     as ``share`` of the free memory holds, from the peak memory of a probe pass of two inputs
@@ -177,3 +182,37 @@ def points_that_fit(
     del probe, outputs
     free, _ = torch.cuda.mem_get_info(device)
     return int(max(1, min(cap, share * free // per_input)))
+
+
+# What points_that_fit found, by network, then by (input shape, type, device, gradient wanted).
+_FITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def batch_that_fits(
+    network: torch.nn.Module, sample: torch.Tensor, device: torch.device, grad: bool, requested: int
+) -> int:
+    """Inputs like ``sample`` per pass of ``network`` (in evaluation mode, on ``device``):
+    ``requested``, or on CUDA fewer where half the free memory holds fewer (``points_that_fit``,
+    probed once per network, input shape and gradient mode; a lowered batch is logged).
+
+    A configured batch is thus a cap: at the seed's image size a validation batch of 256 or an
+    AutoAttack batch of 100 holds more activations than an 80 GB GPU has for VGG-16 or
+    ResNet-56 (bench/bench_activation_memory.py). Results depend on the batch only through
+    draws made per batch (random starts; targets not fixed beforehand) and the last bits of
+    batched arithmetic, as they depend on the device."""
+    if device.type != "cuda" or requested <= 1:
+        return requested
+    key = (tuple(sample.shape), sample.dtype, str(device), grad)
+    fitted = _FITTED.setdefault(network, {})
+    if key not in fitted:
+        fitted[key] = points_that_fit(network, sample, device, grad)
+        if fitted[key] < requested:
+            LOGGER.info(
+                "batches of %d inputs of shape %s fit on %s%s, not %d",
+                fitted[key],
+                tuple(sample.shape),
+                device,
+                " with gradients" if grad else "",
+                requested,
+            )
+    return min(requested, fitted[key])

@@ -15,6 +15,7 @@ from signal_robustness.attacks.jsma import jsma, jsma_at_gammas
 from signal_robustness.attacks.nes import nes, nes_at_epsilons
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
+from signal_robustness.runtime import batch_that_fits
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "fgsm": gradient.fgsm,
@@ -86,7 +87,8 @@ def run_attack(
     device: torch.device,
     targets: torch.Tensor | None = None,
 ) -> AttackOutput | list[AttackOutput]:
-    """Attack ``inputs`` in batches on ``device``; results come back on the CPU.
+    """Attack ``inputs`` in batches of ``batch_size`` on ``device`` (on a GPU they do not fit,
+    of as many as fit: ``runtime.batch_that_fits``); results come back on the CPU.
 
     ``targets`` (targeted attacks only) fixes each sample's target whatever the batching.
     A ``BudgetAttack`` gives a list: one output per budget, each over every sample.
@@ -94,11 +96,16 @@ def run_attack(
     if targets is not None and not attack.targeted:
         raise ValueError("targets given to an untargeted attack")
     model.eval().to(device)
-    batches = tqdm(
-        range(0, len(inputs), batch_size), desc="attack batches", mininterval=10.0, disable=len(inputs) <= batch_size
-    )
     per_batch = []
     with frozen_parameters(model):
+        if len(inputs):
+            batch_size = batch_that_fits(model, inputs[0], device, True, batch_size)
+        batches = tqdm(
+            range(0, len(inputs), batch_size),
+            desc="attack batches",
+            mininterval=10.0,
+            disable=len(inputs) <= batch_size,
+        )
         for start in batches:
             x = inputs[start : start + batch_size].to(device)
             y = labels[start : start + batch_size].to(device)

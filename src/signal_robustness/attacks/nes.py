@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks.settings import NESSettings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
-from signal_robustness.runtime import points_that_fit, seeded_generator
+from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits, seeded_generator
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
 # Queries per forward pass on a CPU; on CUDA, as many as half the free memory holds.
@@ -216,7 +216,9 @@ def _pia(
     decay = torch.full((len(x),), float(epsilon_decay), device=device)
     smoothed = torch.zeros_like(x)
     with torch.no_grad():
-        max_points = points_that_fit(model, x[0], device, grad=False) if device.type == "cuda" else CPU_MAX_POINTS
+        max_points = (
+            batch_that_fits(model, x[0], device, False, MAX_FITTED_POINTS) if device.type == "cuda" else CPU_MAX_POINTS
+        )
     # Per stop: whether each sample has stopped there, and its image and queries when it did.
     stopped = torch.zeros(len(stops), len(x), dtype=torch.bool, device=device)
     stopped_at = [x.clone() for _ in stops]

@@ -4,7 +4,7 @@ For an input x, K random unit directions v_k (standard normal, normalised to uni
 L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with x
 itself that is 6K+1 points, run through the model in chunks of ``max_points``
 and averaged after the softmax (eq. 7-8). By default a chunk is cache-sized on a CPU and,
-on CUDA, as large as half the free memory holds (``runtime.points_that_fit``). When a
+on CUDA, as large as half the free memory holds (``runtime.batch_that_fits``). When a
 gradient is wanted on CUDA, each chunk is checkpointed: its activations are recomputed during
 the backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
 of every input (at the seed's image size, one input's points alone exceed a GPU). On a CPU,
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from signal_robustness.runtime import points_that_fit
+from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits
 
 STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
 
@@ -75,7 +75,6 @@ class PostAveraging(nn.Module):
         self.seed = int(seed)
         self.max_points = max_points
         self.checkpoint = checkpoint  # None: checkpoint chunks under autograd on CUDA only
-        self._fitted: dict[tuple, int] = {}  # CUDA chunk sizes by (input shape, gradient wanted)
         self._directions: dict[tuple, torch.Tensor] = {}  # by (input shape, device, dtype)
 
     @property
@@ -110,10 +109,7 @@ class PostAveraging(nn.Module):
             return self.max_points
         if device.type != "cuda" or sample is None:
             return CPU_MAX_POINTS
-        key = (tuple(sample.shape), grad)
-        if key not in self._fitted:
-            self._fitted[key] = points_that_fit(self.model, sample, device, grad)
-        return self._fitted[key]
+        return batch_that_fits(self.model, sample, device, grad, MAX_FITTED_POINTS)
 
     def forward(self, x: torch.Tensor, directions: torch.Tensor | None = None) -> torch.Tensor:
         if directions is None:

@@ -41,6 +41,7 @@ from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.attacks.base import frozen_parameters
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.evaluate.robustness import predict
+from signal_robustness.runtime import batch_that_fits
 
 LOGGER = logging.getLogger(__name__)
 
@@ -221,6 +222,7 @@ def robust_records(
     robust = correct.copy()
     unit_eps = eps / boxed.scale
     with frozen_parameters(model):
+        batch_size = batch_that_fits(boxed, boxed.to_unit(x[:1])[0], device, True, settings.batch_size)
         for name in attacks:
             attack = autoattack_attack(name, boxed, norm, unit_eps, settings, n_classes, seed)
             if attack is None:
@@ -239,8 +241,8 @@ def robust_records(
             queries = np.full(len(y), np.nan)
             if cascade:
                 LOGGER.info("%s: %d of %d correctly classified points left robust", name, len(targets), correct.sum())
-            for start in tqdm(range(0, len(targets), settings.batch_size), desc=name, unit="batch", mininterval=10):
-                batch = targets[start : start + settings.batch_size]
+            for start in tqdm(range(0, len(targets), batch_size), desc=name, unit="batch", mininterval=10):
+                batch = targets[start : start + batch_size]
                 inputs = x[batch].to(device)
                 adversarial_unit = attack(boxed.to_unit(inputs).clamp(0, 1), y[batch].to(device))
                 adversarial = boxed.from_unit(adversarial_unit).detach()

@@ -9,12 +9,16 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import build_attack, run_attack
+from signal_robustness.runtime import batch_that_fits
 
 
 @torch.no_grad()
 def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
-    """Predicted labels (CPU tensor), in eval mode, batched."""
+    """Predicted labels (CPU tensor), in eval mode, in batches of ``batch_size`` or, on a GPU
+    they do not fit, as many as fit (``runtime.batch_that_fits``)."""
     model.eval().to(device)
+    if len(inputs):
+        batch_size = batch_that_fits(model, inputs[0], device, False, batch_size)
     labels = [
         model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)
     ]

@@ -24,7 +24,7 @@ from scipy.stats import binomtest, norm
 from torch import nn
 from tqdm.auto import tqdm
 
-from signal_robustness.runtime import seeded_generator
+from signal_robustness.runtime import batch_that_fits, seeded_generator
 
 ABSTAIN = -1
 # Noise is drawn this many copies at a time, whatever the model's batch size: torch's normal
@@ -97,6 +97,7 @@ def certify(
     indices = np.arange(len(x)) if indices is None else np.asarray(indices)
     with torch.no_grad():
         n_classes = int(model(x[:1].to(device)).shape[1])
+    batch_size = batch_that_fits(model, x[0], device, False, batch_size)  # the noise draws do not depend on it
     rows = []
     for sigma in sigmas:
         for position in tqdm(range(len(x)), desc=f"certify sigma={sigma:g}", unit="point", mininterval=10):

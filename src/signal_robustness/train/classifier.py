@@ -38,6 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.precision import check_precision, with_precision
+from signal_robustness.runtime import batch_that_fits
 
 LossFunction = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 
@@ -226,8 +227,10 @@ def evaluate_loss_accuracy(
     batch_size: int = 256,
     read_ahead: int = TrainingSettings.read_ahead,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy (fraction) in eval mode."""
+    """Mean cross-entropy and accuracy (fraction) in eval mode, in batches of ``batch_size`` or,
+    on a GPU they do not fit, as many as fit (``runtime.batch_that_fits``)."""
     model.eval()
+    batch_size = batch_that_fits(model, inputs[:1][0], device, False, batch_size)
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
     for _, (x, y) in batches([inputs, labels], torch.arange(len(inputs)), batch_size, device, read_ahead):
         logits = model(x)
