@@ -89,3 +89,36 @@ def test_training_under_bf16_reaches_fp32_accuracy_and_saves_plain_weights(gunpo
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="fp16"):
         check_precision("fp16")
+
+
+class AutocastRecorder(torch.nn.Module):
+    """A small BatchNorm network that notes, for every pass, whether it ran in training mode and under autocast."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+        self.passes: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.passes.append((self.training, torch.is_autocast_enabled("cpu")))
+        return self.layers(x)
+
+
+@pytest.mark.parametrize("precision, autocast", [("bf16", True), ("fp32", False)])
+def test_every_training_pass_runs_in_the_training_precision(precision, autocast, cpu):
+    """The steps, BatchNorm's recompute and the validation: the GPU-hours count all three at the precision's rate."""
+    from signal_robustness.train import train_classifier
+
+    torch.manual_seed(0)
+    x, y = torch.randn(24, 4), torch.arange(24) % 2
+    network = AutocastRecorder()
+    settings = TrainingSettings(
+        epochs=2, batch_size=8, precise_batch_norm=True, early_stopping_patience=5, precision=precision
+    )
+    train_classifier(
+        network, (x, y), settings, torch.Generator().manual_seed(0), cpu, progress=False, validation=(x, y)
+    )
+    modes = {training for training, _ in network.passes}
+    assert modes == {True, False}  # training steps and recompute, then validation in eval mode
+    assert len(network.passes) == 2 * (3 + 3 + 1)  # per epoch: 3 steps, 3 recompute batches, 1 validation batch
+    assert {under for _, under in network.passes} == {autocast}

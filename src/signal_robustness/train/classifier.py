@@ -322,7 +322,8 @@ def train_classifier(
     result = TrainingResult(batch_size=batch_size)
     norm_positions = batch_norm_positions(n_train, settings.batch_norm_inputs)
     best_state = copy.deepcopy(model.state_dict())
-    # The loss sees the network in the training's precision; its weights stay float32 and are what is kept.
+    # Every pass (the loss, BatchNorm's recompute, validation) sees the network in the training's
+    # precision, as the paper-scale GPU-hours count them; its weights stay float32 and are what is kept.
     forward = with_precision(model, settings.precision, device)
     epochs = tqdm(range(settings.epochs), desc="epochs", disable=not progress, mininterval=10.0)
     for epoch in epochs:
@@ -342,10 +343,10 @@ def train_classifier(
             raise FloatingPointError(f"training loss is {epoch_loss} at epoch {epoch}; lower the learning rate")
         row = {"epoch": epoch, "loss": epoch_loss, "learning_rate": learning_rate}
         if settings.precise_batch_norm:
-            recompute_batch_norm(model, data[0], device, batch_size, norm_positions, settings.read_ahead)
+            recompute_batch_norm(forward, data[0], device, batch_size, norm_positions, settings.read_ahead)
         if validation is not None:
             row["validation_loss"], row["validation_accuracy"] = evaluate_loss_accuracy(
-                model, validation_inputs, validation_labels, device, read_ahead=settings.read_ahead
+                forward, validation_inputs, validation_labels, device, read_ahead=settings.read_ahead
             )
         result.history.append(row)
         selection_loss = row.get("validation_loss", epoch_loss)
