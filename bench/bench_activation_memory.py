@@ -1,7 +1,7 @@
 """GPU memory of the audio networks' passes at the paper config's image size, and which of the
 configured batches fit.
 
-    python bench/bench_activation_memory.py [--gib 80] [--precision fp32 bf16]
+    python bench/bench_activation_memory.py [--gib 80] [--precision fp32 bf16] [--device cuda]
 
 Each pass runs under torch's FakeTensorMode, which computes shapes but no values, with its
 MemTracker counting every tensor the pass holds (weights, activations, gradients, temporaries):
@@ -11,7 +11,8 @@ passes: a forward pass without gradients (validation, test accuracy, certificati
 step (forward and backward to the input, evaluation mode) and a training step (training mode,
 backward to the weights). bf16 runs under CPU autocast, whose casts follow CUDA's for
 convolutions and matrix products. Not counted: cuDNN's workspaces and the allocator's
-fragmentation, so real peaks are higher. It prints, for each network and image height, the
+fragmentation, so real peaks are higher. Both tools are torch's private API (as of torch 2.13);
+this bench, not the package, depends on them. It prints, for each network and image height, the
 GiB per input and the largest batch that fits in ``--gib``, against the batches the paper
 config's rules use. ``--device cuda`` then checks the estimate on the GPU: for each network
 and pass, the batch ``runtime.batch_that_fits`` allows for the configured one, a pass at that
