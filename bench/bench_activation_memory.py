@@ -16,7 +16,8 @@ this bench, not the package, depends on them. It prints, for each network and im
 GiB per input and the largest batch that fits in ``--gib``, against the batches the paper
 config's rules use. ``--device cuda`` then checks the estimate on the GPU: for each network
 and pass, the batch ``runtime.batch_that_fits`` allows for the configured one, a pass at that
-batch, and its measured peak against the estimate.
+batch, and its measured peak against the estimate; and that ``runtime.check_training_batch``
+lets the paper config's training batch through.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from torch.distributed._tools.mem_tracker import MemTracker
 
 from signal_robustness.models import build_model
 from signal_robustness.precision import with_precision
-from signal_robustness.runtime import batch_that_fits
+from signal_robustness.runtime import batch_that_fits, check_training_batch
 
 PASSES = ("forward", "attack", "train")
 # Two batches large enough that the inputs' activations, not the weights, make the peak
@@ -83,6 +84,7 @@ def check_on_device(config: dict, device: torch.device, estimates: dict, precisi
     for name in config["audio"]["models"]:
         model = with_precision(build_model(name, 1, 50).to(device).eval(), precision, device)
         sample = torch.rand(1, height, image["width"])
+        check_training_batch(model, sample, device, config["audio"]["training"]["batch_size"])  # raises if not
         for kind, requested in largest.items():
             grad = kind == "attack"
             batch = batch_that_fits(model, sample, device, grad, requested)

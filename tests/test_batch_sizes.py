@@ -101,3 +101,33 @@ def test_every_batched_pass_runs_the_batch_that_fits(fits_three):
     records = robust_records(model, x, y, 0.1, "linf", (0.0, 1.0), 3, settings, cpu, attacks=("apgd_ce",))
     assert max(model.sizes) == 3 and 100 in fits_three
     assert len(records) == 10 and np.isin(records["apgd_ce_pred"], [-1, 0, 1, 2]).all()
+
+
+def test_a_training_batch_that_does_not_fit_stops_before_training(monkeypatch):
+    seen = []
+
+    def probe(network, sample, device, grad, share):
+        seen.append((network.training, grad, share))
+        return 3
+
+    monkeypatch.setattr(runtime, "points_that_fit", probe)
+    network = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)).train()
+    runtime.check_training_batch(network, torch.zeros(4), torch.device("cpu"), 8)
+    assert seen == []  # no probe off CUDA
+    with pytest.raises(RuntimeError, match=r"batch of 8 .*about 3 do.*precision: bf16.*audio.training.batch_size"):
+        runtime.check_training_batch(network, torch.zeros(4), CUDA, 8)
+    assert seen == [(False, True, 0.9)]  # probed in evaluation mode: no BatchNorm statistic moved
+    assert network.training  # and given back its mode
+    runtime.check_training_batch(network, torch.zeros(4), CUDA, 3)
+
+
+def test_training_checks_its_batch_first(monkeypatch, cpu):
+    from signal_robustness.train import TrainingSettings, train_classifier
+
+    checked = []
+    monkeypatch.setattr(classifier, "check_training_batch", lambda *args: checked.append(args[2:]))
+    x, y = torch.rand(10, 1, 6), torch.arange(10) % 3
+    train_classifier(
+        BatchRecorder(), (x, y), TrainingSettings(epochs=1, batch_size=4), torch.Generator(), cpu, progress=False
+    )
+    assert checked == [(cpu, 4)]

@@ -216,3 +216,23 @@ def batch_that_fits(
                 requested,
             )
     return min(requested, fitted[key])
+
+
+def check_training_batch(network: torch.nn.Module, sample: torch.Tensor, device: torch.device, batch_size: int) -> None:
+    """Stop before training, with the settings that help, where a training batch of ``batch_size``
+    inputs like ``sample`` would not fit on a CUDA ``device`` (nine tenths of its free memory,
+    probed in evaluation mode, so no BatchNorm statistic moves): the training batch is part of
+    the recipe and is never lowered, and CUDA's out-of-memory error names no setting. At the
+    seed's size a ResNet-56 step takes 8 GiB an image in fp32 (bench/bench_activation_memory.py)."""
+    if device.type != "cuda":
+        return
+    training = network.training
+    network.eval()
+    fits = points_that_fit(network, sample, device, grad=True, share=0.9)
+    network.train(training)
+    if fits < batch_size:
+        raise RuntimeError(
+            f"a training batch of {batch_size} inputs of shape {tuple(sample.shape)} does not fit on {device}: "
+            f"about {fits} do. Train in bf16 (precision: bf16, which halves the activations), on a larger "
+            "GPU, or with a smaller batch (audio.training.batch_size; timeseries.batch_size_cap)"
+        )

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.precision import check_precision, with_precision
-from signal_robustness.runtime import batch_that_fits
+from signal_robustness.runtime import batch_that_fits, check_training_batch
 
 LossFunction = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 
@@ -325,6 +325,7 @@ def train_classifier(
     # Every pass (the loss, BatchNorm's recompute, validation) sees the network in the training's
     # precision, as the paper-scale GPU-hours count them; its weights stay float32 and are what is kept.
     forward = with_precision(model, settings.precision, device)
+    check_training_batch(forward, data[0][:1][0], device, batch_size)
     epochs = tqdm(range(settings.epochs), desc="epochs", disable=not progress, mininterval=10.0)
     for epoch in epochs:
         model.train()
