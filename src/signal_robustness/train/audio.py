@@ -49,22 +49,17 @@ class RepresentationImages:
         self.base_features, self.representation = base_features, representation
         self.clips = np.repeat(np.asarray(clips, dtype=np.int64), len(versions))
         self.versions = np.tile(versions, len(clips))
-        bases = {name: array for name, array in base_features.items() if name in REPRESENTATIONS[representation]}
-        # Stacked in their stored type before decoding: bases stored apart must share it.
-        types = {name: array.dtype.name for name, array in bases.items()}
-        if len(set(types.values())) > 1:
-            raise ValueError(
-                f"the bases of {representation} are stored in different types ({types}); "
-                "compute them again with one audio.image.storage"
-            )
-        heights = sum(array.shape[-2] for array in bases.values())
+        heights = sum(
+            array.shape[-2] for name, array in base_features.items() if name in REPRESENTATIONS[representation]
+        )
         self.shape = (len(self.clips), 1, heights, next(iter(base_features.values())).shape[-1])
 
     def __len__(self) -> int:
         return len(self.clips)
 
     def stored(self, index) -> torch.Tensor:
-        """The images at ``index`` in their stored type (float32, float16 or uint8)."""
+        """The images at ``index`` in their stored type (float32, float16 or uint8; float32 where
+        the stacked bases are stored in different types)."""
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
         positions = np.atleast_1d(np.arange(len(self))[index])
@@ -72,6 +67,8 @@ class RepresentationImages:
         parts = {
             name: np.asarray(self.base_features[name][clips, versions]) for name in REPRESENTATIONS[self.representation]
         }
+        if len({part.dtype for part in parts.values()}) > 1:  # uint8 levels beside float16 values
+            parts = {name: decode_images(torch.from_numpy(part)).numpy() for name, part in parts.items()}
         return torch.from_numpy(np.ascontiguousarray(compose_representation(self.representation, parts)[:, None]))
 
     def __getitem__(self, index) -> torch.Tensor:
