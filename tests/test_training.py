@@ -162,3 +162,39 @@ def test_images_travel_as_stored_and_the_device_decodes_them():
     assert [(x.device.type, x.dtype, x.shape[0]) for _, (x, _) in on_device] == [
         ("meta", torch.float32, n) for n in (3, 3, 2)
     ]
+
+
+class CountedReads:
+    """Host data whose reads take 0.1 s each and note how many ran at once."""
+
+    def __init__(self, values: torch.Tensor):
+        self.values, self.running, self.most = values, 0, 0
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.1)
+        with self.lock:
+            self.running -= 1
+        return self.values[index]
+
+
+def test_batches_read_ahead_hold_at_most_their_bytes(monkeypatch):
+    from signal_robustness.train import classifier
+
+    values = torch.arange(40.0).view(40, 1)  # a batch of 4 is 16 bytes
+    order = torch.arange(40)
+    unbounded = CountedReads(values)
+    assert len(list(batches([unbounded], order, 4, torch.device("cpu"), read_ahead=4))) == 10
+    assert unbounded.most >= 3  # reads overlap as far as the read-ahead lets them
+    monkeypatch.setattr(classifier, "READ_AHEAD_BYTES", 2 * 16)
+    bounded = CountedReads(values)
+    read = list(batches([bounded], order, 4, torch.device("cpu"), read_ahead=4))
+    assert bounded.most <= 2
+    assert [index.tolist() for index, _ in read] == [list(range(i, i + 4)) for i in range(0, 40, 4)]
+    assert all(torch.equal(batch[0], values[index]) for index, batch in read)

@@ -136,6 +136,9 @@ def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch
 
 # Training sets above this size stay in host memory and are copied batch by batch.
 DEVICE_RESIDENT_BYTES = 2 * 1024**3
+# Batches read ahead hold at most this much host memory together (pinned, on CUDA): a validation
+# batch of 256 images at the seed's size is 1 GB, and one or two ahead keep a GPU fed with it.
+READ_AHEAD_BYTES = 2 * 1024**3
 
 
 def _stage(tensors: Sequence[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
@@ -170,7 +173,8 @@ def batches(
 
     Tensors already on the device's type are indexed there. Anything else (host tensors
     bound for a GPU, images read from disk on indexing) is read ``read_ahead`` batches ahead
-    in as many threads, so the next images are read while the device works on this batch.
+    in as many threads (fewer where they would hold more than ``READ_AHEAD_BYTES``), so the
+    next images are read while the device works on this batch.
     Images read from disk (``StoredImages``) travel to a GPU in their stored type, half
     float32's bytes in float16, and the GPU decodes them: on the development machine a float16
     image of the seed's size took a CPU core 0.3-0.4 ms to read and 2.5-3.3 ms to read and
@@ -205,12 +209,17 @@ def batches(
             tensors = [s.decode(t) if isinstance(s, StoredImages) else t for s, t in zip(data, tensors)]
         return index, tensors
 
-    if read_ahead < 1:
+    if read_ahead < 1 or not starts:
         yield from (on_device(read(start)) for start in starts)
         return
     with ThreadPoolExecutor(max_workers=read_ahead, thread_name_prefix="read-ahead") as pool:
-        pending = collections.deque(pool.submit(read, start) for start in starts[:read_ahead])
-        for start in starts[read_ahead:]:
+        first = pool.submit(read, starts[0]).result()
+        # The first batch's size bounds the batches in flight (READ_AHEAD_BYTES).
+        depth = max(1, min(read_ahead, READ_AHEAD_BYTES // max(1, sum(t.nbytes for t in first[1]))))
+        rest = starts[1:]
+        pending = collections.deque(pool.submit(read, start) for start in rest[:depth])
+        yield on_device(first)
+        for start in rest[depth:]:
             ready = pending.popleft().result()
             pending.append(pool.submit(read, start))
             yield on_device(ready)
