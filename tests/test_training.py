@@ -91,18 +91,26 @@ def test_invalid_settings_are_refused(field, value):
 
 
 class SlowImages:
-    """Host data read on indexing, as images from disk are; the earlier rows take longer, so
-    batches read ahead in threads finish out of order."""
+    """Host data read on indexing, as images from disk are; the earlier rows take longer (up
+    to ``seconds``), so batches read ahead in threads finish out of order. ``most`` counts the
+    reads that ran at once."""
 
-    def __init__(self, values: torch.Tensor):
-        self.values = values
+    def __init__(self, values: torch.Tensor, seconds: float = 0.002):
+        self.values, self.seconds = values, seconds
+        self.running, self.most = 0, 0
+        self.lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.values)
 
     def __getitem__(self, index):
         first = int(torch.as_tensor(index).reshape(-1)[0])
-        time.sleep(0.002 * (len(self) - first) / len(self))
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.seconds * (len(self) - first) / len(self))
+        with self.lock:
+            self.running -= 1
         if first < 0:
             raise OSError("unreadable")
         return self.values[index]
@@ -164,36 +172,16 @@ def test_images_travel_as_stored_and_the_device_decodes_them():
     ]
 
 
-class CountedReads:
-    """Host data whose reads take 0.1 s each and note how many ran at once."""
-
-    def __init__(self, values: torch.Tensor):
-        self.values, self.running, self.most = values, 0, 0
-        self.lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def __getitem__(self, index):
-        with self.lock:
-            self.running += 1
-            self.most = max(self.most, self.running)
-        time.sleep(0.1)
-        with self.lock:
-            self.running -= 1
-        return self.values[index]
-
-
 def test_batches_read_ahead_hold_at_most_their_bytes(monkeypatch):
     from signal_robustness.train import classifier
 
     values = torch.arange(40.0).view(40, 1)  # a batch of 4 is 16 bytes
     order = torch.arange(40)
-    unbounded = CountedReads(values)
+    unbounded = SlowImages(values, seconds=0.2)
     assert len(list(batches([unbounded], order, 4, torch.device("cpu"), read_ahead=4))) == 10
     assert unbounded.most >= 3  # reads overlap as far as the read-ahead lets them
     monkeypatch.setattr(classifier, "READ_AHEAD_BYTES", 2 * 16)
-    bounded = CountedReads(values)
+    bounded = SlowImages(values, seconds=0.2)
     read = list(batches([bounded], order, 4, torch.device("cpu"), read_ahead=4))
     assert bounded.most <= 2
     assert [index.tolist() for index, _ in read] == [list(range(i, i + 4)) for i in range(0, 40, 4)]

@@ -161,7 +161,10 @@ class SlurmResources(dict):
     """A job's resources as the SLURM plugin reads them (``get`` and attributes)."""
 
     def __getattr__(self, name):
-        return self[name]
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def _job_counts(dry_run_output: str) -> dict[str, int]:
