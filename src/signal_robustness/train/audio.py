@@ -72,7 +72,7 @@ class RepresentationImages:
         return torch.from_numpy(np.ascontiguousarray(compose_representation(self.representation, parts)[:, None]))
 
     def __getitem__(self, index) -> torch.Tensor:
-        return decode_images(self.stored(index))
+        return self.decode(self.stored(index))
 
 
 @dataclass(frozen=True)
