@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import math
 
 import torch
@@ -31,9 +32,11 @@ from paper_gpu_hours import merged_paper_config
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.distributed._tools.mem_tracker import MemTracker
 
+from signal_robustness.evaluate.robustness import accuracy
 from signal_robustness.models import build_model
 from signal_robustness.precision import with_precision
 from signal_robustness.runtime import batch_that_fits, check_training_batch
+from signal_robustness.train.classifier import evaluate_loss_accuracy
 
 PASSES = ("forward", "attack", "train")
 # Two batches large enough that the inputs' activations, not the weights, make the peak
@@ -58,14 +61,20 @@ def peak_bytes(model: torch.nn.Module, batch: int, height: int, width: int, kind
     return sum(snapshot["Total"] for snapshot in peak.values())
 
 
+def default_batch(function) -> int:
+    """The batch a function runs at when its caller names none (validation, test accuracy)."""
+    return inspect.signature(function).parameters["batch_size"].default
+
+
 def configured_batches(config: dict) -> dict[str, tuple[str, int, list[str]]]:
     """The pass, batch and networks of each of the paper config's batched passes, by what runs it."""
     audio, robustness = config["audio"], config["robustness"]
     models, noise_trained = audio["models"], audio["noise_training"]["models"]
+    validation, test = (default_batch(function) for function in (evaluate_loss_accuracy, accuracy))
     return {
         "train_audio: training step": ("train", audio["training"]["batch_size"], models),
-        "train_audio: validation": ("forward", 256, models),  # train.classifier.evaluate_loss_accuracy
-        "evaluate_audio: test accuracy": ("forward", 512, models),  # evaluate.robustness.accuracy
+        "train_audio: validation": ("forward", validation, models),
+        "evaluate_audio: test accuracy": ("forward", test, models),
         "attack_audio, attack_undefended": ("attack", audio["attacks"]["batch_size"], models),
         "evaluate_robustness": ("attack", robustness["batch_size"], models),
         "certify_smoothing": ("forward", robustness["batch_size"], noise_trained),
@@ -77,7 +86,7 @@ def check_on_device(config: dict, device: torch.device, estimates: dict, precisi
     and its peak memory per input is compared with the fake-tensor estimate."""
     image = config["audio"]["image"]
     height = image["height"] + image["tonnetz_height"]
-    largest = {"forward": 512, "attack": config["robustness"]["batch_size"]}
+    largest = {"forward": default_batch(accuracy), "attack": config["robustness"]["batch_size"]}
     print(
         f"\n{device}, {precision}, {height} rows: | network | pass | batch that fits | GiB per input, measured | estimated |"
     )

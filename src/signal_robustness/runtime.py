@@ -197,7 +197,7 @@ def batch_that_fits(
 
     A configured batch is thus a cap: at the seed's image size a validation batch of 256 or an
     AutoAttack batch of 100 holds more activations than an 80 GB GPU has for VGG-16 or
-    ResNet-56 (bench/bench_activation_memory.py). Results depend on the batch only through
+    ResNet-56 (counted by bench/bench_activation_memory.py; no GPU has measured it). Results depend on the batch only through
     draws made per batch (random starts; targets not fixed beforehand) and the last bits of
     batched arithmetic, as they depend on the device."""
     if device.type != "cuda" or requested <= 1:
@@ -223,7 +223,8 @@ def check_training_batch(network: torch.nn.Module, sample: torch.Tensor, device:
     inputs like ``sample`` would not fit on a CUDA ``device`` (nine tenths of its free memory,
     probed in evaluation mode, so no BatchNorm statistic moves): the training batch is part of
     the recipe and is never lowered, and CUDA's out-of-memory error names no setting. At the
-    seed's size a ResNet-56 step takes 8 GiB an image in fp32 (bench/bench_activation_memory.py)."""
+    seed's size a ResNet-56 step holds 8 GiB an image in fp32, 4 in bf16 (counted by
+    bench/bench_activation_memory.py)."""
     if device.type != "cuda":
         return
     training = network.training
@@ -233,6 +234,6 @@ def check_training_batch(network: torch.nn.Module, sample: torch.Tensor, device:
     if fits < batch_size:
         raise RuntimeError(
             f"a training batch of {batch_size} inputs of shape {tuple(sample.shape)} does not fit on {device}: "
-            f"about {fits} do. Train in bf16 (precision: bf16, which halves the activations), on a larger "
+            f"about {fits} do. Train in bf16 (precision: bf16, whose activations take 0.5-0.65 of fp32's), on a larger "
             "GPU, or with a smaller batch (audio.training.batch_size; timeseries.batch_size_cap)"
         )
