@@ -51,6 +51,15 @@ def test_a_batch_is_lowered_to_what_fits_on_cuda_only(monkeypatch, caplog):
     assert len(runtime._FITTED) == 0  # the probes' answers go with their network
 
 
+def test_memory_the_allocator_caches_counts_as_free(monkeypatch):
+    # After a large pass torch keeps its blocks cached; the driver reports them as taken.
+    gib = 2**30
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (10 * gib, 80 * gib))
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device: 50 * gib)
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device: 20 * gib)
+    assert runtime.free_cuda_memory(CUDA) == 40 * gib
+
+
 class BatchRecorder(nn.Module):
     """A small classifier of 3 classes that notes the size of every batch it is given."""
 

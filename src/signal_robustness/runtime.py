@@ -180,8 +180,17 @@ def points_that_fit(
     torch.cuda.synchronize(device)
     per_input = max(1, (torch.cuda.max_memory_allocated(device) - before) // 2)
     del probe, outputs
+    return int(max(1, min(cap, share * free_cuda_memory(device) // per_input)))
+
+
+def free_cuda_memory(device: torch.device) -> int:
+    """Bytes a pass on ``device`` can still allocate: what the driver reports free plus what
+    torch's caching allocator holds unused. The driver counts the allocator's cache as taken,
+    so after a large pass (a prediction before an attack) it alone would halve the batches."""
+    import torch
+
     free, _ = torch.cuda.mem_get_info(device)
-    return int(max(1, min(cap, share * free // per_input)))
+    return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
 
 
 # What points_that_fit found, by network, then by (input shape, type, device, gradient wanted).
