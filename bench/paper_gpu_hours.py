@@ -117,6 +117,7 @@ class Row:
     seconds: dict[str, float]  # per precision
     rate: str  # "assumed" or "measured"
     before: dict[str, float] | None = None  # the same work without one_run or the budget-0 subsample
+    audio: bool = True  # its seconds are the audio networks' passes, at their rates
 
 
 class Rates:
@@ -513,9 +514,23 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
             series_seconds(aa_now, 1),
             "assumed",
             before=series_seconds(aa_before, dlr_before),
+            audio=False,
         )
     )
     return out
+
+
+# issue 18's budget for config/paper.yaml, in GPU-hours.
+TARGET_GPU_HOURS = 1500
+
+
+def rate_factor_for_target(computed: list[Row], precision: str = "bf16", target: float = TARGET_GPU_HOURS) -> float:
+    """How many times faster than these rates the audio networks must run for the total to be
+    ``target`` GPU-hours (below 1: they may run that much slower). The time-series rows keep
+    their assumed cost: their networks are too small for a faster GPU to shorten their steps."""
+    audio = sum(row.seconds[precision] for row in computed if row.audio) / 3600
+    rest = sum(row.seconds[precision] for row in computed if not row.audio) / 3600
+    return audio / (target - rest)
 
 
 def table(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> str:
@@ -560,8 +575,12 @@ def main() -> None:
     if args.write and args.robust_share != 1:
         parser.error("--write keeps the bound in the docs; --robust-share is for a what-if")
     measured = json.loads(args.rates.read_text()) if args.rates else None
-    text = table(merged_paper_config(), Rates(merged_paper_config(), measured), args.robust_share)
+    config = merged_paper_config()
+    rates = Rates(config, measured)
+    text = table(config, rates, args.robust_share)
     print(text)
+    factor = rate_factor_for_target(rows(config, rates, args.robust_share))
+    print(f"\n{TARGET_GPU_HOURS:,} GPU-h in bf16 needs the audio networks to run {factor:.2f} times these rates")
     if args.write:
         write(ROOT / "docs" / "paper_scale.md", text)
 

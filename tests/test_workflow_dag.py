@@ -300,6 +300,10 @@ def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, p
     page = (repo / "docs" / "paper_scale.md").read_text()
     assert page.split(hours.MARKER)[1].strip() == hours.table(config, hours.Rates(config, None))
     assert page.split(hours.MARKER)[1].strip().splitlines()[-1].startswith("| total |")
+    # The speed-up the target needs, as the page states it, is the script's.
+    assert f"**{hours.rate_factor_for_target(rows):.2f} times**" in page
+    zero = hours.rows(config, hours.Rates(config, None), robust_share=0.0)
+    assert f"of 0, {hours.rate_factor_for_target(zero):.2f} times" in " ".join(page.split())
     # Running DeepFool and PIA once for their grids is the searches' cut; bf16's assumed rate halves.
     searches = next(row for row in rows if row.rules == "`attack_audio`")
     assert searches.seconds["fp32"] < 0.5 * searches.before["fp32"]
