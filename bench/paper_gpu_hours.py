@@ -349,13 +349,19 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         d: AUDIO_CLIPS[d] * (1 - split["test_fraction"]) / split["cv_folds"] for d in audio["datasets"]
     }
 
+    def training_step(m: str) -> str:
+        # A pretrained network learning its first and last layers only (fine_tuned_layers:
+        # input_output) computes no weight gradient between them: an attack step's cost.
+        frozen = audio["training"]["fine_tuned_layers"] == "input_output" and m in audio["pretrained_weights"]
+        return "attack" if frozen else "train"
+
     def epoch_forwards(d: str, m: str, batch_norm_images: int | None) -> float:
         statistics = min(images_per_epoch[d], batch_norm_images or math.inf) if has_batch_norm(m) else 0
         return statistics + validation_images[d]
 
     def training(batch_norm_images: int | None):
         def work(d, r, m, p):
-            steps = 2 * rates.seconds(m, r, "train", p) + rates.seconds(m, r, "attack", p)
+            steps = 2 * rates.seconds(m, r, training_step(m), p) + rates.seconds(m, r, "attack", p)
             forwards = len(trainings) * epoch_forwards(d, m, batch_norm_images) * rates.seconds(m, r, "forward", p)
             return AUDIO_EPOCHS * folds * (images_per_epoch[d] * steps + forwards)
 
@@ -467,7 +473,7 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         passes = [*smoothed["certify"].items(), *smoothed["l2"].items()]
 
         def work(d, r, m, p):
-            epoch = images_per_epoch[d] * rates.seconds(m, r, "train", p) + epoch_forwards(
+            epoch = images_per_epoch[d] * rates.seconds(m, r, training_step(m), p) + epoch_forwards(
                 d, m, batch_norm_images
             ) * rates.seconds(m, r, "forward", p)
             return AUDIO_EPOCHS * folds * epoch + sum(n * rates.seconds(m, r, kind, p) for kind, n in passes)

@@ -305,6 +305,52 @@ def test_pretrained_weights_are_loaded_then_adapted(tmp_path):
         build_model("resnet56", 1, 4, weights_path=tmp_path / "resnet18.pt")
 
 
+@pytest.mark.parametrize("fine_tuned_layers", ["input_output", "all"])
+def test_input_output_fine_tuning_learns_the_first_and_last_layers_only(tmp_path, cpu, fine_tuned_layers):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from signal_robustness.models.torchvision_compat import import_torchvision_models
+    from signal_robustness.train.audio import FoldArrays, fit_audio_classifier
+
+    torch.save(import_torchvision_models().resnet18(weights=None).state_dict(), tmp_path / "resnet18.pt")
+    pretrained = build_model("resnet18", 1, 3, weights_path=tmp_path / "resnet18.pt")
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(24, 1, 32, 32, generator=generator)
+    labels = torch.arange(24) % 3
+    arrays = FoldArrays(images[:16], labels[:16], images[16:], labels[16:])
+    section = {"epochs": 2, "batch_size": 8, "learning_rate": 1e-2, "weight_decay": 1e-4}
+    section |= {"early_stopping_patience": 5, "batch_norm_images": None}
+    model, _ = fit_audio_classifier(
+        "resnet18",
+        arrays,
+        3,
+        audio_training_settings(section),
+        seed=0,
+        device=cpu,
+        weights_path=tmp_path / "resnet18.pt",
+        progress=False,
+        fine_tuned_layers=fine_tuned_layers,
+    )
+    kept = {name for name, weight in model.named_parameters() if torch.equal(weight, pretrained.get_parameter(name))}
+    if fine_tuned_layers == "all":
+        assert not kept
+    else:
+        learnt = {name for name, _ in model.named_parameters()} - kept
+        assert learnt == {"conv1.weight", "fc.weight", "fc.bias"}
+    # The statistics follow the data either way: the first convolution feeding them has learnt.
+    assert not torch.equal(model.bn1.running_mean, pretrained.bn1.running_mean)
+    # Without weight gradients below the last layer a training step costs two forward passes, not three.
+    model.train()
+    with FlopCounterMode(display=False) as step:
+        F.cross_entropy(model(images[:2]), labels[:2]).backward()
+    with FlopCounterMode(display=False) as forward, torch.no_grad():
+        model(images[:2])
+    expected = 2.0 if fine_tuned_layers == "input_output" else 3.0
+    assert step.get_total_flops() / forward.get_total_flops() == pytest.approx(expected, abs=0.05)
+    with pytest.raises(ValueError, match="fine_tuned_layers"):
+        fit_audio_classifier("resnet18", arrays, 3, audio_training_settings(section), 0, cpu, fine_tuned_layers="last")
+
+
 # --- training ----------------------------------------------------------------------------
 
 

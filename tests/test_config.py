@@ -68,6 +68,7 @@ def _problems(config, schema) -> str:
         (("audio", "adversarial_training", "epsilon"), 0, "audio.adversarial_training.epsilon': 0"),
         (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
         (("audio", "training", "batch_norm_images"), 0, "audio.training.batch_norm_images': 0"),
+        (("audio", "training", "fine_tuned_layers"), "last", "audio.training.fine_tuned_layers': 'last'"),
         (("robustness", "eps_fractions"), [0.5, 1.0], "robustness.eps_fractions': [0.5, 1.0] must hold 0"),
         (("robustness", "eps_fractions"), [0.0, 1.5], "robustness.eps_fractions.1': 1.5"),
         (("robustness", "zero_budget_points"), 0, "robustness.zero_budget_points': 0"),
@@ -209,6 +210,14 @@ def test_audio_folder_without_its_metadata_is_named(default_config, schema, tmp_
 def test_missing_pretrained_weights_are_named(default_config, schema, tmp_path):
     default_config["audio"]["pretrained_weights"] = {"resnet18": str(tmp_path / "resnet18.pth")}
     assert "'audio.pretrained_weights.resnet18'" in _problems(default_config, schema)
+
+
+def test_freezing_pretrained_layers_needs_a_pretrained_model(default_config, schema, tmp_path):
+    default_config["audio"]["training"]["fine_tuned_layers"] = "input_output"
+    assert "every layer would learn" in _problems(default_config, schema)
+    (tmp_path / "resnet18.pth").write_bytes(b"")
+    default_config["audio"]["pretrained_weights"] = {"resnet18": str(tmp_path / "resnet18.pth")}
+    validate_config(default_config, schema)  # one pretrained model is enough
 
 
 def test_local_esc10_config_is_valid(default_config, schema, repo):

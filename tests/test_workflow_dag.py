@@ -3,6 +3,7 @@ profile (dry-run only: its executor waits for a cluster) and config/paper.yaml's
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -300,6 +301,13 @@ def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, p
     page = (repo / "docs" / "paper_scale.md").read_text()
     assert page.split(hours.MARKER)[1].strip() == hours.table(config, hours.Rates(config, None))
     assert page.split(hours.MARKER)[1].strip().splitlines()[-1].startswith("| total |")
+    # Freezing the pretrained layers (the seed read literally) makes their training steps attack steps.
+    frozen = copy.deepcopy(config)
+    frozen["audio"]["training"]["fine_tuned_layers"] = "input_output"
+    frozen_rows = {row.rules: row.seconds["bf16"] for row in hours.rows(frozen, hours.Rates(frozen, None))}
+    all_rows = {row.rules: row.seconds["bf16"] for row in rows}
+    assert frozen_rows["`train_audio`"] < all_rows["`train_audio`"]
+    assert frozen_rows["`attack_audio`"] == all_rows["`attack_audio`"]
     # The speed-up the target needs, as the page states it, is the script's.
     assert f"**{hours.rate_factor_for_target(rows):.2f} times**" in page
     zero = hours.rows(config, hours.Rates(config, None), robust_share=0.0)

@@ -40,6 +40,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         device=device,
         loss_fn=loss_fn,
         weights_path=snakemake.params.weights_path,
+        fine_tuned_layers=snakemake.params.training["fine_tuned_layers"],
     )
     best = result.best
     log.info(

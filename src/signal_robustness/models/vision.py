@@ -98,6 +98,26 @@ def torchvision_classifier(
     return model
 
 
+# audio.training.fine_tuned_layers: every layer, or (seed 001 read literally) only the first
+# convolution and the classification layer of a pretrained network.
+FINE_TUNED_LAYERS = ("all", "input_output")
+
+
+def train_input_and_output_only(model: nn.Module, name: str) -> int:
+    """Freeze every weight of torchvision network ``name`` but its first convolution's and its
+    classification layer's; returns how many weights were frozen. BatchNorm's running statistics
+    are not weights: they still follow the data (and training's recompute), since the first
+    convolution, which feeds them, is still learnt."""
+    spec = _SPECS[name]
+    trained = {f"{spec.first_conv}.", f"{spec.last_linear}."}
+    frozen = 0
+    for parameter_name, parameter in model.named_parameters():
+        if not any(parameter_name.startswith(prefix) for prefix in trained):
+            parameter.requires_grad_(False)
+            frozen += parameter.numel()
+    return frozen
+
+
 def imagenet_weights(name: str):
     """torchvision's ImageNet weights entry (``IMAGENET1K_V1``) of model ``name``: URL and hash."""
     if name not in _SPECS:
@@ -118,4 +138,11 @@ def download_imagenet_weights(name: str, path: str | os.PathLike) -> None:
         torch.save(state, handle)
 
 
-__all__ = ["TORCHVISION_MODELS", "download_imagenet_weights", "imagenet_weights", "torchvision_classifier"]
+__all__ = [
+    "FINE_TUNED_LAYERS",
+    "TORCHVISION_MODELS",
+    "download_imagenet_weights",
+    "imagenet_weights",
+    "torchvision_classifier",
+    "train_input_and_output_only",
+]

@@ -8,6 +8,7 @@ folds, the model with the best validation accuracy, the one evaluated on the tes
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from signal_robustness.catalog import IMAGE_BOUNDS  # noqa: F401 (re-exported)
 from signal_robustness.features import REPRESENTATIONS, compose_representation, decode_images
 from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
+from signal_robustness.models.vision import FINE_TUNED_LAYERS, train_input_and_output_only
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
+
+LOGGER = logging.getLogger(__name__)
 
 
 class RepresentationImages:
@@ -133,11 +137,25 @@ def fit_audio_classifier(
     loss_fn: Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor] | None = None,
     weights_path: str | os.PathLike | None = None,
     progress: bool = True,
+    fine_tuned_layers: str = "all",
 ) -> tuple[nn.Module, TrainingResult]:
     """Seeded end to end; ``loss_fn`` (for example FGSM adversarial training's or Gaussian
-    noise's) replaces cross-entropy on the batch."""
+    noise's) replaces cross-entropy on the batch. ``fine_tuned_layers`` ``input_output`` learns
+    only the first convolution and the last layer of a network loaded from ``weights_path``;
+    a network without pretrained weights learns every layer whatever it says."""
+    if fine_tuned_layers not in FINE_TUNED_LAYERS:
+        raise ValueError(f"fine_tuned_layers must be one of {FINE_TUNED_LAYERS}, got {fine_tuned_layers!r}")
     generator = seed_everything(seed)
     model = build_model(architecture, in_channels=1, n_classes=n_classes, weights_path=weights_path)
+    if fine_tuned_layers == "input_output":
+        if weights_path is None:
+            LOGGER.info("%s has no pretrained weights: every layer is trained", architecture)
+        else:
+            frozen = train_input_and_output_only(model, architecture)
+            learnt = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            LOGGER.info(
+                "%s: %d pretrained weights frozen, %d learnt (input and output layers)", architecture, frozen, learnt
+            )
     loss = {} if loss_fn is None else {"loss_fn": loss_fn}
     result = train_classifier(
         model,

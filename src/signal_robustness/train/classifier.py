@@ -320,7 +320,9 @@ def train_classifier(
     if validation is not None:
         validation_inputs, validation_labels = _stage(validation, device)
     batch_size = settings.batch_size or fawaz_batch_size(n_train, settings.batch_size_cap)
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    # Frozen weights (audio.training.fine_tuned_layers) are neither stepped nor decayed.
+    learnt = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimiser = torch.optim.Adam(learnt, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser,
         mode="min",
