@@ -279,3 +279,38 @@ def test_a_fooling_rate_exactly_at_the_threshold_stops_the_search(small_network)
     k = below_in_float32[0]
     stopped = budget_search(model, x, labels, search, threshold=float(rates[k]), seed=0, device=CPU, bounds=BOUNDS)
     assert stopped.fooling_rates[-1] == rates[k] and len(stopped.budgets) == k + 1
+
+
+def test_bim_with_a_target_probability_counts_only_confident_targets(small_network):
+    # Seed 001's BIMs succeed at "the confidence of (>= 75 %)": the target's softmax probability.
+    from signal_robustness.attacks.bim_l2 import bim_a_attack
+
+    model, x, labels = small_network
+    targets = (labels + 1) % 4
+    top, top_reached, top_steps = bim_a_attack(model, x, targets, eps=5.0, step_size=0.25, max_steps=100)
+    sure, sure_reached, sure_steps = bim_a_attack(
+        model, x, targets, eps=5.0, step_size=0.25, max_steps=100, target_probability=0.75
+    )
+    with torch.no_grad():
+        confidence = model(sure).softmax(dim=1).gather(1, targets.view(-1, 1)).squeeze(1)
+    assert torch.equal(sure_reached, confidence >= 0.75) and sure_reached.sum() > len(x) // 2
+    # Both runs take the same steps until the top class turns; a sure sample walks on from there.
+    assert (sure_steps >= top_steps).all() and (sure_steps > top_steps).any()
+    with torch.no_grad():
+        at_top = model(top).softmax(dim=1).gather(1, targets.view(-1, 1)).squeeze(1)
+    assert (at_top[top_reached] < 0.75).any()  # the top-class rule stops some samples short of 75 %
+    # The search judges BIM-a and BIM-b by the same probability, re-read from the model.
+    for name, steps in (("bim_a", {"max_steps": 100}), ("bim_b", {"steps": 100})):
+        grid = (1.2, 1.4)
+        params = steps | {"rel_step_size": 0.05, "target_probability": 0.75}
+        sure_search = budget_search(
+            model, x, labels, BudgetGrid(name, "eps", grid, params), threshold=1.0, seed=0, device=CPU, bounds=BOUNDS
+        )
+        del params["target_probability"]
+        top_search = budget_search(
+            model, x, labels, BudgetGrid(name, "eps", grid, params), threshold=1.0, seed=0, device=CPU, bounds=BOUNDS
+        )
+        assert (sure_search.fooling_rates <= top_search.fooling_rates).all()
+        assert sure_search.fooling_rates[0] < top_search.fooling_rates[0]
+    with pytest.raises(ValueError, match="target_probability"):
+        BudgetGrid("bim_a", "eps", (1.0,), {"max_steps": 10, "target_probability": 1.0}).check()

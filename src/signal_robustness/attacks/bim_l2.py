@@ -25,7 +25,7 @@ from torch import nn
 
 from signal_robustness.attacks.foolbox_backend import foolbox_attack
 from signal_robustness.attacks.settings import BIM_STEPS, BIMASettings, BIMBSettings
-from signal_robustness.attacks.types import Attack, AttackOutput, targeted
+from signal_robustness.attacks.types import Attack, AttackOutput, reaches_target, targeted
 
 
 def _flat_norm(tensor: torch.Tensor) -> torch.Tensor:
@@ -42,11 +42,12 @@ def bim_a_attack(
     bounds: tuple[float, float] = (0.0, 1.0),
     step: str = "sign",
     stop_at_target: bool = True,
+    target_probability: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Returns (adversarial, reached target, steps taken per sample).
 
     ``step_size`` is a step's L2 length; with ``stop_at_target`` False every sample runs
-    ``max_steps`` iterations (BIM-b).
+    ``max_steps`` iterations (BIM-b). A target is reached as ``reaches_target`` says.
     """
     if step not in BIM_STEPS:
         raise ValueError(f"BIM step must be one of {BIM_STEPS}, got {step!r}")
@@ -56,7 +57,7 @@ def bim_a_attack(
     features = x[0].numel()
     with torch.no_grad():
         running = (
-            model(adversarial).argmax(dim=1) != targets
+            ~reaches_target(model(adversarial), targets, target_probability)
             if stop_at_target
             else torch.ones_like(targets, dtype=torch.bool)
         )
@@ -77,9 +78,9 @@ def bim_a_attack(
         steps[rows] += 1
         if stop_at_target:
             with torch.no_grad():
-                running[rows] = model(adversarial[rows]).argmax(dim=1) != targets[rows]
+                running[rows] = ~reaches_target(model(adversarial[rows]), targets[rows], target_probability)
     with torch.no_grad():
-        reached = model(adversarial).argmax(dim=1) == targets
+        reached = reaches_target(model(adversarial), targets, target_probability)
     return adversarial, reached, steps
 
 
@@ -89,11 +90,19 @@ def bim_a(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, _ = bim_a_attack(
-            model, inputs, targets, s.eps, s.rel_step_size * s.eps, int(s.max_steps), bounds, s.step
+            model,
+            inputs,
+            targets,
+            s.eps,
+            s.rel_step_size * s.eps,
+            int(s.max_steps),
+            bounds,
+            s.step,
+            target_probability=s.target_probability,
         )
         return AttackOutput(adversarial=adversarial, success=reached)
 
-    return targeted(run, seed)
+    return targeted(run, seed, s.target_probability)
 
 
 def bim_b(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -> Attack:
@@ -103,12 +112,21 @@ def bim_b(bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0, **settings) -
         attack = foolbox.attacks.L2BasicIterativeAttack(
             rel_stepsize=s.rel_step_size, steps=int(s.steps), random_start=False
         )
-        return foolbox_attack(attack, s.eps, bounds, seed=seed)
+        return foolbox_attack(attack, s.eps, bounds, seed=seed, target_probability=s.target_probability)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, _ = bim_a_attack(
-            model, inputs, targets, s.eps, s.rel_step_size * s.eps, int(s.steps), bounds, s.step, stop_at_target=False
+            model,
+            inputs,
+            targets,
+            s.eps,
+            s.rel_step_size * s.eps,
+            int(s.steps),
+            bounds,
+            s.step,
+            stop_at_target=False,
+            target_probability=s.target_probability,
         )
         return AttackOutput(adversarial=adversarial, success=reached)
 
-    return targeted(run, seed)
+    return targeted(run, seed, s.target_probability)

@@ -18,7 +18,7 @@ import foolbox  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from signal_robustness.attacks.types import Attack, AttackOutput, targeted, untargeted  # noqa: E402
+from signal_robustness.attacks.types import Attack, AttackOutput, reaches_target, targeted, untargeted  # noqa: E402
 
 UNBOUNDED = (-math.inf, math.inf)
 
@@ -33,11 +33,14 @@ def foolbox_attack(
     eps: float | None,
     bounds: tuple[float, float] = UNBOUNDED,
     seed: int | None = None,
+    target_probability: float | None = None,
 ) -> Attack:
     """Wrap a foolbox attack; ``eps=None`` runs a minimisation attack without a budget.
 
     With a ``seed`` the attack is targeted (foolbox's TargetedMisclassification criterion):
-    it aims at the given targets, else at random wrong labels drawn with the seed.
+    it aims at the given targets, else at random wrong labels drawn with the seed. foolbox 3
+    has no target-probability criterion: with ``target_probability`` the outcome is judged by
+    it (``reaches_target``) after the run, which suits attacks that run every step anyway.
     """
     if seed is not None:
 
@@ -46,9 +49,12 @@ def foolbox_attack(
         ) -> AttackOutput:
             criterion = foolbox.criteria.TargetedMisclassification(targets)
             _, clipped, reached = attack(foolbox_model(model, bounds), inputs, criterion, epsilons=eps)
+            if target_probability is not None:
+                with torch.no_grad():
+                    reached = reaches_target(model(clipped), targets, target_probability)
             return AttackOutput(adversarial=clipped, success=reached)
 
-        return targeted(run_targeted, seed)
+        return targeted(run_targeted, seed, target_probability)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> AttackOutput:
         _, clipped, success = attack(foolbox_model(model, bounds), inputs, labels, epsilons=eps)

@@ -119,36 +119,44 @@ class CarliniWagnerSettings:
 
 @dataclass(frozen=True)
 class BIMASettings:
-    """BIM-a: each sample stops at its target or after ``max_steps``."""
+    """BIM-a: each sample stops at its target or after ``max_steps``. ``target_probability``:
+    the target is reached where the model gives it at least that probability (seed 001's
+    "confidence of (≥ 75 %)", foolbox's TargetClassProbability); None: where it is the top class."""
 
     eps: float
     max_steps: int
     rel_step_size: float = 0.2
     step: str = "sign"
+    target_probability: float | None = None
 
     def __post_init__(self) -> None:
-        check_bim_l2("bim_a", self.eps, self.max_steps, self.rel_step_size, self.step)
+        check_bim_l2("bim_a", self.eps, self.max_steps, self.rel_step_size, self.step, self.target_probability)
 
 
 @dataclass(frozen=True)
 class BIMBSettings:
-    """BIM-b: every sample runs ``steps`` steps."""
+    """BIM-b: every sample runs ``steps`` steps; ``target_probability`` as for BIM-a."""
 
     eps: float
     steps: int
     rel_step_size: float = 0.2
     step: str = "sign"
+    target_probability: float | None = None
 
     def __post_init__(self) -> None:
-        check_bim_l2("bim_b", self.eps, self.steps, self.rel_step_size, self.step)
+        check_bim_l2("bim_b", self.eps, self.steps, self.rel_step_size, self.step, self.target_probability)
 
 
-def check_bim_l2(name: str, eps: float, steps: int, rel_step_size: float, step: str) -> None:
+def check_bim_l2(
+    name: str, eps: float, steps: int, rel_step_size: float, step: str, target_probability: float | None
+) -> None:
     check_non_negative(f"{name} eps", eps)
     check_positive_int(f"{name} steps", steps)
     check_positive(f"{name} rel_step_size", rel_step_size)
     if step not in BIM_STEPS:
         raise ValueError(f"{name} step must be one of {list(BIM_STEPS)}, got {step!r}")
+    if target_probability is not None and not 0 < target_probability < 1:
+        raise ValueError(f"{name} target_probability must lie in (0, 1) or be null, got {target_probability}")
 
 
 def saturates(theta: float, bounds: tuple[float, float]) -> bool:

@@ -13,7 +13,8 @@ are those of the budget-by-budget runs.
 Definitions (docs/methods.md, "Audio attacks"):
 
 - fooling rate at a budget: the share of attacked samples the attack succeeds on
-  there (targeted: the model predicts the target; untargeted: any wrong label);
+  there (targeted: the model predicts the target, or, for a BIM with
+  ``target_probability``, gives it at least that probability; untargeted: any wrong label);
 - AUC: the area under the fooling-rate curve over the budget axis, from budget 0
   (fooling rate 0: every attacked sample is classified correctly) to the grid's
   last budget, piecewise linear between the budgets run and flat after the last
@@ -42,7 +43,8 @@ from tqdm.auto import tqdm
 from signal_robustness.attacks import run_attack
 from signal_robustness.attacks.settings import BudgetGrid
 from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.evaluate.robustness import predict, share
+from signal_robustness.attacks.types import reaches_target
+from signal_robustness.evaluate.robustness import logits_of, predict, share
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +142,13 @@ def budget_search(
                 search.build(budget, seed, bounds, donors), model, inputs, labels, batch_size, device, targets
             )
         seconds = time.perf_counter() - started  # logged only: artifacts hold no wall times
-        predicted = predict(model, out.adversarial, device)
-        # Success is re-read from the model, not trusted from the attack: the same rule for every attack.
-        success = predicted == targets if targets is not None else predicted != labels
+        logits = logits_of(model, out.adversarial, device)
+        predicted = logits.argmax(dim=1)
+        # Success is re-read from the model, not trusted from the attack: the same rule for every
+        # attack (a target reached as the attack defines it: top class, or a probability).
+        success = (
+            reaches_target(logits, targets, probe.target_probability) if targets is not None else predicted != labels
+        )
         budgets.append(budget)
         rows["success"].append(success.numpy())
         rows["misclassified"].append((predicted != labels).numpy())

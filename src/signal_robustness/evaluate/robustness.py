@@ -13,16 +13,23 @@ from signal_robustness.runtime import batch_that_fits
 
 
 @torch.no_grad()
-def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
-    """Predicted labels (CPU tensor), in eval mode, in batches of ``batch_size`` or, on a GPU
-    they do not fit, as many as fit (``runtime.batch_that_fits``)."""
+def logits_of(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
+    """The model's logits (float32 CPU tensor, one row per input), in eval mode, in batches of
+    ``batch_size`` or, on a GPU they do not fit, as many as fit (``runtime.batch_that_fits``)."""
     model.eval().to(device)
-    if len(inputs):
-        batch_size = batch_that_fits(model, inputs[0], device, False, batch_size)
-    labels = [
-        model(inputs[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(inputs), batch_size)
-    ]
-    return torch.cat(labels) if labels else torch.empty(0, dtype=torch.long)
+    if not len(inputs):
+        return torch.empty(0, 0)
+    batch_size = batch_that_fits(model, inputs[0], device, False, batch_size)
+    return torch.cat(
+        [model(inputs[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(inputs), batch_size)]
+    )
+
+
+def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
+    """Predicted labels (CPU tensor), batched as ``logits_of``."""
+    if not len(inputs):
+        return torch.empty(0, dtype=torch.long)
+    return logits_of(model, inputs, device, batch_size).argmax(dim=1)
 
 
 def share(mask: torch.Tensor, percent: bool = False) -> float:
