@@ -312,5 +312,12 @@ def test_bim_with_a_target_probability_counts_only_confident_targets(small_netwo
         )
         assert (sure_search.fooling_rates <= top_search.fooling_rates).all()
         assert sure_search.fooling_rates[0] < top_search.fooling_rates[0]
+    # foolbox's L2 BIM (step l2) has no such criterion: its outcome is judged by the probability after the run.
+    foolbox_bim = build_attack("bim_b", eps=1.2, steps=20, step="l2", target_probability=0.75, bounds=BOUNDS)
+    out = foolbox_bim(model, x, labels, targets)
+    with torch.no_grad():
+        judged = model(out.adversarial).softmax(dim=1).gather(1, targets.view(-1, 1)).squeeze(1) >= 0.75
+    assert foolbox_bim.target_probability == 0.75 and torch.equal(out.success, judged)
+    assert judged.any() and (model(out.adversarial).argmax(dim=1) == targets).sum() > judged.sum()
     with pytest.raises(ValueError, match="target_probability"):
         BudgetGrid("bim_a", "eps", (1.0,), {"max_steps": 10, "target_probability": 1.0}).check()

@@ -69,6 +69,11 @@ def _problems(config, schema) -> str:
         (("audio", "split", "protocol"), "leave-one-out", "audio.split.protocol'"),
         (("audio", "training", "batch_norm_images"), 0, "audio.training.batch_norm_images': 0"),
         (("audio", "training", "fine_tuned_layers"), "last", "audio.training.fine_tuned_layers': 'last'"),
+        (
+            ("audio", "attacks", "methods", "bim_a", "params", "target_probability"),
+            "high",
+            "audio.attacks.methods.bim_a': bim_a target_probability must be a number in (0, 1) or null, got 'high'",
+        ),
         (("robustness", "eps_fractions"), [0.5, 1.0], "robustness.eps_fractions': [0.5, 1.0] must hold 0"),
         (("robustness", "eps_fractions"), [0.0, 1.5], "robustness.eps_fractions.1': 1.5"),
         (("robustness", "zero_budget_points"), 0, "robustness.zero_budget_points': 0"),

@@ -254,9 +254,8 @@ def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
                 f"config key 'audio.image': {model} needs images of at least {MIN_IMAGE_SIDE[model]} x {MIN_IMAGE_SIDE[model]}, "
                 f"got {audio['image']['height']} x {audio['image']['width']}"
             )
-    if audio["training"].get("fine_tuned_layers") == "input_output" and not set(audio["pretrained_weights"]) & set(
-        audio["models"]
-    ):
+    pretrained = set(audio["pretrained_weights"]) & set(audio["models"])
+    if audio["training"]["fine_tuned_layers"] == "input_output" and not pretrained:
         problems.append(
             "config key 'audio.training.fine_tuned_layers': 'input_output' freezes pretrained weights, but no model of "
             f"'audio.models' {audio['models']} has any in 'audio.pretrained_weights': every layer would learn"

@@ -155,8 +155,12 @@ def check_bim_l2(
     check_positive(f"{name} rel_step_size", rel_step_size)
     if step not in BIM_STEPS:
         raise ValueError(f"{name} step must be one of {list(BIM_STEPS)}, got {step!r}")
-    if target_probability is not None and not 0 < target_probability < 1:
-        raise ValueError(f"{name} target_probability must lie in (0, 1) or be null, got {target_probability}")
+    if target_probability is not None and not (
+        isinstance(target_probability, (int, float))
+        and not isinstance(target_probability, bool)
+        and 0 < target_probability < 1
+    ):
+        raise ValueError(f"{name} target_probability must be a number in (0, 1) or null, got {target_probability!r}")
 
 
 def saturates(theta: float, bounds: tuple[float, float]) -> bool:

@@ -72,6 +72,7 @@ class RepresentationImages:
             name: np.asarray(self.base_features[name][clips, versions]) for name in REPRESENTATIONS[self.representation]
         }
         if len({part.dtype for part in parts.values()}) > 1:  # uint8 levels beside float16 values
+            # Decoded here, whatever ``decode`` a reader sets: stacked undecoded, levels would read as values.
             parts = {name: decode_images(torch.from_numpy(part)).numpy() for name, part in parts.items()}
         return torch.from_numpy(np.ascontiguousarray(compose_representation(self.representation, parts)[:, None]))
 
