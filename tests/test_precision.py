@@ -4,6 +4,7 @@ weights and their saved form alone."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -122,3 +123,30 @@ def test_every_training_pass_runs_in_the_training_precision(precision, autocast,
     assert modes == {True, False}  # training steps and recompute, then validation in eval mode
     assert len(network.passes) == 2 * (3 + 3 + 1)  # per epoch: 3 steps, 3 recompute batches, 1 validation batch
     assert {under for _, under in network.passes} == {autocast}
+
+
+@pytest.mark.parametrize("online", [False, True])
+def test_feat_sim_trains_under_bf16_with_its_embeddings_in_autocast(gunpoint, cpu, online):
+    """Feat-Sim's loss calls the network's two halves; under bf16 both run under autocast and the
+    step moves the weights as in fp32 (it stopped with AttributeError on the wrapper before)."""
+    from signal_robustness.train.losses import AugmentedLoss
+
+    n = 24
+    x, y = torch.from_numpy(gunpoint.x_train[:n]), torch.from_numpy(gunpoint.y_train[:n])
+    copies = x + 0.1 * torch.randn_like(x)
+    settings = TrainingSettings(epochs=1, batch_size=8, precision="bf16")
+    splits = dataclasses.replace(gunpoint, x_train=x.numpy(), y_train=y.numpy())
+    extra = {"online_magnitude": (copies - x).abs()} if online else {"augmented": copies}
+    model, result = fit_timeseries_classifier(
+        splits, settings, seed=0, device=cpu, progress=False, feat_sim=(1.0, 0.2), **extra
+    )
+    assert math.isfinite(result.history[0]["loss"])
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    # The embedding the loss reads is the autocast one: bf16-rounded, float32 in type.
+    fast = with_precision(model, "bf16", cpu)
+    embedded = fast.embed(x[:4])
+    assert embedded.dtype == torch.float32
+    assert torch.equal(embedded, embedded.bfloat16().float())
+    assert torch.allclose(fast.head(embedded), fast(x[:4]), atol=1e-2)
+    loss = AugmentedLoss(copies, y, 1.0, 0.2, torch.Generator().manual_seed(0))
+    assert math.isfinite(float(loss(fast, (x[:8], y[:8], torch.arange(8)))))

@@ -41,8 +41,19 @@ class Autocast(nn.Module):
         self.train(network.training)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self._autocast(self.network, inputs)
+
+    # Feat-Sim's loss calls the network in two halves (models.resnet1d.ResNet1D): each runs
+    # under autocast as the whole forward pass does.
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self._autocast(self.network.embed, inputs)
+
+    def head(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return self._autocast(self.network.head, embeddings)
+
+    def _autocast(self, function, inputs: torch.Tensor) -> torch.Tensor:
         with torch.autocast(self.device_type, dtype=torch.bfloat16):
-            outputs = self.network(inputs)
+            outputs = function(inputs)
         return outputs.float()
 
 
