@@ -196,3 +196,35 @@ def test_the_zero_budget_check_attacks_a_stratified_subsample(trained_gunpoint, 
     np.testing.assert_array_equal(zero["grad_l2"], full.set_index("index").loc[zero["index"], "grad_l2"])
     with pytest.raises(ValueError, match="zero_budget_points"):
         budget_records(model, x[:4], y[:4], EPS, [0.0, 1.0], "linf", bounds, SETTINGS, cpu, zero_budget_points=0)
+
+
+@pytest.mark.parametrize("shape", [(1, 24, 49), (1, 49, 24), (1, 21, 21)])
+@pytest.mark.parametrize("norm, eps", [("l2", 1.0), ("linf", 0.05)])
+def test_square_attacks_rectangular_images_within_the_budget_and_the_box(shape, norm, eps, cpu):
+    """The audio images of the paper config are 768 x 1568 (tonnetz rows make them taller): torchattacks'
+    Square, written for square images, stopped with a shape error under L2 and drew windows at negative
+    offsets under L∞. Here it runs on wide, tall and square images, its perturbations inside the
+    budget and [0, 1], the padding unread, and it still breaks points."""
+    from signal_robustness.evaluate.autoattack import CountingSquare, square_image_sides
+
+    torch.manual_seed(0)
+    # Which half of the image is brighter (a third class never wins): random images lie near the boundary.
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(shape[1] * shape[2], 3))
+    with torch.no_grad():
+        halves = (torch.arange(shape[1] * shape[2]) % shape[2] < shape[2] // 2).float()
+        model[1].weight.copy_(torch.stack([halves, 1 - halves, torch.zeros_like(halves)]) * 100 / halves.numel())
+        model[1].bias.copy_(torch.tensor([0.0, 0.0, -10.0]))
+    x = torch.rand(12, *shape)
+    y = model(x).argmax(1)  # every point starts correct
+    records = robust_records(model, x, y, eps, norm, (0.0, 1.0), 3, SETTINGS, cpu, seed=0, attacks=("square",))
+    assert (records[f"square_{norm}"].dropna() <= eps * (1 + 1e-4)).all()
+    assert (records["square_pred"] != records["label"]).any()  # the attack did something
+    height, width = square_image_sides(*shape[1:])
+    assert height % 2 and width % 2 and height >= shape[1] and width >= shape[2]
+    assert square_image_sides(769, 769) == (769, 769)  # a square image keeps its sides
+    # The window's share of the image is AutoAttack's on a square image, capped on a rectangular one.
+    square = CountingSquare(model, norm="L2", eps=eps, n_queries=5, n_restarts=1)
+    square._image_sides = (21, 21)
+    assert square.p_selection(0) == square.p_init
+    square._image_sides = (25, 51)
+    assert square.p_selection(0) < square.p_init and round((square.p_selection(0) * 25 * 51) ** 0.5) <= 24

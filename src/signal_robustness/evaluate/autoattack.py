@@ -85,8 +85,7 @@ class UnitBox(nn.Module):
         else:
             channels, height = 1, math.ceil(math.sqrt(self.numel))
             width = math.ceil(self.numel / height)
-        # Odd sides: torchattacks' L2 Square fails on an even side its window reaches.
-        self.image_shape = (channels, height | 1, width | 1)
+        self.image_shape = (channels, *square_image_sides(height, width))
 
     def to_unit(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs (n, *sample_shape) -> unit-box images (n, *image_shape), zero-padded."""
@@ -111,15 +110,43 @@ class UnitBox(nn.Module):
         return self.model(self.from_unit(u))
 
 
+def square_image_sides(height: int, width: int) -> tuple[int, int]:
+    """The smallest padded sides, at least ``height`` and ``width``, on which torchattacks' L2
+    Square runs: both odd (it fails on an even side its window reaches), and, for a wide image,
+    enough columns for its first perturbation, whose squares of side ``height // 5`` it tiles
+    from a margin computed from the height alone (written for square images: 768 x 1568 ones
+    stopped it with a shape error). Square images are unchanged but for the odd sides."""
+    height, width = height | 1, width | 1
+    side = max(1, height // 5)
+    margin = (height - 5 * side) // 2
+    while margin + (width // side) * side > width:
+        width += 2
+    return height, width
+
+
 class CountingSquare(torchattacks.Square):
     """torchattacks' Square (untargeted, one restart), keeping the per-point query counts its
     run computes and discards: after a call, ``queries`` holds the model queries spent on each
-    input (the first one included), NaN for an input the model already misclassified."""
+    input (the first one included), NaN for an input the model already misclassified.
+
+    On a rectangular image its window, of side sqrt(p · h · w), is kept inside the shorter side:
+    torchattacks places it at ``random_int(0, h − s)``, which for s > h is a negative offset, a
+    window wrapping round the image's end (L∞) or a shape error (L2). On square images (and
+    rectangular ones up to about 1.1 : 1) p follows AutoAttack's schedule unchanged."""
+
+    def p_selection(self, it):
+        p = super().p_selection(it)
+        if getattr(self, "_image_sides", None) is None:
+            return p
+        height, width = self._image_sides
+        # The L2 branch rounds s up to odd: one below the shorter side leaves room for that.
+        return min(p, (min(height, width) - 1) ** 2 / (height * width))
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.targeted or self.n_restarts != 1 or y is None:
             raise ValueError("query counts are kept for the untargeted, one-restart Square with labels")
         self._counts = torch.empty(0)
+        self._image_sides = tuple(x.shape[-2:])
         adversarial = super().perturb(x, y)
         with torch.no_grad():
             attacked = (self.get_logits(x).max(1)[1] == y).cpu()  # the inputs the run took, in order
