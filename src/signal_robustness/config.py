@@ -52,10 +52,11 @@ class MissingDataError(ConfigError):
 
 # How to get what missing_datasets lists; printed once under the list.
 HOW_TO_GET_MISSING_DATA = """How to get it, either way:
-  - download it by name: add `--config missing_data=download` to your command and ask for the
-    target `download_data` first (aeon fetches UCR sets by name; soundata fetches ESC-50 and
-    UrbanSound8K and checks their checksums; torchvision fetches ImageNet weights and checks
-    their hashes; on SLURM these jobs run on the submitting host);
+  - download it by name, once, on a host with a network: the same command with
+    `--config missing_data=download -- download_data` at its end (`--` ends the config
+    entries; the target follows it). aeon fetches UCR sets by name; soundata fetches ESC-50
+    and UrbanSound8K and checks their checksums; torchvision fetches ImageNet weights and
+    checks their hashes; on SLURM these jobs run on the submitting host;
   - or point the key named above at a local copy: 'ucr_archive_dir' (the UCR 2018 archive's
     <Name>/<Name>_TRAIN.tsv layout) or 'audio.local_dirs.<dataset>' (the dataset's own layout)."""
 
