@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 export PATH := $(BIN):$(PATH)
 export GIT_PYTHON_REFRESH := quiet
 
-.PHONY: setup run report test lint format bench clean
+.PHONY: setup run report test lint format bench clean rehearsal rehearsal-data rehearsal-slurm
 
 setup: $(STAMP)
 
@@ -26,6 +26,31 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --report results/report.html
+
+# The paper config at small size (config/rehearsal.yaml shrinks its sizes only) on local data:
+# every table, figure and the report under results/.
+REHEARSAL_DATA := resources/rehearsal
+REHEARSAL := --configfile config/paper.yaml config/rehearsal.yaml $(REHEARSAL_DATA)/data.yaml
+# Extra words for the rehearsal's snakemake commands, e.g. REHEARSAL_ARGS="--configfile ..."
+REHEARSAL_ARGS ?=
+# The rehearsal through SLURM stops here at the latest: the plugin ignores SIGTERM while it
+# waits on jobs, so the bound is a SIGKILL after a grace period.
+SLURM_TIMEOUT ?= 60m
+
+rehearsal-data: setup
+	$(BIN)/python -m signal_robustness.rehearsal $(REHEARSAL_DATA)
+
+rehearsal: rehearsal-data
+	$(BIN)/snakemake --cores $(CORES) $(REHEARSAL) $(REHEARSAL_ARGS)
+	$(BIN)/snakemake --report results/report.html $(REHEARSAL) $(REHEARSAL_ARGS)
+
+# Through a SLURM cluster (.ci/slurm_cluster.sh starts one here): profiles/slurm as a user
+# runs it, with squeue for the job states where the cluster keeps no accounting database.
+rehearsal-slurm: rehearsal-data
+	timeout --kill-after=30s $(SLURM_TIMEOUT) $(BIN)/snakemake --profile profiles/slurm \
+		--slurm-status-command squeue --slurm-init-seconds-before-status-checks 5 \
+		--seconds-between-status-checks 5 $(REHEARSAL) $(REHEARSAL_ARGS)
+	$(BIN)/snakemake --report results/report.html $(REHEARSAL) $(REHEARSAL_ARGS)
 
 report: setup
 	$(BIN)/snakemake --report results/report.html
@@ -58,4 +83,4 @@ bench: setup
 	$(BIN)/python bench/bench_concurrent_training.py
 
 clean:
-	rm -rf results logs benchmarks .snakemake
+	rm -rf results logs benchmarks .snakemake $(REHEARSAL_DATA)

@@ -10,7 +10,8 @@ parameters, onset and level over faint background noise:
 - ``harmonic``: a harmonic complex (f0 100-400 Hz, 3-8 partials) decaying like a plucked string.
 
 It is written in ESC-50's layout (``audio/*.wav`` and ``meta/synthetic.csv`` with
-filename, fold, target, category), so the real loader reads it. The set is
+filename, fold, target, category), so the real loader reads it; or, for the paper config's
+rehearsal, in ESC-50's or UrbanSound8K's own layout and metadata columns. The set is
 called synthetic in every path, table and caption: it checks the pipeline, it
 says nothing about real sounds.
 """
@@ -100,37 +101,83 @@ def synthetic_clip(category: str, sample_rate: int, duration: float, rng: np.ran
     return np.clip(signal, -1, 1).astype(np.float32)
 
 
-def synthetic_metadata(clips_per_class: int) -> pd.DataFrame:
-    """The set's metadata (filename, fold, target, category), known before any clip is drawn."""
+# The layouts the set can be written in: the workflow's own, and ESC-50's and UrbanSound8K's (the
+# paper config's rehearsal reads them through the real datasets' loaders, signal_robustness.rehearsal).
+LAYOUTS = ("synthetic", "esc50", "urbansound8k")
+_FOLDS = {"synthetic": SYNTHETIC_FOLDS, "esc50": 5, "urbansound8k": 10}
+_METADATA = {"synthetic": "meta/synthetic.csv", "esc50": "meta/esc50.csv", "urbansound8k": "metadata/UrbanSound8K.csv"}
+
+
+def synthetic_metadata(clips_per_class: int, layout: str = "synthetic") -> pd.DataFrame:
+    """The set's metadata, known before any clip is drawn: (filename, fold, target, category) in
+    the synthetic layout, or the columns and file names of ESC-50's or UrbanSound8K's CSV."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     rows = []
     for target, category in enumerate(SYNTHETIC_CLASSES):
         for index in range(clips_per_class):
-            fold = index % SYNTHETIC_FOLDS + 1
-            rows.append(
-                {
-                    "filename": f"{fold}-{category}-{index:03d}-{target}.wav",
-                    "fold": fold,
-                    "target": target,
-                    "category": category,
-                }
-            )
+            fold = index % _FOLDS[layout] + 1
+            source = 1000 * (target + 1) + index  # one recording per clip, as freesound ids
+            if layout == "synthetic":
+                rows.append(
+                    {
+                        "filename": f"{fold}-{category}-{index:03d}-{target}.wav",
+                        "fold": fold,
+                        "target": target,
+                        "category": category,
+                    }
+                )
+            elif layout == "esc50":
+                rows.append(
+                    {
+                        "filename": f"{fold}-{source}-A-{target}.wav",
+                        "fold": fold,
+                        "target": target,
+                        "category": category,
+                        "esc10": False,
+                        "src_file": source,
+                        "take": "A",
+                    }
+                )
+            else:
+                rows.append(
+                    {
+                        "slice_file_name": f"{source}-{target}-0-0.wav",
+                        "fsID": source,
+                        "start": 0.0,
+                        "end": 4.0,
+                        "salience": 1,
+                        "fold": fold,
+                        "classID": target,
+                        "class": category,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def write_synthetic_sound_set(
-    folder: str | os.PathLike, clips_per_class: int, sample_rate: int, duration: float, seed: int
+    folder: str | os.PathLike,
+    clips_per_class: int,
+    sample_rate: int,
+    duration: float,
+    seed: int,
+    layout: str = "synthetic",
 ) -> pd.DataFrame:
-    """Write the set into ``folder`` (ESC-50 layout) and return its metadata table."""
+    """Write the set into ``folder`` in ``layout`` and return its metadata table."""
     import soundfile
 
     folder = Path(folder)
-    (folder / "audio").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    metadata = synthetic_metadata(clips_per_class)
-    for filename, category in zip(metadata["filename"], metadata["category"]):
-        with atomic_path(folder / "audio" / filename) as tmp:
+    metadata = synthetic_metadata(clips_per_class, layout)
+    filenames = metadata["slice_file_name" if layout == "urbansound8k" else "filename"]
+    for filename, fold, category in zip(
+        filenames, metadata["fold"], metadata["class" if layout == "urbansound8k" else "category"]
+    ):
+        clip_folder = folder / "audio" / (f"fold{fold}" if layout == "urbansound8k" else "")
+        clip_folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(clip_folder / filename) as tmp:
             soundfile.write(
                 tmp, synthetic_clip(category, sample_rate, duration, rng), sample_rate, subtype="PCM_16", format="WAV"
             )
-    save_csv(folder / "meta" / "synthetic.csv", metadata)
+    save_csv(folder / _METADATA[layout], metadata)
     return metadata

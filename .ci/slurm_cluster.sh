@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# A real single-node SLURM cluster on this machine, for the rehearsal of the paper config
+# (`make rehearsal-slurm`): Debian's slurm-wlm and munge, started without systemd.
+#
+#   .ci/slurm_cluster.sh start    install (apt) if needed, write the config, start the daemons
+#   .ci/slurm_cluster.sh stop     stop the daemons this script started
+#   .ci/slurm_cluster.sh env      print the export line a shell needs to reach the cluster
+#
+# The node declares one GPU (gres gpu:1 on /dev/null: a declared device file that does not
+# exist drains the node), so rules that ask for a GPU are scheduled on a CPU machine. It
+# declares at least 8 CPUs whatever the machine has (SlurmdParameters=config_overrides): jobs
+# that ask for several threads are then scheduled, sharing the real cores. Partitions `cpu`
+# and `gpu` are the names profiles/slurm/site.yaml gives. No accounting database runs, so
+# `sacct` has nothing to say: the profile checks jobs with squeue, and MinJobAge keeps a
+# finished job visible to it for 300 s.
+set -euo pipefail
+
+STATE=${SLURM_STATE_DIR:-/tmp/signal-robustness-slurm}
+CONF=$STATE/etc/slurm.conf
+HOST=$(hostname -s)
+
+install_packages() {
+    command -v slurmctld >/dev/null && command -v munged >/dev/null && return
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq slurm-wlm munge >/dev/null
+}
+
+write_config() {
+    local cpus memory
+    cpus=$(nproc)
+    ((cpus < 8)) && cpus=8
+    # 90 % of the machine's memory, in MiB: what jobs may ask for together.
+    memory=$(awk '/MemTotal/ {printf "%d", $2 * 0.9 / 1024}' /proc/meminfo)
+    mkdir -p "$STATE"/{etc,ctld,spool,log,munge}
+    cat >"$CONF" <<EOF
+ClusterName=rehearsal
+SlurmctldHost=$HOST
+AuthType=auth/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$STATE/ctld
+SlurmdSpoolDir=$STATE/spool
+SlurmctldPidFile=$STATE/slurmctld.pid
+SlurmdPidFile=$STATE/slurmd.pid
+SlurmctldLogFile=$STATE/log/slurmctld.log
+SlurmdLogFile=$STATE/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+GresTypes=gpu
+ReturnToService=2
+MinJobAge=300
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SlurmdParameters=config_overrides
+NodeName=$HOST CPUs=$cpus RealMemory=$memory Gres=gpu:1 State=UNKNOWN
+PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP
+EOF
+    echo "NodeName=$HOST Name=gpu File=/dev/null" >"$STATE/etc/gres.conf"
+    # Inside a job, srun (the plugin's job step) finds no SLURM_CONF and reads the default
+    # place: link it there, unless a cluster of this machine's own is configured there.
+    local default=/etc/slurm/slurm.conf
+    if [[ -e $default && ! -L $default ]]; then
+        echo "$default exists and is not this script's: stop that cluster, or move it aside" >&2
+        exit 1
+    fi
+    mkdir -p /etc/slurm
+    ln -sfn "$CONF" "$default"
+    ln -sfn "$STATE/etc/gres.conf" /etc/slurm/gres.conf
+}
+
+start() {
+    install_packages
+    write_config
+    export SLURM_CONF=$CONF
+    mkdir -p /run/munge /var/lib/munge /var/log/munge
+    if ! pgrep -x munged >/dev/null; then
+        # As root munged needs --force; its key comes with the package.
+        munged --force --pid-file "$STATE/munge/munged.pid" --log-file "$STATE/log/munged.log" \
+            --seed-file "$STATE/munge/munged.seed"
+        echo started >"$STATE/munge/started"
+    fi
+    slurmctld -f "$CONF"
+    slurmd -f "$CONF"
+    # Up when the node takes jobs: a one-second job on each partition, the GPU one with its gres.
+    for _ in $(seq 60); do
+        sinfo -h -o %T 2>/dev/null | grep -q -E '^(idle|mixed)' && break
+        sleep 1
+    done
+    srun -p cpu -t 1 -N 1 true
+    srun -p gpu --gres=gpu:1 -t 1 -N 1 true
+    echo "SLURM is up: $(sinfo -h -o '%P %T %C %G' | tr '\n' ';') config $CONF"
+}
+
+stop() {
+    export SLURM_CONF=$CONF
+    scancel --user="$(id -un)" 2>/dev/null || true
+    for daemon in slurmd slurmctld; do
+        [[ -f $STATE/$daemon.pid ]] && kill "$(cat "$STATE/$daemon.pid")" 2>/dev/null || true
+    done
+    for link in /etc/slurm/slurm.conf /etc/slurm/gres.conf; do
+        [[ -L $link && $(readlink "$link") == "$STATE"/* ]] && rm -f "$link"
+    done
+    if [[ -f $STATE/munge/started ]]; then
+        kill "$(cat "$STATE/munge/munged.pid")" 2>/dev/null || true
+        rm -f "$STATE/munge/started"
+    fi
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+env) echo "export SLURM_CONF=$CONF" ;;
+*)
+    echo "usage: $0 start|stop|env" >&2
+    exit 2
+    ;;
+esac
