@@ -32,7 +32,6 @@ Prints the Markdown table; ``--write`` puts it into docs/paper_scale.md between 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 from collections.abc import Mapping
@@ -42,35 +41,32 @@ from typing import Any
 
 import yaml
 
-from signal_robustness.defenses.evaluation import post_averaging_configurations
-from signal_robustness.defenses.post_averaging import points_per_input
-from signal_robustness.evaluate.autoattack import TARGET_CLASSES
-from signal_robustness.train.classifier import batch_norm_layers
+from signal_robustness.catalog import TARGET_CLASSES, points_per_input
+from signal_robustness.costs import (
+    ASSUMED_TFLOPS,
+    AUDIO_CLIPS,
+    AUDIO_EPOCHS,
+    BATCH_NORM_MODELS,
+    SERIES_GFLOP,
+    SERIES_SECONDS_PER_STEP,
+    SERIES_TRAIN_BOUND,
+    attack_work,
+    autoattack_passes,
+    forward_gflop,
+    post_averaging_passes,
+    smoothing_passes,
+    summed,
+    training_images_per_epoch,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- gpu-hours -->"
 
-# Clips per dataset (ESC-50; UrbanSound8K's ten folds).
-AUDIO_CLIPS = {"esc50": 2000, "urbansound8k": 8732}
-# Assumed: epochs before early stopping ends an audio training, on average (of at most 100).
-AUDIO_EPOCHS = 30
 # The precisions the table gives: fp32 (the reference) and bf16 (the paper config's).
 PRECISIONS = ("fp32", "bf16")
-# Assumed sustained FLOP rate in TF32, in TFLOP/s; bf16 at the documented speed-up over it
-# (NVIDIA DeepLearningExamples, ResNet-50 v1.5 for PyTorch, 1x A100 80GB: 938 -> 2,470 img/s).
-TF32_TFLOPS = 40.0
-BF16_SPEEDUP = 2470 / 938
-ASSUMED_TFLOPS = {"fp32": TF32_TFLOPS, "tf32": TF32_TFLOPS, "bf16": TF32_TFLOPS * BF16_SPEEDUP}
-# Time series (assumed): Fawaz's ResNet on a series of mean length, forward GFLOP; optimiser
-# steps of the 520 classifiers (eight sets' training sizes, batch min(n/10, 16), augmented
-# sets twice as large, 13 methods x 2 regularisers x 5 seeds x 1500 epochs); 5 ms per step,
-# kernel-launch bound, whatever the precision.
-SERIES_GFLOP = 0.25
+# Optimiser steps of the 520 classifiers (eight sets' training sizes, batch min(n/10, 16),
+# augmented sets twice as large, 13 methods x 2 regularisers x 5 seeds x 1500 epochs).
 SERIES_OPTIMISER_STEPS = 41e6 * 13 / 12
-SERIES_SECONDS_PER_STEP = 0.005
-# The radius choice reads every training series: at most 896 (UWaveGestureLibrary X and Y,
-# the largest training split of the paper config's sets).
-SERIES_TRAIN_BOUND = 896
 
 
 def merged_paper_config() -> dict[str, Any]:
@@ -80,34 +76,6 @@ def merged_paper_config() -> dict[str, Any]:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     update_config(config, yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()))
     return config
-
-
-@functools.cache
-def has_batch_norm(model: str) -> bool:
-    """Whether ``model`` has BatchNorm layers, whose statistics training recomputes every epoch."""
-    import torch
-
-    from signal_robustness.models import build_model
-
-    with torch.device("meta"):
-        network = build_model(model, 1, 50)
-    return bool(batch_norm_layers(network))
-
-
-@functools.cache
-def forward_gflop(model: str, height: int, width: int) -> float:
-    """Forward GFLOP of one image, counted on the meta device."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from signal_robustness.models import build_model
-
-    with torch.device("meta"):
-        network = build_model(model, 1, 50)
-        image = torch.empty(1, 1, height, width)
-    with FlopCounterMode(display=False) as counter:
-        network(image)
-    return counter.get_total_flops() / 1e9
 
 
 @dataclass
@@ -154,174 +122,6 @@ class Rates:
         return "measured" if self.measured is not None else "assumed"
 
 
-# Forward passes per clip and budget around an attack run: the search's check of its output
-# and the attack's checks of where it starts and ends (at most).
-CHECKS_PER_BUDGET = 3
-
-
-def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> tuple[float, float]:
-    """(attack steps, forward passes) per clip for every budget of every grid run to its end;
-    with ``one_run``, the attacks the search runs once for their grid (``BudgetGrid.one_run``)
-    count that run only. The forward passes include the checks around each run, BIM-a's check
-    after every step (it stops at the target) and C&W's after every search over c, and the
-    forward pass that draws each clip's target."""
-    from signal_robustness.attacks.settings import BudgetGrid
-    from signal_robustness.catalog import IMAGE_BOUNDS
-
-    steps, forwards = 0.0, 1.0
-    for name, spec in methods.items():
-        grid, params = spec["grid"], spec.get("params") or {}
-        once = one_run and BudgetGrid.from_config(name, spec).one_run(IMAGE_BOUNDS)
-        forwards += CHECKS_PER_BUDGET * len(grid)
-        if name == "bim_a":
-            steps += len(grid) * params["max_steps"]
-            forwards += len(grid) * params["max_steps"]
-        elif name == "bim_b":
-            steps += len(grid) * params["steps"]
-        elif name == "jsma":
-            # θ = 1 saturates a feature per iteration: at most γ·n features; two gradients a step.
-            gammas = [max(grid)] if once else grid
-            steps += 2 * sum(min(params.get("max_iterations") or math.inf, int(g * n_features)) for g in gammas)
-        elif name == "deepfool":
-            steps += (params["candidates"] - 1) * (max(grid) if once else sum(grid))
-        elif name == "cw":
-            steps += params["binary_search_steps"] * sum(grid)
-            forwards += params["binary_search_steps"] * len(grid)
-        elif name == "nes":
-            forwards += (1 if once else len(grid)) * params["max_queries"]
-        else:
-            raise ValueError(f"no work count for attack {name!r}")
-    return steps, forwards
-
-
-def apgd_steps(steps: int, eot_samples: int = 1) -> int:
-    """Attack steps of one torchattacks APGD run per input: its initial gradient and one per
-    iteration, each averaged over ``eot_samples`` calls of the model."""
-    return (steps + 1) * eot_samples
-
-
-def eot_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
-    """Attack steps of one APGD with EOT through post-averaging, per input: every call of the
-    randomised defence passes its points through the network."""
-    return apgd_steps(adaptive["steps"], adaptive["eot_samples"]) * points_per_input(n_directions)
-
-
-def autoattack_passes(
-    robustness: Mapping[str, Any], points: float, robust: float, targets: int = TARGET_CLASSES
-) -> dict[str, float]:
-    """Attack steps and forward passes of ``evaluate.autoattack.robust_records`` on ``points``
-    correctly classified inputs, ``robust`` of which APGD-CE leaves robust (under the cascade
-    APGD-T and Square run on those alone; without it, ``robust`` = ``points``), as torchattacks
-    runs the attacks to their ends: APGD-CE's gradients on every point, APGD-T's for each of
-    ``targets`` target classes, Square's queries. The forward passes are the clean predictions,
-    each attack's check of where it starts and the predictions of its outputs, APGD-T's logits
-    for the targets of each run and Square's start and final margins."""
-    restarts = robustness["apgd"]["restarts"]
-    apgd = apgd_steps(robustness["apgd"]["steps"]) * restarts
-    square = robustness["square"]["queries"]
-    return {
-        "attack": apgd * points + targets * apgd * robust,
-        "forward": 3 * points + (2 + targets * restarts) * robust + (square + 5) * robust,
-    }
-
-
-def post_averaging_passes(
-    defense: Mapping[str, Any], branch: Mapping[str, Any], n_train: int, dlr_runs: int = 1
-) -> dict[str, dict[str, float]]:
-    """Attack steps and forward passes, per rule, that post-averaging's rules ask of one model (``branch``: the
-    branch's ``n_test``, ``eps``, ``eps_grid`` and ``radius_grid``), as the code runs them:
-
-    - ``attack_undefended``: FGSM and PGD at every eps of the grid (zero included), DeepFool
-      (``candidates`` - 1 gradients a step) and C&W once, without a budget;
-    - ``choose_radius``: every radius on ``n_train`` training inputs;
-    - ``evaluate_post_averaging``: every (attack, eps, K, r) of Table 1 and the sweeps
-      (``defenses.evaluation.post_averaging_configurations``; the chosen r stands apart from
-      the grid's), every input counted as attacked, and the inference times of Table 2 on
-      up to 16 inputs;
-    - ``adaptive_attack``: EOT-PGD, APGD-CE and APGD-DLR at every positive eps, on
-      ``adaptive.n_test`` inputs. APGD-DLR makes ``dlr_runs`` runs: 1 as AutoAttack's rand
-      version (untargeted), ``TARGET_CLASSES`` as APGD-T (before the cut).
-    """
-    attacks, adaptive = defense["attacks"], defense["adaptive"]
-    k, n_test = defense["n_directions"], branch["n_test"]
-    eps_grid = sorted(set(branch["eps_grid"]) | {branch["eps"]})
-    steps = 0.0
-    for name, params in attacks.items():
-        if name == "fgsm":
-            steps += len(eps_grid)
-        elif name == "pgd":
-            steps += len(eps_grid) * params["steps"]
-        elif name == "deepfool":
-            steps += params["steps"] * (params["candidates"] - 1)
-        elif name == "cw":
-            steps += params["binary_search_steps"] * params["steps"]
-        else:
-            raise ValueError(f"no work count for post-averaging's attack {name!r}")
-    configurations = post_averaging_configurations(
-        {attack: eps_grid for attack in attacks},
-        k,
-        defense["n_directions_grid"],
-        None,  # the chosen r, unknown before the run
-        branch["radius_grid"],
-        branch["eps"],
-    )
-    pairs = {(kk, r) for _, _, kk, r in configurations}
-    # Per input: the clean prediction, the undefended prediction of every configuration's
-    # attacked set, the defended predictions of it and of each (K, r)'s clean inputs.
-    sweep_forwards = 1 + len(configurations) + sum(points_per_input(kk) for _, _, kk, _ in configurations)
-    sweep_forwards += sum(points_per_input(kk) for kk, _ in pairs)
-    # Table 2's inference times: a warm-up and up to 16 inputs one at a time, undefended and per K.
-    timed = min(16, n_test) + 1
-    timing_forwards = timed * (1 + sum(points_per_input(kk) for kk in {kk for kk, _ in pairs}))
-    radius_forwards = n_train * (1 + len(branch["radius_grid"]) * points_per_input(k))
-    positive = [eps for eps in eps_grid if eps > 0]
-    n_adaptive = min(adaptive["n_test"], n_test)
-    eot_pgd = adaptive["steps"] * adaptive["eot_samples"] * points_per_input(k)
-    adaptive_steps = n_adaptive * len(positive) * (eot_pgd + (1 + dlr_runs) * eot_apgd_steps(adaptive, k))
-    # The defended predictions of the clean inputs and of every eps's four attacked sets, APGD's
-    # check of which inputs it starts from, and one input per eps to read the class count.
-    adaptive_forwards = n_adaptive * points_per_input(k) * (1 + 4 * len(eps_grid) + 2 * len(positive)) + len(eps_grid)
-    return {
-        "attack_undefended": {"attack": n_test * steps, "forward": n_test},
-        "choose_radius": {"forward": radius_forwards},
-        "evaluate_post_averaging": {"forward": n_test * sweep_forwards + timing_forwards},
-        "adaptive_attack": {"attack": adaptive_steps, "forward": adaptive_forwards},
-    }
-
-
-def summed(passes: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    """Attack steps and forward passes of several rules together."""
-    return {kind: sum(rule.get(kind, 0.0) for rule in passes.values()) for kind in ("attack", "forward")}
-
-
-def smoothing_passes(
-    robustness: Mapping[str, Any], defense: Mapping[str, Any], dlr_runs: int = 1
-) -> dict[str, dict[str, float]]:
-    """Per model: certification's forward passes (``certify``: n0 + n draws per input and
-    sigma) and post-averaging's L2 attack on its original (``l2``: APGD-CE and APGD-DLR, of
-    ``dlr_runs`` runs, with EOT at every positive radius, the defended predictions of their
-    outputs)."""
-    smoothing, k = robustness["smoothing"], defense["n_directions"]
-    n_test, radii = smoothing["n_test"], smoothing["radii"]
-    positive = [radius for radius in radii if radius > 0]
-    return {
-        "certify": {"forward": n_test * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])},
-        "l2": {
-            "attack": n_test * len(positive) * (1 + dlr_runs) * eot_apgd_steps(defense["adaptive"], k),
-            # As for the adaptive attacks: clean and two attacked sets per radius, APGD's checks.
-            "forward": n_test * points_per_input(k) * (1 + 2 * len(radii) + 2 * len(positive)) + len(radii),
-        },
-    }
-
-
-def training_images_per_epoch(audio: Mapping[str, Any]) -> dict[str, float]:
-    """Images an audio training epoch reads, per dataset: the clips of its training folds (the
-    development share less the held-out fold), each with its pitch-shifted copies."""
-    split = audio["split"]
-    train_share = (1 - split["test_fraction"]) * (split["cv_folds"] - 1) / split["cv_folds"]
-    return {d: AUDIO_CLIPS[d] * train_share * (1 + len(audio["pitch_scales"])) for d in audio["datasets"]}
-
-
 def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> list[Row]:
     audio, robustness, defense = config["audio"], config["robustness"], config["defense"]
     precisions = PRECISIONS
@@ -356,7 +156,7 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         return "attack" if frozen else "train"
 
     def epoch_forwards(d: str, m: str, batch_norm_images: int | None) -> float:
-        statistics = min(images_per_epoch[d], batch_norm_images or math.inf) if has_batch_norm(m) else 0
+        statistics = min(images_per_epoch[d], batch_norm_images or math.inf) if m in BATCH_NORM_MODELS else 0
         return statistics + validation_images[d]
 
     def training(batch_norm_images: int | None):

@@ -8,7 +8,7 @@ methods and networks take their names from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # --- time series (seed 000) ---
@@ -46,3 +46,39 @@ AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg
 MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
 # The range every representation image is scaled to, and attacks clip to.
 IMAGE_BOUNDS = (0.0, 1.0)
+
+
+# --- post-averaging (seed 002) and AutoAttack ---
+# Post-averaging's steps along each direction, as fractions of the radius r.
+STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
+# AutoAttack's standard version runs APGD-T against the 9 most likely other classes;
+# torchattacks would try every other class (49 runs per point on ESC-50).
+TARGET_CLASSES = 9
+
+
+def points_per_input(n_directions: int) -> int:
+    """Points post-averaging evaluates around an input: the input and six steps along each direction."""
+    return len(STEP_FRACTIONS) * n_directions + 1
+
+
+def post_averaging_configurations(
+    budgets: Mapping[str, Sequence[float]],
+    n_directions: int,
+    n_directions_grid: Sequence[int],
+    radius: float | None,
+    radius_grid: Sequence[float],
+    eps: float,
+) -> list[tuple[str, float, int, float | None]]:
+    """The (attack, eps, K, r) of Table 1 and the sweeps, without repeats, in the rows' order:
+    every attack at each of its ``budgets`` at (K, r); every attack at ``eps`` over the r grid
+    (Figure 2); PGD at ``eps`` over the K grid (Table 2)."""
+    configurations: dict[tuple[str, float, int, float | None], None] = {}
+    for attack, attack_budgets in budgets.items():
+        for budget in attack_budgets:
+            configurations[(attack, budget, n_directions, radius)] = None
+        for r in radius_grid:
+            configurations[(attack, eps, n_directions, float(r))] = None
+    if "pgd" in budgets:
+        for k in n_directions_grid:
+            configurations[("pgd", eps, int(k), radius)] = None
+    return list(configurations)

@@ -18,8 +18,8 @@ rule attack_audio:
     threads: 1
     resources:
         gpu=1,
-        runtime=480,
-        mem_mb=16000,
+        runtime=job_runtime("attack_audio"),
+        mem_mb=job_memory("attack_audio"),
     params:
         bases=audio_bases,
         search=lambda wildcards: AUDIO["attacks"]["methods"][wildcards.attack],

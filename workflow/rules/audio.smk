@@ -64,8 +64,8 @@ rule prepare_audio:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        runtime=120,
-        mem_mb=8000,
+        runtime=job_runtime("prepare_audio"),
+        mem_mb=job_memory("prepare_audio"),
     params:
         folder=audio_folder,
         sample_rate=AUDIO["sample_rate"],
@@ -87,13 +87,11 @@ rule audio_representation:
         "benchmarks/audio_representation/{dataset}_{base}.tsv"
     conda:
         "../../envs/pipeline.yaml"
-    # Clips are spread over processes; Snakemake lowers this to the cores it has. The synthetic
-    # set is seconds of work on one: a job wanting every core waits until single-core jobs
-    # leave them all free at once, which idled a core of the first run for minutes.
-    threads: lambda wildcards: 1 if wildcards.dataset == "synthetic" else 8
+    # Clips are spread over processes; Snakemake lowers this to the cores it has.
+    threads: lambda wildcards: costs.job_threads("audio_representation", wildcards)
     resources:
-        runtime=240,
-        mem_mb=8000,
+        runtime=job_runtime("audio_representation"),
+        mem_mb=job_memory("audio_representation"),
     params:
         sample_rate=AUDIO["sample_rate"],
         settings=audio_representation_settings,
@@ -136,8 +134,8 @@ rule train_audio:
     threads: 1
     resources:
         gpu=1,
-        runtime=720,
-        mem_mb=16000,
+        runtime=job_runtime("train_audio"),
+        mem_mb=job_memory("train_audio"),
     params:
         bases=audio_bases,
         training=AUDIO["training"],
@@ -165,8 +163,8 @@ rule evaluate_audio:
     threads: 1
     resources:
         gpu=1,
-        runtime=60,
-        mem_mb=8000,
+        runtime=job_runtime("evaluate_audio"),
+        mem_mb=job_memory("evaluate_audio"),
     params:
         bases=audio_bases,
         adversarial=AUDIO["adversarial_training"],

@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 # Only modules that import no torch: every cluster job parses this file again.
+from signal_robustness import costs
 from signal_robustness.catalog import (
     AUDIO_MODELS,
     AUGMENTATION_METHODS,
@@ -463,22 +464,27 @@ def defense_setting(key):
     return lambda wildcards: DEFENSE_SETTINGS[run_branch(wildcards)][key]
 
 
-# What a job on one trained model {run} needs, by branch: audio images take more memory and
-# time; post-averaging's sweeps hold K noisy copies of the inputs (sweep_mem_mb).
-BRANCH_RESOURCES = {
-    "timeseries": dict(mem_mb=4000, sweep_mem_mb=8000, runtime_scale=1),
-    "audio": dict(mem_mb=16000, sweep_mem_mb=16000, runtime_scale=2),
-}
+def job_fields(wildcards):
+    """A job's wildcards, with its run path's fields (branch, model, ...) where it has one."""
+    fields = dict(wildcards.items())
+    if "run" in fields:
+        fields.update(parse_run(fields["run"]))
+    return fields
 
 
-def branch_resource(key):
-    """A resource of the rules over {run}: ``key`` of the model's branch."""
-    return lambda wildcards: BRANCH_RESOURCES[run_branch(wildcards)][key]
+def job_runtime(rule_name):
+    """A job's SLURM time limit, minutes, from the cost model (signal_robustness.costs):
+    its network, image size, samples, steps and threads; longer on each retry."""
+    return lambda wildcards, attempt, threads: costs.runtime_minutes(
+        rule_name, config, job_fields(wildcards), attempt, threads
+    )
 
 
-def branch_runtime(minutes):
-    """Minutes for a time-series model; audio models' images take longer."""
-    return lambda wildcards: minutes * branch_resource("runtime_scale")(wildcards)
+def job_memory(rule_name):
+    """A job's host memory, MB, from the cost model; more on each retry."""
+    return lambda wildcards, attempt: costs.mem_mb(
+        rule_name, job_fields(wildcards), attempt
+    )
 
 
 def trained_model_inputs(wildcards):

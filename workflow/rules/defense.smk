@@ -19,8 +19,8 @@ rule attack_undefended:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(60),
-        mem_mb=branch_resource("mem_mb"),
+        runtime=job_runtime("attack_undefended"),
+        mem_mb=job_memory("attack_undefended"),
     params:
         run="{run}",
         attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
@@ -49,8 +49,8 @@ rule choose_radius:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(30),
-        mem_mb=branch_resource("mem_mb"),
+        runtime=job_runtime("choose_radius"),
+        mem_mb=job_memory("choose_radius"),
     params:
         run="{run}",
         n_train=defense_setting("n_train"),
@@ -83,8 +83,8 @@ rule evaluate_post_averaging:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(60),
-        mem_mb=branch_resource("sweep_mem_mb"),
+        runtime=job_runtime("evaluate_post_averaging"),
+        mem_mb=job_memory("evaluate_post_averaging"),
     params:
         run="{run}",
         attacks=DEF_ATTACKS,
@@ -116,8 +116,8 @@ rule adaptive_attack:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(120),
-        mem_mb=branch_resource("sweep_mem_mb"),
+        runtime=job_runtime("adaptive_attack"),
+        mem_mb=job_memory("adaptive_attack"),
     params:
         run="{run}",
         n_directions=DEF["n_directions"],
@@ -145,8 +145,8 @@ rule attack_post_averaging_l2:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(120),
-        mem_mb=branch_resource("sweep_mem_mb"),
+        runtime=job_runtime("attack_post_averaging_l2"),
+        mem_mb=job_memory("attack_post_averaging_l2"),
     params:
         run="{run}",
         radii=SMOOTHING["radii"] if SMOOTHING else [],

@@ -18,8 +18,8 @@ rule evaluate_robustness:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(60),
-        mem_mb=branch_resource("mem_mb"),
+        runtime=job_runtime("evaluate_robustness"),
+        mem_mb=job_memory("evaluate_robustness"),
     params:
         run="{run}",
         eps=lambda wildcards: ROBUSTNESS_EPS[run_branch(wildcards)][wildcards.norm],
@@ -101,8 +101,8 @@ rule certify_smoothing:
     threads: 1
     resources:
         gpu=1,
-        runtime=branch_runtime(60),
-        mem_mb=branch_resource("mem_mb"),
+        runtime=job_runtime("certify_smoothing"),
+        mem_mb=job_memory("certify_smoothing"),
     params:
         run="{run}",
         smoothing=SMOOTHING,

@@ -53,8 +53,8 @@ rule fit_odenet:
     threads: 1
     resources:
         gpu=1,
-        runtime=60,
-        mem_mb=4000,
+        runtime=job_runtime("fit_odenet"),
+        mem_mb=job_memory("fit_odenet"),
     params:
         odenet=TS["odenet"],
         device=config["device"],
@@ -76,8 +76,8 @@ rule augment_timeseries:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        runtime=30,
-        mem_mb=4000,
+        runtime=job_runtime("augment_timeseries"),
+        mem_mb=job_memory("augment_timeseries"),
     params:
         augment=TS["augment"],
         device=config["device"],
@@ -103,8 +103,8 @@ rule train_timeseries:
     threads: 1
     resources:
         gpu=1,
-        runtime=lambda wc, attempt: 60 * attempt,
-        mem_mb=4000,
+        runtime=job_runtime("train_timeseries"),
+        mem_mb=job_memory("train_timeseries"),
     params:
         training=timeseries_recipe,
         feat_sim_loss=TS["feat_sim_loss"],
@@ -138,8 +138,8 @@ rule attack_timeseries:
     threads: 1
     resources:
         gpu=1,
-        runtime=10 * len(timeseries_variants()),
-        mem_mb=4000,
+        runtime=job_runtime("attack_timeseries"),
+        mem_mb=job_memory("attack_timeseries"),
     params:
         attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
         labels=TS["attacks"]["labels"],

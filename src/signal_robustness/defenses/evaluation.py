@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import frozen_parameters
+from signal_robustness.catalog import post_averaging_configurations
 from signal_robustness.defenses.adaptive import RandomisedPostAveraging, eot_pgd
 from signal_robustness.defenses.post_averaging import PostAveraging
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, autoattack_attack
@@ -80,29 +81,6 @@ def load_attacked_sets(path: str | os.PathLike) -> tuple[np.ndarray, dict[float,
         for i, eps in enumerate(arrays["eps"])
     }
     return arrays["indices"], sets
-
-
-def post_averaging_configurations(
-    budgets: Mapping[str, Sequence[float]],
-    n_directions: int,
-    n_directions_grid: Sequence[int],
-    radius: float,
-    radius_grid: Sequence[float],
-    eps: float,
-) -> list[tuple[str, float, int, float]]:
-    """The (attack, eps, K, r) of Table 1 and the sweeps, without repeats, in the rows' order:
-    every attack at each of its ``budgets`` at (K, r); every attack at ``eps`` over the r grid
-    (Figure 2); PGD at ``eps`` over the K grid (Table 2)."""
-    configurations: dict[tuple[str, float, int, float], None] = {}
-    for attack, attack_budgets in budgets.items():
-        for budget in attack_budgets:
-            configurations[(attack, budget, n_directions, radius)] = None
-        for r in radius_grid:
-            configurations[(attack, eps, n_directions, float(r))] = None
-    if "pgd" in budgets:
-        for k in n_directions_grid:
-            configurations[("pgd", eps, int(k), radius)] = None
-    return list(configurations)
 
 
 def post_averaging_rows(

@@ -25,9 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from signal_robustness.catalog import STEP_FRACTIONS, points_per_input
 from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits
-
-STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
 
 # Points per forward pass on a CPU when none is given: cache-sized chunks win there: for
 # GunPoint-length series, 256 points ran 1.9x faster than one batch of 1,184
@@ -43,11 +42,6 @@ def random_directions(
     directions = torch.randn((n_directions, *shape), generator=generator, device=generator.device)
     norms = directions.flatten(1).norm(dim=1).clamp_min(1e-12)
     return directions / norms.view(-1, *([1] * len(shape)))
-
-
-def points_per_input(n_directions: int) -> int:
-    """Points post-averaging evaluates around an input: the input and six steps along each direction."""
-    return len(STEP_FRACTIONS) * n_directions + 1
 
 
 class PostAveraging(nn.Module):

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.attacks.base import frozen_parameters
+from signal_robustness.catalog import TARGET_CLASSES
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.evaluate.robustness import predict
 from signal_robustness.runtime import batch_that_fits
@@ -46,9 +47,6 @@ from signal_robustness.runtime import batch_that_fits
 LOGGER = logging.getLogger(__name__)
 
 AUTOATTACK_ATTACKS = ("apgd_ce", "apgd_dlr", "square")
-# AutoAttack's standard version runs APGD-T against the 9 most likely other classes;
-# torchattacks would try every other class (49 runs per point on ESC-50).
-TARGET_CLASSES = 9
 NORMS = {"linf": "Linf", "l2": "L2"}
 
 
