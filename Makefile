@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 export PATH := $(BIN):$(PATH)
 export GIT_PYTHON_REFRESH := quiet
 
-.PHONY: setup run report test lint format bench clean rehearsal rehearsal-data rehearsal-slurm
+.PHONY: setup run report test lint format bench clean rehearsal rehearsal-data rehearsal-slurm rehearsal-check
 
 setup: $(STAMP)
 
@@ -31,7 +31,7 @@ run: setup
 # every table, figure and the report under results/.
 REHEARSAL_DATA := resources/rehearsal
 REHEARSAL := --configfile config/paper.yaml config/rehearsal.yaml $(REHEARSAL_DATA)/data.yaml
-# Extra words for the rehearsal's snakemake commands, e.g. REHEARSAL_ARGS="--configfile ..."
+# More config files, merged last, e.g. REHEARSAL_ARGS=.ci/rehearsal_slice.yaml
 REHEARSAL_ARGS ?=
 # The rehearsal through SLURM stops here at the latest: the plugin ignores SIGTERM while it
 # waits on jobs, so the bound is a SIGKILL after a grace period.
@@ -51,6 +51,13 @@ rehearsal-slurm: rehearsal-data
 		--slurm-status-command squeue --slurm-init-seconds-before-status-checks 5 \
 		--seconds-between-status-checks 5 $(REHEARSAL) $(REHEARSAL_ARGS)
 	$(BIN)/snakemake --report results/report.html $(REHEARSAL) $(REHEARSAL_ARGS)
+
+# Done: every target of the rehearsal is there and up to date, and the report written.
+rehearsal-check: setup
+	$(BIN)/snakemake -n $(REHEARSAL) $(REHEARSAL_ARGS) | tee .rehearsal-check.log | tail -3
+	grep -q "Nothing to be done" .rehearsal-check.log && rm .rehearsal-check.log
+	test -s results/report.html
+	@echo "rehearsal complete: $$(find results -path '*tables/*.md' | wc -l) tables, $$(find results -name '*.png' | wc -l) figures"
 
 report: setup
 	$(BIN)/snakemake --report results/report.html

@@ -96,6 +96,9 @@ RULE_MEMORY_MB = {
     "adaptive_attack": {"timeseries": 8000},
     "attack_post_averaging_l2": {"timeseries": 8000},
 }
+# What an audio job holds whatever its images' size: the process, torch, a network and its
+# optimiser's state (VGG-16's 138 M weights take 2.2 GB with Adam's).
+AUDIO_PROCESS_MB = 4000
 AUDIO_RULES = frozenset({"prepare_audio", "audio_representation", "train_audio", "evaluate_audio", "attack_audio"})
 
 
@@ -439,8 +442,14 @@ def job_branch(rule: str, fields: Mapping[str, str]) -> str:
     return fields.get("branch") or ("audio" if rule in AUDIO_RULES else "timeseries")
 
 
-def mem_mb(rule: str, fields: Mapping[str, str], attempt: int = 1) -> int:
-    """A job's host memory, MB; a retry asks for twice as much, a third try four times."""
+def mem_mb(rule: str, config: Mapping[str, Any], fields: Mapping[str, str], attempt: int = 1) -> int:
+    """A job's host memory, MB; a retry asks for twice as much, a third try four times. An audio
+    job's share above ``AUDIO_PROCESS_MB`` (the process, torch, a network) scales with its
+    images' pixels from the figure at the seed's 768 x 1568."""
     branch = job_branch(rule, fields)
     base = RULE_MEMORY_MB.get(rule, {}).get(branch, MEMORY_MB[branch])
+    if branch == "audio":
+        image = config["audio"]["image"]
+        pixels = min(1.0, image["height"] * image["width"] / SEED_PIXELS)
+        base = AUDIO_PROCESS_MB + round((base - AUDIO_PROCESS_MB) * pixels)
     return base * 2 ** (max(1, int(attempt)) - 1)

@@ -483,7 +483,7 @@ def job_runtime(rule_name):
 def job_memory(rule_name):
     """A job's host memory, MB, from the cost model; more on each retry."""
     return lambda wildcards, attempt: costs.mem_mb(
-        rule_name, job_fields(wildcards), attempt
+        rule_name, config, job_fields(wildcards), attempt
     )
 
 
