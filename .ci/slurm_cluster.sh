@@ -14,7 +14,9 @@
 # their rule asks at paper scale, are then scheduled side by side, sharing the real cores. Partitions `cpu`
 # and `gpu` are the names profiles/slurm/site.yaml gives. No accounting database runs, so
 # `sacct` has nothing to say: the profile checks jobs with squeue, and MinJobAge keeps a
-# finished job visible to it for 300 s.
+# finished job visible to it for 300 s. Jobs may run past their time limits
+# (OverTimeLimit=UNLIMITED): the limits are the cost model's for a GPU, and here the CPU does
+# a GPU's work in emulated bf16, ten times slower than fp32; a real cluster enforces them.
 set -euo pipefail
 
 STATE=${SLURM_STATE_DIR:-/tmp/signal-robustness-slurm}
@@ -60,6 +62,7 @@ SelectTypeParameters=CR_Core_Memory
 GresTypes=gpu
 ReturnToService=2
 MinJobAge=300
+OverTimeLimit=UNLIMITED
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SlurmdParameters=config_overrides

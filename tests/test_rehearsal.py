@@ -42,6 +42,20 @@ def test_the_rehearsal_shrinks_sizes_and_changes_no_switch(paper, rehearsal):
         assert any(named in problem for problem in size_overlay_problems({**rehearsal, **bad}, paper)), bad
 
 
+def test_cis_slice_only_shortens_lists_of_the_papers_members(repo, paper):
+    """.ci/rehearsal_slice.yaml: CI's 2 cores hold a slice of the rehearsal; it picks members of
+    the paper's own lists and touches nothing else."""
+    slice_ = yaml.safe_load((repo / ".ci" / "rehearsal_slice.yaml").read_text())
+    lists = {"defense.seeds", "robustness.seeds", "timeseries.methods", "audio.representations", "audio.models"}
+    for key in overlay_keys(slice_):
+        assert key in lists, key
+        value, theirs = slice_, paper
+        for part in key.split("."):
+            value, theirs = value[part], theirs[part]
+        assert value and set(value) <= set(theirs), key
+    assert "baseline" in slice_["timeseries"]["methods"]
+
+
 def test_the_merged_rehearsal_keeps_every_switch_of_the_paper(paper, rehearsal):
     merged = copy.deepcopy(paper)
     update_config(merged, rehearsal)
@@ -76,7 +90,7 @@ def test_the_merged_rehearsal_keeps_every_switch_of_the_paper(paper, rehearsal):
 def test_the_data_overlay_points_at_data_the_real_loaders_read(tmp_path):
     overlay = prepare_rehearsal_data(tmp_path, shared_data=None, models=("resnet18",))
     assert all(any(key == k or key.startswith(f"{k}.") for k in DATA_KEYS) for key in overlay_keys(overlay))
-    assert overlay["timeseries"]["datasets"] == ["GunPoint"] and overlay["ucr_archive_dir"] is None
+    assert overlay["timeseries"]["datasets"] == ["ItalyPowerDemand"] and overlay["ucr_archive_dir"] is None
     for name, folds in (("esc50", 5), ("urbansound8k", 10)):
         folder = overlay["audio"]["local_dirs"][name]
         table = read_clip_table(name, folder)
@@ -94,7 +108,7 @@ def test_the_data_overlay_points_at_data_the_real_loaders_read(tmp_path):
 
 def test_the_data_overlay_reads_the_shared_data_where_present(tmp_path, shared_ucr):
     overlay = prepare_rehearsal_data(tmp_path, shared_data=shared_ucr.parents[1], models=())
-    assert overlay["timeseries"]["datasets"] == ["TwoLeadECG"] and overlay["ucr_archive_dir"] == str(shared_ucr)
+    assert overlay["timeseries"]["datasets"] == ["Chinatown"] and overlay["ucr_archive_dir"] == str(shared_ucr)
     assert overlay["audio"]["local_dirs"]["esc50"] == str(shared_ucr.parents[1] / "esc50-mini")
 
 

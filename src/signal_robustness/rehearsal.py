@@ -3,8 +3,10 @@
 
 The rehearsal reads what the paper run reads, through the same loaders, from local folders:
 
-- UCR: TwoLeadECG, one of seed 000's eight sets, from the archive beside the project
-  (``../shared/data/ucr``) where it is present; else GunPoint, which aeon ships.
+- UCR: Chinatown from the archive beside the project (``../shared/data/ucr``, read as a local
+  archive is) where it is present; else ItalyPowerDemand, which aeon ships. Both are short
+  series with few training ones: post-averaging's radius choice reads every training series
+  and Table I's attacks every test series, at bf16 emulated on a CPU.
 - ESC-50: the real ESC-10 clips beside the project (``../shared/data/esc50-mini``, in ESC-50's
   layout) where present; else the synthetic sound set written in ESC-50's layout.
 - UrbanSound8K: the synthetic sound set written in UrbanSound8K's layout (ten fold folders,
@@ -33,6 +35,9 @@ DATA_KEYS = ("ucr_archive_dir", "timeseries.datasets", "audio.local_dirs", "audi
 
 # Beside the clone, as the tests find it (a user's clone has none).
 SHARED_DATA = Path("..") / "shared" / "data"
+# 20 training and 345 test series of length 24; 67 and 1,029 of length 24 (published by Fawaz et al.).
+LOCAL_UCR_SET = "Chinatown"
+BUNDLED_UCR_SET = "ItalyPowerDemand"
 # Clips per class of the synthetic sets, and their length: UrbanSound8K's 4 s, ESC-50's 5 s.
 SYNTHETIC_CLIPS_PER_CLASS = 6
 SYNTHETIC_SAMPLE_RATE = 22050
@@ -157,12 +162,12 @@ def prepare_rehearsal_data(
     ucr = shared / "ucr" / "UCRArchive_2018" if shared else None
     esc50 = shared / "esc50-mini" if shared else None
     overlay: dict = {"timeseries": {}, "audio": {"local_dirs": {}, "pretrained_weights": {}}}
-    if ucr is not None and (ucr / "TwoLeadECG" / "TwoLeadECG_TRAIN.tsv").is_file():
+    if ucr is not None and (ucr / LOCAL_UCR_SET / f"{LOCAL_UCR_SET}_TRAIN.tsv").is_file():
         overlay["ucr_archive_dir"] = str(ucr)
-        overlay["timeseries"]["datasets"] = ["TwoLeadECG"]
+        overlay["timeseries"]["datasets"] = [LOCAL_UCR_SET]
     else:
         overlay["ucr_archive_dir"] = None  # aeon's bundled copy
-        overlay["timeseries"]["datasets"] = ["GunPoint"]
+        overlay["timeseries"]["datasets"] = [BUNDLED_UCR_SET]
     if esc50 is None or not (esc50 / "meta" / "esc50.csv").is_file():
         esc50 = folder / "esc50"
         _write_sound_set(esc50, "esc50", duration=5.0, seed=0)
