@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signal_robustness.defenses import LogProbabilities, PostAveraging
+from signal_robustness.defenses import LogProbabilities, PostAveraging, eot_pgd
 from signal_robustness.defenses.evaluation import adaptive_rows, choose_radius, defended_predict, eot_apgd_inputs
 from signal_robustness.evaluate import predict
 from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
@@ -238,6 +238,24 @@ def test_the_adaptive_attacks_beat_the_transferred_one_and_stay_in_their_budget(
     inputs = eot_apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu)
     assert set(inputs) == {"apgd_ce", "apgd_dlr"} and torch.equal(inputs["apgd_dlr"], x)  # no DLR for 2 classes
     torch.testing.assert_close(eot_apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu)["apgd_ce"], inputs["apgd_ce"])
+
+
+def test_eot_pgd_keeps_images_in_their_box_as_the_other_attacks_do(small_network, cpu):
+    """Audio images lie in [0, 1]: EOT-PGD's start and steps stay there, as APGD's do (it
+    projected onto the ε-ball alone, and left the box from the first step)."""
+    model, x, y = small_network
+    defended = PostAveraging(model, 2, 0.2)
+    eps = 0.15
+    adversarial = eot_pgd(defended, x, y, eps, steps=3, generator=torch.Generator().manual_seed(0), bounds=(0.0, 1.0))
+    assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
+    assert (adversarial - x).abs().amax() <= eps + 1e-6 and not torch.equal(adversarial, x)
+    # Without the box the same attack leaves it: near the edges the ball reaches past [0, 1].
+    unboxed = eot_pgd(defended, x, y, eps, steps=3, generator=torch.Generator().manual_seed(0))
+    assert unboxed.min() < 0.0 or unboxed.max() > 1.0
+    rows = adaptive_rows(
+        model, x, y, {eps: (x, torch.zeros(len(x), dtype=torch.bool))}, 2, 0.2, 0, 2, 1, (0.0, 1.0), cpu
+    )
+    assert rows[0]["adaptive_linf_max"] <= eps + 1e-6
 
 
 def test_the_adaptive_dlr_attack_runs_untargeted_through_the_defence_of_a_four_class_model(small_network, cpu):

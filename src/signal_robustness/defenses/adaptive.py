@@ -28,8 +28,10 @@ def eot_pgd(
     eot_samples: int = 1,
     rel_stepsize: float = 0.25,
     generator: torch.Generator | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> torch.Tensor:
-    """Adversarial inputs within ``eps`` (L-inf) of ``x`` against ``defended``.
+    """Adversarial inputs within ``eps`` (L-inf) of ``x`` against ``defended``, inside the input
+    box ``bounds`` where there is one (images in [0, 1]), as the other attacks keep theirs.
 
     Random start in the ball, ``steps`` steps of ``rel_stepsize * eps``.
     """
@@ -42,7 +44,7 @@ def eot_pgd(
     generator = generator if generator is not None else seeded_generator(0, x.device)
     shape = x.shape[1:]
     start = (torch.rand(x.shape, generator=generator, device=generator.device) * 2 - 1).to(x.device, x.dtype) * eps
-    adversarial = x + start
+    adversarial = _in_box(x + start, bounds)
     log_probabilities = LogProbabilities(defended)
     with frozen_parameters(defended.model):
         for _ in tqdm(range(steps), desc="EOT-PGD steps", mininterval=10.0):
@@ -55,8 +57,12 @@ def eot_pgd(
                 loss = F.nll_loss(log_probabilities(adversarial, directions), y, reduction="sum")
                 grad += torch.autograd.grad(loss, adversarial)[0]
             step = rel_stepsize * eps * grad.sign()
-            adversarial = torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps)
+            adversarial = _in_box(torch.min(torch.max(adversarial.detach() + step, x - eps), x + eps), bounds)
     return adversarial.detach()
+
+
+def _in_box(x: torch.Tensor, bounds: tuple[float, float] | None) -> torch.Tensor:
+    return x if bounds is None else x.clamp(*bounds)
 
 
 class RandomisedPostAveraging(nn.Module):

@@ -222,7 +222,9 @@ def adaptive_rows(
         # The attacker's own randomness, independent of the defender's seed.
         generator = seeded_generator(10_000 + seed, device)
         attacked = {
-            "eot_pgd": eot_pgd(defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator).cpu()
+            "eot_pgd": eot_pgd(
+                defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator, bounds=bounds
+            ).cpu()
         }
         attacked.update(eot_apgd_inputs(defended, x, y, eps, bounds, steps, eot_samples, seed, device))
         transferred_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
