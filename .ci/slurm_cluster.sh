@@ -9,7 +9,7 @@
 # The node declares four GPUs (gres on four empty files standing in for device files: a
 # declared device file that does not exist drains the node), so rules that ask for a GPU are
 # scheduled on a CPU machine, four at a time, as the jobs of other rules are. It
-# declares at least 8 CPUs whatever the machine has, and four times its memory
+# declares at least 16 CPUs whatever the machine has, and four times its memory
 # (SlurmdParameters=config_overrides): jobs that ask for several threads, or for the memory
 # their rule asks at paper scale, are then scheduled side by side, sharing the real cores. Partitions `cpu`
 # and `gpu` are the names profiles/slurm/site.yaml gives. No accounting database runs, so
@@ -34,7 +34,7 @@ install_packages() {
 write_config() {
     local cpus memory
     cpus=$(nproc)
-    ((cpus < 8)) && cpus=8
+    ((cpus < 16)) && cpus=16
     # Four times the machine's memory, in MiB, as the CPUs are declared beyond the cores: jobs
     # ask for their paper-scale caps (4-8 GB for a series network that uses under 1 GB), which
     # would otherwise leave most of the few cores idle. Without cgroups SLURM enforces neither.
