@@ -42,11 +42,12 @@ def test_the_rehearsal_shrinks_sizes_and_changes_no_switch(paper, rehearsal):
         assert any(named in problem for problem in size_overlay_problems({**rehearsal, **bad}, paper)), bad
 
 
-def test_cis_slice_only_shortens_lists_of_the_papers_members(repo, paper):
+def test_cis_slice_only_shortens_lists_and_shrinks_sizes(repo, paper, rehearsal):
     """.ci/rehearsal_slice.yaml: CI's 2 cores hold a slice of the rehearsal; it picks members of
-    the paper's own lists and touches nothing else."""
+    the paper's own lists, shrinks the rehearsal's sizes further and touches nothing else."""
     slice_ = yaml.safe_load((repo / ".ci" / "rehearsal_slice.yaml").read_text())
     lists = {
+        "seeds",
         "defense.seeds",
         "robustness.seeds",
         "timeseries.methods",
@@ -55,15 +56,27 @@ def test_cis_slice_only_shortens_lists_of_the_papers_members(repo, paper):
         "audio.representations",
         "audio.models",
     }
+    merged = copy.deepcopy(paper)
+    update_config(merged, rehearsal)
+    sizes = {}
     for key in overlay_keys(slice_):
         value, theirs = slice_, paper
         for part in key.split("."):
             value, theirs = value[part], theirs[part]
-        if key == "audio.split.train_folds":  # a count, at least one
-            assert 1 <= value <= theirs
-            continue
-        assert key in lists, key
-        assert value and set(value) <= set(theirs), key
+        if key in lists:
+            assert value and set(value) <= set(theirs), key
+        else:
+            sizes[key] = value
+    size_overlay = {}
+    for key, value in sizes.items():
+        node = size_overlay
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    # Sizes at most the rehearsal's (its seeds stand in: the slice's one seed is a list, above).
+    assert size_overlay_problems({**size_overlay, "seeds": merged["seeds"]}, merged) == []
+    assert sizes, "the slice shrinks sizes"
     assert "baseline" in slice_["timeseries"]["methods"]
 
 
