@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from signal_robustness.catalog import TARGET_CLASSES, points_per_input
+from signal_robustness.catalog import BASELINE_METHODS, TARGET_CLASSES, fawaz_batch_size, points_per_input
 from signal_robustness.costs import (
     ASSUMED_TFLOPS,
     AUDIO_CLIPS,
@@ -64,9 +64,34 @@ MARKER = "<!-- gpu-hours -->"
 
 # The precisions the table gives: fp32 (the reference) and bf16 (the paper config's).
 PRECISIONS = ("fp32", "bf16")
-# Optimiser steps of the 520 classifiers (eight sets' training sizes, batch min(n/10, 16),
-# augmented sets twice as large, 13 methods x 2 regularisers x 5 seeds x 1500 epochs).
-SERIES_OPTIMISER_STEPS = 41e6 * 13 / 12
+# Training-set sizes of the UCR 2018 archive (its DataSummary.csv) for config/paper.yaml's sets.
+UCR_TRAIN_SIZES = {
+    "Adiac": 390,
+    "CricketX": 390,
+    "CricketZ": 390,
+    "FiftyWords": 450,
+    "InsectWingbeatSound": 220,
+    "TwoLeadECG": 23,
+    "UWaveGestureLibraryX": 896,
+    "UWaveGestureLibraryY": 896,
+}
+
+
+def series_training(timeseries: Mapping[str, Any], seeds: int) -> tuple[int, float]:
+    """The time-series classifiers a config trains and their optimiser steps: on each set and
+    seed, the baselines on the training set and each augmentation method (with and without
+    Feat-Sim) on the set with its augmented copies, twice as large, in Fawaz's mini-batches."""
+    methods = timeseries["methods"]
+    plain = 1 + sum(m in BASELINE_METHODS and m != "baseline" for m in methods)
+    augmented = sum(m not in BASELINE_METHODS for m in methods) * len(timeseries["feat_sim"])
+    cap = timeseries["batch_size_cap"]
+    steps_per_epoch = sum(
+        count * math.ceil(size / fawaz_batch_size(size, cap))
+        for n in map(UCR_TRAIN_SIZES.__getitem__, timeseries["datasets"])
+        for size, count in ((n, plain), (2 * n, augmented))
+    )
+    models = (plain + augmented) * len(timeseries["datasets"]) * seeds
+    return models, steps_per_epoch * seeds * timeseries["epochs"]
 
 
 def merged_paper_config() -> dict[str, Any]:
@@ -293,7 +318,7 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
 
     # Time series (assumed, small): training, then every evaluation at the series ResNet's FLOPs.
     series_flop = SERIES_GFLOP * 1e9
-    n_series_models = 520
+    n_series_models, series_steps = series_training(config["timeseries"], len(config["seeds"]))
 
     def equivalents(passes: Mapping[str, float]) -> float:
         return 2 * passes.get("attack", 0.0) + passes.get("forward", 0.0)
@@ -309,13 +334,13 @@ def rows(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> 
         # AutoAttack-grade on the series' one norm.
         evaluations = n_series_models * equivalents(aa_series_passes) + series_defences(dlr_runs)
         return {
-            p: SERIES_OPTIMISER_STEPS * SERIES_SECONDS_PER_STEP + evaluations * series_flop / (ASSUMED_TFLOPS[p] * 1e12)
+            p: series_steps * SERIES_SECONDS_PER_STEP + evaluations * series_flop / (ASSUMED_TFLOPS[p] * 1e12)
             for p in precisions
         }
 
     out.append(
         Row(
-            "time series: 520 classifiers × 1500 epochs, then AutoAttack-grade, post-averaging and smoothing",
+            f"time series: {n_series_models} classifiers × {config['timeseries']['epochs']} epochs, then AutoAttack-grade, post-averaging and smoothing",
             "`train_timeseries`, `attack_timeseries`, `evaluate_robustness`, the defence rules",
             series_seconds(aa_now, 1),
             "assumed",

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+import yaml
 import torch
 
 from signal_robustness.evaluate import accuracy
@@ -20,9 +21,18 @@ from signal_robustness.train.audio import RepresentationImages
 from signal_robustness.train.classifier import batches
 
 
-@pytest.mark.parametrize("n_train, expected", [(50, 5), (390, 16), (1000, 16), (36, 3), (5, 1)])
-def test_fawaz_batch_size(n_train, expected):
-    assert fawaz_batch_size(n_train, 16) == expected
+@pytest.mark.parametrize(
+    "n_train, cap, expected", [(50, 64, 5), (390, 64, 39), (896, 64, 64), (23, 64, 2), (5, 64, 1), (390, 16, 16)]
+)
+def test_fawaz_batch_size(n_train, cap, expected):
+    assert fawaz_batch_size(n_train, cap) == expected
+
+
+def test_the_default_batch_is_fawazs_resnets(repo):
+    """Fawaz et al.'s ResNet caps its batches at 64 (their FCN at 16): the default config and
+    the training settings both follow it."""
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    assert config["timeseries"]["batch_size_cap"] == TrainingSettings(epochs=1).batch_size_cap == 64
 
 
 def test_training_reduces_loss_and_learns_gunpoint(trained_gunpoint, gunpoint, cpu):

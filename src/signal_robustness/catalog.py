@@ -24,6 +24,14 @@ SMOOTHED_METHODS = frozenset({"gaussian_noise"})
 NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad"})
 NEEDS_CLASSIFIER = frozenset({"out_sign_grad"})
 OUT_SIGN_GRAD_MODELS = ("baseline", "online")
+# Fawaz et al.'s ResNet trains on mini-batches of min(n_train / 10, 64) series (dl-4-tsc,
+# classifiers/resnet.py; 16 is their FCN's), the training set's size decides the rest.
+FAWAZ_RESNET_BATCH_CAP = 64
+
+
+def fawaz_batch_size(n_train: int, cap: int = FAWAZ_RESNET_BATCH_CAP) -> int:
+    """Fawaz et al.'s mini-batch size, ``int(min(n / 10, cap))``, at least 1."""
+    return max(1, min(n_train // 10, cap))
 
 
 def needs_classifier(method: str, params: Mapping[str, Any]) -> bool:

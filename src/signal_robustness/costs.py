@@ -31,6 +31,7 @@ from typing import Any
 from signal_robustness.catalog import (
     BASELINE_METHODS,
     TARGET_CLASSES,
+    fawaz_batch_size,
     points_per_input,
     post_averaging_configurations,
 )
@@ -379,7 +380,7 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
         return _passes_seconds(smoothing_passes(robustness, defense)["l2"], seconds)
     if rule == "train_timeseries":
         timeseries = config["timeseries"]
-        batch = min(SERIES_TRAIN_BOUND // 10, timeseries["batch_size_cap"])
+        batch = fawaz_batch_size(SERIES_TRAIN_BOUND, timeseries["batch_size_cap"])
         # An augmentation trains on series and copies, Feat-Sim adds its negatives' copies.
         copies = 1 if fields["method"] in BASELINE_METHODS else 3
         return timeseries["epochs"] * math.ceil(SERIES_TRAIN_BOUND / batch) * copies * SERIES_SECONDS_PER_STEP

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from signal_robustness.catalog import FAWAZ_RESNET_BATCH_CAP, fawaz_batch_size
 from signal_robustness.precision import check_precision, with_precision
 from signal_robustness.runtime import batch_that_fits, check_training_batch
 
@@ -46,7 +47,7 @@ LossFunction = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 @dataclass(frozen=True)
 class TrainingSettings:
     epochs: int
-    batch_size_cap: int = 16
+    batch_size_cap: int = FAWAZ_RESNET_BATCH_CAP
     learning_rate: float = 2e-4
     weight_decay: float = 1e-3
     plateau_factor: float = 0.5
@@ -122,11 +123,6 @@ class TrainingResult:
     def best(self) -> dict[str, float]:
         """The history row of the selected epoch."""
         return self.history[self.best_epoch]
-
-
-def fawaz_batch_size(n_train: int, cap: int = 16) -> int:
-    """Fawaz et al.'s mini-batch size, ``int(min(n / 10, cap))``, at least 1."""
-    return max(1, min(n_train // 10, cap))
 
 
 def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch.Tensor:
