@@ -114,7 +114,9 @@ def test_the_unit_box_maps_budgets_exactly_and_lays_a_series_out_as_an_image():
     box = UnitBox(torch.nn.Identity(), -3.0, 5.0, (1, 5))
     x = torch.tensor([[[-3.0, 1.0, 5.0, -1.0, 3.0]]])
     unit = box.to_unit(x)
-    assert unit.shape == (1, 1, 3, 3)  # five values in a 3 x 2 image, sides made odd: 3 x 3
+    # Five values in a 3 x 2 image, sides made odd and at least five rows (Square's L2 start
+    # tiles squares of side height // 5): 5 x 3.
+    assert unit.shape == (1, 1, 5, 3)
     torch.testing.assert_close(unit.flatten()[:5], torch.tensor([0.0, 0.5, 1.0, 0.25, 0.75]))
     torch.testing.assert_close(box.from_unit(unit), x)
     # eps in the unit box is eps / (high - low) in the input's units.
@@ -198,13 +200,15 @@ def test_the_zero_budget_check_attacks_a_stratified_subsample(trained_gunpoint, 
         budget_records(model, x[:4], y[:4], EPS, [0.0, 1.0], "linf", bounds, SETTINGS, cpu, zero_budget_points=0)
 
 
-@pytest.mark.parametrize("shape", [(1, 24, 49), (1, 49, 24), (1, 21, 21)])
+@pytest.mark.parametrize("shape", [(1, 24, 49), (1, 49, 24), (1, 21, 21), (1, 8, 8), (1, 19, 19), (1, 3, 7)])
 @pytest.mark.parametrize("norm, eps", [("l2", 1.0), ("linf", 0.05)])
 def test_square_attacks_rectangular_images_within_the_budget_and_the_box(shape, norm, eps, cpu):
     """The audio images of the paper config are 768 x 1568 (tonnetz rows make them taller): torchattacks'
     Square, written for square images, stopped with a shape error under L2 and drew windows at negative
     offsets under L∞. Here it runs on wide, tall and square images, its perturbations inside the
-    budget and [0, 1], the padding unread, and it still breaks points."""
+    budget and [0, 1], the padding unread, and it still breaks points; and on the small sides where
+    its first squares are one pixel (8), overrun the last row (19) or do not exist (3: fewer than
+    five rows; the padding of sides was an endless loop on 8 x 8 once)."""
     from signal_robustness.evaluate.autoattack import CountingSquare, square_image_sides
 
     torch.manual_seed(0)

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
-import yaml
 import torch
+import yaml
 
 from signal_robustness.evaluate import accuracy
 from signal_robustness.features import decode_images, encode_images

@@ -110,16 +110,28 @@ class UnitBox(nn.Module):
 
 def square_image_sides(height: int, width: int) -> tuple[int, int]:
     """The smallest padded sides, at least ``height`` and ``width``, on which torchattacks' L2
-    Square runs: both odd (it fails on an even side its window reaches), and, for a wide image,
-    enough columns for its first perturbation, whose squares of side ``height // 5`` it tiles
-    from a margin computed from the height alone (written for square images: 768 x 1568 ones
-    stopped it with a shape error). Square images are unchanged but for the odd sides."""
-    height, width = height | 1, width | 1
-    side = max(1, height // 5)
-    margin = (height - 5 * side) // 2
-    while margin + (width // side) * side > width:
+    Square runs: both odd (it fails on an even side its window reaches), at least 5 rows (its
+    first perturbation's squares have side ``height // 5``), and room along both sides for that
+    perturbation, which tiles ``side // length`` squares from a margin computed from the height
+    alone (written for square images: 768 x 1568 ones stopped it with a shape error, and so do
+    heights whose last row of squares overruns, 19 say). Large square images are unchanged
+    but for the odd sides."""
+    height, width = max(5, height | 1), width | 1
+    while not _first_squares_fit(height, height):
+        height += 2
+    while not _first_squares_fit(height, width):
         width += 2
     return height, width
+
+
+def _first_squares_fit(height: int, length: int) -> bool:
+    """Whether Square's first L2 perturbation on images ``height`` rows high fits along a side of
+    ``length``: its ``length // side`` squares from the margin end inside it, or are one pixel
+    wide (a one-pixel square past the end is an empty slice, which broadcasting accepts). The
+    margin is below 3 and an odd side is 1 or at least 3, so lengthening by 2 ends."""
+    side = height // 5
+    margin = (height - 5 * side) // 2
+    return side == 1 or margin + (length // side) * side <= length
 
 
 class CountingSquare(torchattacks.Square):
