@@ -70,6 +70,28 @@ localrules:
     provenance,
 
 
+# The tables and figures read summaries (CSV, JSON, a few example arrays) and take seconds: as
+# cluster jobs they would cost more in queueing and start-up than in work.
+localrules:
+    summarise_timeseries,
+    summarise_attacks,
+    summarise_audio,
+    summarise_defense,
+    summarise_robustness,
+    augmentation_tables,
+    fawaz_comparison_table,
+    audio_table1,
+    audio_attack_tables,
+    post_averaging_tables,
+    certified_accuracy,
+    accuracy_vs_eps_figure,
+    clean_vs_adversarial_figure,
+    training_curves_figure,
+    fooling_rate_figure,
+    post_averaging_figures,
+    audio_adversarial_figure,
+
+
 rule all:
     default_target: True
     input:
