@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from signal_robustness.defenses import LogProbabilities, PostAveraging, eot_pgd
-from signal_robustness.defenses.evaluation import adaptive_rows, choose_radius, defended_predict, eot_apgd_inputs
+from signal_robustness.defenses.evaluation import adaptive_rows, apgd_inputs, choose_radius, defended_predict
 from signal_robustness.evaluate import predict
 from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
 from signal_robustness.evaluate.robustness import share
@@ -218,8 +218,9 @@ def test_attacked_set_keeps_misclassified_samples_and_respects_the_budget(traine
 def test_the_adaptive_attacks_beat_the_transferred_one_and_stay_in_their_budget(
     trained_gunpoint, gunpoint_tensors, cpu
 ):
-    # EOT-PGD, and APGD-CE through the randomised defence; GunPoint has two classes, so
-    # APGD-DLR is not defined and leaves its inputs as they are.
+    # PGD and APGD-CE through the defender's known directions, and EOT-PGD and APGD-CE through
+    # the randomised defence; GunPoint has two classes, so APGD-DLR is not defined and leaves its
+    # inputs as they are.
     model, _ = trained_gunpoint
     x, y = gunpoint_tensors[0][:8], gunpoint_tensors[1][:8]
     eps = 0.1
@@ -228,16 +229,21 @@ def test_the_adaptive_attacks_beat_the_transferred_one_and_stay_in_their_budget(
     bounds = (float(x.min()) - 1.1, float(x.max()) + 1.1)
     rows = {row["eps"]: row for row in adaptive_rows(model, x, y, transferred, 2, 2.0, 0, 10, 1, bounds, cpu)}
     row = rows[eps]
-    assert row["adaptive_acc"] <= min(row["eot_pgd_acc"], row["apgd_ce_acc"], row["apgd_dlr_acc"])
+    attacks = [f"{threat}_{name}" for threat in ("known", "fresh") for name in ("pgd", "apgd_ce", "apgd_dlr")]
+    for threat in ("known", "fresh"):
+        assert row[f"{threat}_acc"] <= min(row[f"{name}_acc"] for name in attacks if name.startswith(threat))
+    assert row["adaptive_acc"] <= min(row["known_acc"], row["fresh_acc"])
     assert row["adaptive_acc"] <= row["transferred_acc"] < row["defended_clean_acc"] or row["adaptive_acc"] == 0
-    assert row["apgd_ce_acc"] < row["defended_clean_acc"]  # APGD through the randomised defence does bite
+    # Both threat models' APGD bite: through the exact function and through the randomised one.
+    assert row["known_apgd_ce_acc"] < row["defended_clean_acc"] and row["fresh_apgd_ce_acc"] < row["defended_clean_acc"]
     assert row["adaptive_linf_max"] <= eps + 1e-5
     assert rows[0.0]["adaptive_acc"] == rows[0.0]["defended_clean_acc"]  # a zero budget changes nothing
     defended = PostAveraging(model.eval(), 2, 2.0)
     # The same seed gives the same attack (three steps suffice to see it).
-    inputs = eot_apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu)
+    inputs = apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu, "linf", "fresh")
     assert set(inputs) == {"apgd_ce", "apgd_dlr"} and torch.equal(inputs["apgd_dlr"], x)  # no DLR for 2 classes
-    torch.testing.assert_close(eot_apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu)["apgd_ce"], inputs["apgd_ce"])
+    again = apgd_inputs(defended, x, y, eps, bounds, 3, 2, 0, cpu, "linf", "fresh")
+    torch.testing.assert_close(again["apgd_ce"], inputs["apgd_ce"])
 
 
 def test_eot_pgd_keeps_images_in_their_box_as_the_other_attacks_do(small_network, cpu):
@@ -263,11 +269,44 @@ def test_the_adaptive_dlr_attack_runs_untargeted_through_the_defence_of_a_four_c
     model, x, y = small_network
     defended = PostAveraging(model, 2, 0.2)
     eps = 0.15
-    inputs = eot_apgd_inputs(defended, x, y, eps, (0.0, 1.0), 10, 2, 0, cpu)
     clean = defended_predict(defended, x, cpu) == y
-    for name in ("apgd_ce", "apgd_dlr"):
-        assert (inputs[name] - x).abs().amax() <= eps + 1e-6 and not torch.equal(inputs[name], x)
-        assert share(defended_predict(defended, inputs[name], cpu) == y) < share(clean)
+    for threat in ("known", "fresh"):
+        inputs = apgd_inputs(defended, x, y, eps, (0.0, 1.0), 10, 2, 0, cpu, "linf", threat)
+        for name in ("apgd_ce", "apgd_dlr"):
+            assert (inputs[name] - x).abs().amax() <= eps + 1e-6 and not torch.equal(inputs[name], x)
+            assert share(defended_predict(defended, inputs[name], cpu) == y) < share(clean)
+
+
+def test_an_attacker_who_knows_the_defenders_directions_breaks_more_points(cpu):
+    """Post-averaging draws its directions once, from its seed: a fixed function, which a
+    white-box attacker differentiates exactly. With one direction at a radius large against
+    eps the function bends with that direction, which attacks averaging over fresh draws miss:
+    the known-directions attacks leave fewer points right, and the adaptive accuracy reported
+    is the lower one, per point."""
+    from signal_robustness.defenses.evaluation import adaptive_inputs, worst_case_accuracies
+
+    # Uniform 8 x 8 images labelled by their brightest quadrant: many lie near the boundary.
+    x = torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    y = torch.stack([x[:, 0, r : r + 4, c : c + 4].mean((1, 2)) for r in (0, 4) for c in (0, 4)], 1).argmax(1)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    x, y = x[:40], y[:40]
+    defended = PostAveraging(model, 1, 4.0)
+    clean = defended_predict(defended, x, cpu) == y
+    attacked = adaptive_inputs(defended, x, y, 0.03, (0.0, 1.0), 10, 2, 0, cpu)
+    assert set(attacked) == {f"{t}_{a}" for t in ("known", "fresh") for a in ("pgd", "apgd_ce", "apgd_dlr")}
+    accuracies = worst_case_accuracies(defended, attacked, clean, y, cpu)
+    assert accuracies["known_acc"] < accuracies["fresh_acc"] < share(clean, percent=True)
+    assert accuracies["adaptive_acc"] <= accuracies["known_acc"]
+    with pytest.raises(ValueError, match="eot_samples must be 1"):
+        eot_pgd(defended, x, y, 0.03, steps=1, eot_samples=2, known_directions=True)
 
 
 def test_radius_choice_respects_the_tolerance(trained_gunpoint, gunpoint, cpu):

@@ -93,6 +93,8 @@ def _defense_summary() -> pd.DataFrame:
                     "defended_attacked_acc": 60.0,
                     "defence_rate": 70.0,
                     "n_adv": 20,
+                    "known_acc": 30.0,
+                    "fresh_acc": 40.0,
                     "adaptive_acc": 30.0,
                     "inference_ms_undefended": 1.0,
                     "inference_ms_defended": 6.0,
@@ -154,7 +156,7 @@ def test_post_averaging_figures_plot_the_baseline_models_only():
     defence_rate_curve = radius_sweep(summary, eps=0.1, n_directions=6, title="").axes[0].lines[0]
     assert list(defence_rate_curve.get_ydata()) == [70.0]
     bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[1]
-    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive (EOT worst case)"][0]
+    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive (worst case)"][0]
     assert list(adaptive_curve.get_ydata()) == [50.0]
 
 
@@ -182,7 +184,7 @@ def test_post_averaging_figures_of_audio_models_plot_each_originally_trained_mod
     assert titles == ["GunPoint · stft · resnet56", "GunPoint · stft · vgg16"]
     assert [list(axis.lines[0].get_ydata()) for axis in figure.axes[:2]] == [[70.0], [40.0]]
     bottom = eps_sweep(summary, adaptive, n_directions=6, title="").axes[3]  # vgg16's lower panel
-    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive (EOT worst case)"][0]
+    adaptive_curve = [line for line in bottom.lines if line.get_label() == "defended, adaptive (worst case)"][0]
     assert list(adaptive_curve.get_ydata()) == [9.0]
 
 

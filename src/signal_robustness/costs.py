@@ -165,10 +165,13 @@ def apgd_steps(steps: int, eot_samples: int = 1) -> int:
     return (steps + 1) * eot_samples
 
 
-def eot_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
-    """Attack steps of one APGD with EOT through post-averaging, per input: every call of the
-    randomised defence passes its points through the network."""
-    return apgd_steps(adaptive["steps"], adaptive["eot_samples"]) * points_per_input(n_directions)
+def adaptive_apgd_steps(adaptive: Mapping[str, Any], n_directions: int) -> float:
+    """Attack steps of one APGD through post-averaging per input, under both threat models
+    (``defenses.adaptive.THREAT_MODELS``): through the defender's known directions, one call per
+    gradient, and with EOT over ``eot_samples`` fresh draws. Every call passes the defence's
+    points through the network."""
+    steps, samples = adaptive["steps"], adaptive["eot_samples"]
+    return (apgd_steps(steps) + apgd_steps(steps, samples)) * points_per_input(n_directions)
 
 
 def autoattack_passes(
@@ -203,9 +206,10 @@ def post_averaging_passes(
     - ``evaluate_post_averaging``: every (attack, eps, K, r) of Table 1 and the sweeps
       (``catalog.post_averaging_configurations``; the chosen r stands apart from the grid's),
       every input counted as attacked, and the inference times of Table 2 on up to 16 inputs;
-    - ``adaptive_attack``: EOT-PGD, APGD-CE and APGD-DLR at every positive eps, on
-      ``adaptive.n_test`` inputs. APGD-DLR makes ``dlr_runs`` runs: 1 as AutoAttack's rand
-      version (untargeted), ``TARGET_CLASSES`` as APGD-T.
+    - ``adaptive_attack``: PGD, APGD-CE and APGD-DLR at every positive eps, on
+      ``adaptive.n_test`` inputs, under both threat models: through the defender's known
+      directions and with EOT over fresh ones. APGD-DLR makes ``dlr_runs`` runs: 1 as
+      AutoAttack's rand version (untargeted), ``TARGET_CLASSES`` as APGD-T.
     """
     attacks, adaptive = defense["attacks"], defense["adaptive"]
     k, n_test = defense["n_directions"], branch["n_test"]
@@ -241,11 +245,13 @@ def post_averaging_passes(
     radius_forwards = n_train * (1 + len(branch["radius_grid"]) * points_per_input(k))
     positive = [eps for eps in eps_grid if eps > 0]
     n_adaptive = min(adaptive["n_test"], n_test)
-    eot_pgd = adaptive["steps"] * adaptive["eot_samples"] * points_per_input(k)
-    adaptive_steps = n_adaptive * len(positive) * (eot_pgd + (1 + dlr_runs) * eot_apgd_steps(adaptive, k))
-    # The defended predictions of the clean inputs and of every eps's four attacked sets, APGD's
-    # check of which inputs it starts from, and one input per eps to read the class count.
-    adaptive_forwards = n_adaptive * points_per_input(k) * (1 + 4 * len(eps_grid) + 2 * len(positive)) + len(eps_grid)
+    pgd = adaptive["steps"] * (1 + adaptive["eot_samples"]) * points_per_input(k)
+    adaptive_steps = n_adaptive * len(positive) * (pgd + (1 + dlr_runs) * adaptive_apgd_steps(adaptive, k))
+    # The defended predictions of the clean inputs and of every eps's seven attacked sets (the
+    # transferred one, three attacks per threat model), each APGD's check of which inputs it
+    # starts from, and one input per eps and threat model to read the class count.
+    adaptive_forwards = n_adaptive * points_per_input(k) * (1 + 7 * len(eps_grid) + 4 * len(positive))
+    adaptive_forwards += 2 * len(eps_grid)
     return {
         "attack_undefended": {"attack": n_test * steps, "forward": n_test},
         "choose_radius": {"forward": radius_forwards},
@@ -264,17 +270,18 @@ def smoothing_passes(
 ) -> dict[str, dict[str, float]]:
     """Per model: certification's forward passes (``certify``: n0 + n draws per input and
     sigma) and post-averaging's L2 attack on its original (``l2``: APGD-CE and APGD-DLR, of
-    ``dlr_runs`` runs, with EOT at every positive radius, the defended predictions of their
-    outputs)."""
+    ``dlr_runs`` runs, under both threat models at every positive radius, the defended
+    predictions of their outputs)."""
     smoothing, k = robustness["smoothing"], defense["n_directions"]
     n_test, radii = smoothing["n_test"], smoothing["radii"]
     positive = [radius for radius in radii if radius > 0]
     return {
         "certify": {"forward": n_test * len(smoothing["sigmas"]) * (smoothing["n0"] + smoothing["n"])},
         "l2": {
-            "attack": n_test * len(positive) * (1 + dlr_runs) * eot_apgd_steps(defense["adaptive"], k),
-            # As for the adaptive attacks: clean and two attacked sets per radius, APGD's checks.
-            "forward": n_test * points_per_input(k) * (1 + 2 * len(radii) + 2 * len(positive)) + len(radii),
+            "attack": n_test * len(positive) * (1 + dlr_runs) * adaptive_apgd_steps(defense["adaptive"], k),
+            # As for the adaptive attacks: clean and two attacked sets per radius and threat
+            # model, APGD's checks, the class counts.
+            "forward": n_test * points_per_input(k) * (1 + 4 * len(radii) + 4 * len(positive)) + 2 * len(radii),
         },
     }
 

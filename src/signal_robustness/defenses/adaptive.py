@@ -1,10 +1,14 @@
-"""Adaptive white-box attacks on post-averaging, with expectation over transformation (EOT).
+"""Adaptive white-box attacks on post-averaging, under two threat models (``THREAT_MODELS``).
 
-The attacker does not know the defender's seed: at every step it draws fresh directions
-and averages the input gradient over ``eot_samples`` draws (Athalye et al. 2018).
+- ``known``: the attacker knows the defender's directions (drawn once from its seed), so the
+  defence is a fixed, deterministic function, and the attacks differentiate through it exactly.
+- ``fresh``: the defence draws fresh directions at every call, unknown to the attacker, who
+  averages the input gradient over ``eot_samples`` draws of its own (expectation over
+  transformation, Athalye et al. 2018).
+
 ``eot_pgd`` takes signed steps on the cross-entropy of the averaged softmax and projects to
-the L-inf ball; ``RandomisedPostAveraging`` is the same randomised defence as a module, for
-torchattacks' APGD-CE and APGD-DLR with ``eot_iter`` (``evaluation.adaptive_rows``).
+the L-inf ball; ``RandomisedPostAveraging`` is the randomised defence as a module, for
+torchattacks' APGD-CE and APGD-DLR with ``eot_iter`` (``evaluation.adaptive_inputs``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from signal_robustness.attacks import frozen_parameters
 from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging, random_directions
 from signal_robustness.runtime import seeded_generator
 
+THREAT_MODELS = ("known", "fresh")
+
 
 def eot_pgd(
     defended: PostAveraging,
@@ -29,16 +35,23 @@ def eot_pgd(
     rel_stepsize: float = 0.25,
     generator: torch.Generator | None = None,
     bounds: tuple[float, float] | None = None,
+    known_directions: bool = False,
 ) -> torch.Tensor:
     """Adversarial inputs within ``eps`` (L-inf) of ``x`` against ``defended``, inside the input
     box ``bounds`` where there is one (images in [0, 1]), as the other attacks keep theirs.
 
-    Random start in the ball, ``steps`` steps of ``rel_stepsize * eps``.
+    Random start in the ball, ``steps`` steps of ``rel_stepsize * eps``, each on the gradient
+    averaged over ``eot_samples`` fresh draws of directions or, with ``known_directions``, on
+    the exact gradient through the defender's own directions (then one sample: it is exact).
     """
     if eps < 0:
         raise ValueError(f"eps must be >= 0, got {eps}")
     if steps < 1 or eot_samples < 1:
         raise ValueError("steps and eot_samples must be >= 1")
+    if known_directions and eot_samples != 1:
+        raise ValueError(
+            f"the defender's known directions give one exact gradient: eot_samples must be 1, got {eot_samples}"
+        )
     if eps == 0:
         return x.clone()
     generator = generator if generator is not None else seeded_generator(0, x.device)
@@ -52,7 +65,10 @@ def eot_pgd(
             grad = torch.zeros_like(adversarial)
             # One backward pass per draw: memory holds one draw's graph, not all of them.
             for _ in range(eot_samples):
-                directions = random_directions(defended.n_directions, shape, generator)
+                if known_directions:
+                    directions = defended.own_directions(adversarial)
+                else:
+                    directions = random_directions(defended.n_directions, shape, generator)
                 # Cross-entropy of the averaged softmax.
                 loss = F.nll_loss(log_probabilities(adversarial, directions), y, reduction="sum")
                 grad += torch.autograd.grad(loss, adversarial)[0]

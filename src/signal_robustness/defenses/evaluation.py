@@ -16,8 +16,8 @@ from torch import nn
 
 from signal_robustness.attacks import frozen_parameters
 from signal_robustness.catalog import post_averaging_configurations
-from signal_robustness.defenses.adaptive import RandomisedPostAveraging, eot_pgd
-from signal_robustness.defenses.post_averaging import PostAveraging
+from signal_robustness.defenses.adaptive import THREAT_MODELS, RandomisedPostAveraging, eot_pgd
+from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, autoattack_attack
 from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
 from signal_robustness.evaluate.robustness import predict, share
@@ -145,10 +145,55 @@ def post_averaging_rows(
     return rows
 
 
-EOT_APGD = ("apgd_ce", "apgd_dlr")
+ADAPTIVE_APGD = ("apgd_ce", "apgd_dlr")
 
 
-def eot_apgd_inputs(
+def apgd_inputs(
+    defended: PostAveraging,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    bounds: tuple[float, float],
+    steps: int,
+    eot_samples: int,
+    seed: int,
+    device: torch.device,
+    norm: str,
+    threat: str,
+) -> dict[str, torch.Tensor]:
+    """torchattacks' APGD-CE and APGD-DLR (``norm`` linf or l2) on the defence under ``threat``
+    (``adaptive.THREAT_MODELS``): through the exact defended function (``known``), or through the
+    randomised defence with each gradient averaged over ``eot_samples`` draws (``fresh``,
+    AutoAttack's rand version). APGD-DLR is untargeted under both, as in the rand version (one
+    run, not APGD-T's nine; none for two classes), so that the two differ in what the attacker
+    knows alone. Adversarial inputs per attack (the inputs themselves where APGD-DLR is not
+    defined)."""
+    if threat == "known":
+        attacked_model, eot_iter = LogProbabilities(defended), 1
+    else:
+        attacked_model, eot_iter = (
+            RandomisedPostAveraging(defended, seeded_generator(20_000 + seed, device)),
+            eot_samples,
+        )
+    boxed = UnitBox(attacked_model, *bounds, x.shape[1:]).eval()
+    with torch.no_grad():
+        n_classes = int(defended.model(x[:1].to(device)).shape[1])
+    settings = AutoAttackSettings(apgd_steps=steps, batch_size=max(1, len(x)))
+    adversarial = {}
+    with frozen_parameters(defended.model):
+        for name in ADAPTIVE_APGD:
+            attack = autoattack_attack(
+                name, boxed, norm, eps / boxed.scale, settings, n_classes, seed, eot_iter, version="rand"
+            )
+            if attack is None or eps == 0:
+                adversarial[name] = x.clone()
+                continue
+            unit = attack(boxed.to_unit(x.to(device)).clamp(0, 1), y.to(device))
+            adversarial[name] = boxed.from_unit(unit).detach().cpu()
+    return adversarial
+
+
+def adaptive_inputs(
     defended: PostAveraging,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -160,41 +205,51 @@ def eot_apgd_inputs(
     device: torch.device,
     norm: str = "linf",
 ) -> dict[str, torch.Tensor]:
-    """torchattacks' APGD-CE and APGD-DLR (``norm`` linf or l2) through the randomised defence,
-    each gradient averaged over ``eot_samples`` draws of directions: AutoAttack's rand version,
-    whose APGD-DLR is untargeted (one run, not APGD-T's nine; none for two classes).
-    Adversarial inputs per attack (the inputs themselves where APGD-DLR is not defined)."""
-    randomised = RandomisedPostAveraging(defended, seeded_generator(20_000 + seed, device))
-    boxed = UnitBox(randomised, *bounds, x.shape[1:]).eval()
-    with torch.no_grad():
-        n_classes = int(defended.model(x[:1].to(device)).shape[1])
-    settings = AutoAttackSettings(apgd_steps=steps, batch_size=max(1, len(x)))
-    adversarial = {}
-    with frozen_parameters(defended.model):
-        for name in EOT_APGD:
-            attack = autoattack_attack(
-                name, boxed, norm, eps / boxed.scale, settings, n_classes, seed, eot_samples, version="rand"
-            )
-            if attack is None or eps == 0:
-                adversarial[name] = x.clone()
-                continue
-            unit = attack(boxed.to_unit(x.to(device)).clamp(0, 1), y.to(device))
-            adversarial[name] = boxed.from_unit(unit).detach().cpu()
-    return adversarial
+    """Adversarial inputs of every adaptive attack under both threat models, named
+    ``<threat>_<attack>``: PGD (L-inf only; EOT-PGD under ``fresh``), APGD-CE and APGD-DLR."""
+    inputs = {}
+    for threat in THREAT_MODELS:
+        known = threat == "known"
+        if norm == "linf":
+            # The attacker's own randomness, independent of the defender's seed.
+            generator = seeded_generator(10_000 + seed, device)
+            samples = 1 if known else eot_samples
+            inputs[f"{threat}_pgd"] = eot_pgd(
+                defended,
+                x.to(device),
+                y.to(device),
+                eps,
+                steps,
+                samples,
+                generator=generator,
+                bounds=bounds,
+                known_directions=known,
+            ).cpu()
+        for name, adversarial in apgd_inputs(
+            defended, x, y, eps, bounds, steps, eot_samples, seed, device, norm, threat
+        ).items():
+            inputs[f"{threat}_{name}"] = adversarial
+    return inputs
 
 
 def worst_case_accuracies(
     defended: PostAveraging, attacked: Mapping[str, torch.Tensor], clean: torch.Tensor, y: torch.Tensor, device
 ) -> dict[str, float]:
-    """% of points the defended model gets right under each attack (``<attack>_acc``) and under
-    all of them (``adaptive_acc``: right clean and under every attack); ``clean`` marks the
-    points right without attack."""
+    """% of points the defended model gets right under each attack (``<attack>_acc``), under all
+    attacks of each threat model (``known_acc``, ``fresh_acc``) and under every attack of both
+    (``adaptive_acc``, at most the lower of the two); ``clean`` marks the points right without
+    attack. Every attacked set is scored on the defender's own directions: under ``fresh`` they
+    are a draw the attacker never saw, as a fresh draw at the call would be."""
     right = {name: defended_predict(defended, inputs, device) == y for name, inputs in attacked.items()}
-    robust = clean.clone()
-    for correct in right.values():
-        robust &= correct
     accuracies = {f"{name}_acc": share(correct, percent=True) for name, correct in right.items()}
-    return {**accuracies, "adaptive_acc": share(robust, percent=True)}
+    robust = {}
+    for threat in (*THREAT_MODELS, "adaptive"):
+        robust[threat] = clean.clone()
+        for name, correct in right.items():
+            if threat == "adaptive" or name.startswith(f"{threat}_"):
+                robust[threat] &= correct
+        accuracies[f"{threat}_acc"] = share(robust[threat], percent=True)
+    return accuracies
 
 
 def adaptive_rows(
@@ -210,23 +265,16 @@ def adaptive_rows(
     bounds: tuple[float, float],
     device: torch.device,
 ) -> list[dict[str, Any]]:
-    """Adaptive attacks on the defended model at each eps of ``transferred_pgd`` (L-inf):
-    EOT-PGD, and torchattacks' APGD-CE and APGD-DLR with EOT; ``adaptive_acc`` is the
-    per-point worst case over the three, beside the defended accuracy on the transferred PGD
-    attacked set of the same samples."""
+    """Adaptive attacks on the defended model at each eps of ``transferred_pgd`` (L-inf), under
+    both threat models (``adaptive_inputs``); ``adaptive_acc`` is the per-point worst case over
+    all of them, beside the defended accuracy on the transferred PGD attacked set of the same
+    samples."""
     model.eval().to(device)
     defended = PostAveraging(model, n_directions, radius, seed)
     defended_clean = defended_predict(defended, x, device)
     rows = []
     for eps, (adversarial, replaced) in sorted(transferred_pgd.items()):
-        # The attacker's own randomness, independent of the defender's seed.
-        generator = seeded_generator(10_000 + seed, device)
-        attacked = {
-            "eot_pgd": eot_pgd(
-                defended, x.to(device), y.to(device), eps, steps, eot_samples, generator=generator, bounds=bounds
-            ).cpu()
-        }
-        attacked.update(eot_apgd_inputs(defended, x, y, eps, bounds, steps, eot_samples, seed, device))
+        attacked = adaptive_inputs(defended, x, y, eps, bounds, steps, eot_samples, seed, device)
         transferred_inputs = torch.where(replaced.view(-1, *([1] * (x.dim() - 1))), adversarial, x)
         rows.append(
             {
@@ -260,15 +308,16 @@ def post_averaging_l2_rows(
     bounds: tuple[float, float],
     device: torch.device,
 ) -> list[dict[str, Any]]:
-    """The defended model's accuracy under APGD-CE and APGD-DLR with EOT in L2 balls of each of
-    ``radii``: post-averaging's empirical robust accuracy on the axis of smoothing's certificates.
-    ``adaptive_acc`` is the per-point worst case of the two."""
+    """The defended model's accuracy under APGD-CE and APGD-DLR, under both threat models
+    (``adaptive_inputs``), in L2 balls of each of ``radii``: post-averaging's empirical robust
+    accuracy on the axis of smoothing's certificates. ``adaptive_acc`` is the per-point worst
+    case of all four."""
     model.eval().to(device)
     defended = PostAveraging(model, n_directions, radius, seed)
     clean = defended_predict(defended, x, device) == y
     rows = []
     for l2_radius in sorted(radii):
-        attacked = eot_apgd_inputs(defended, x, y, l2_radius, bounds, steps, eot_samples, seed, device, norm="l2")
+        attacked = adaptive_inputs(defended, x, y, l2_radius, bounds, steps, eot_samples, seed, device, norm="l2")
         rows.append(
             {
                 "l2_radius": float(l2_radius),

@@ -23,10 +23,14 @@ COLUMN_LABELS = {
     "defended_attacked_acc": "Defended attacked",
     "defence_rate": "Defence rate",
     "n_adv": "#Adv",
-    "adaptive_acc": "Defended, adaptive (worst of EOT-PGD, EOT-APGD-CE/DLR)",
+    "known_acc": "Adaptive, directions known (PGD, APGD-CE/DLR)",
+    "fresh_acc": "Adaptive, fresh directions (EOT-PGD, EOT-APGD-CE/DLR)",
+    "adaptive_acc": "Defended, adaptive (worst of both, per input)",
     "inference_ms_undefended": "Inference ms (original)",
     "inference_ms_defended": "Inference ms (defended)",
 }
+# The adaptive attacks' accuracies under each threat model and the worst of both (defenses.adaptive).
+ADAPTIVE_COLUMNS = ["known_acc", "fresh_acc", "adaptive_acc"]
 ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD", "deepfool": "DeepFool", "cw": "C&W L2"}
 
 
@@ -70,7 +74,7 @@ def defense_summary(post_averaging_paths: Iterable[str | os.PathLike], adaptive:
     """One row per (model, attack, eps, K, r) with the adaptive accuracy of the same (eps, K, r)."""
     rows = _concat(post_averaging_paths)
     keys = model_keys(rows)
-    adaptive_columns = adaptive[keys + CONFIG_KEYS + ["adaptive_acc", "transferred_acc", "n_adaptive"]]
+    adaptive_columns = adaptive[keys + CONFIG_KEYS + [*ADAPTIVE_COLUMNS, "transferred_acc", "n_adaptive"]]
     merged = rows.merge(adaptive_columns, on=keys + CONFIG_KEYS, how="left")
     return merged.sort_values(keys + ["attack", "eps", "n_directions", "radius"]).reset_index(drop=True)
 
@@ -108,8 +112,8 @@ def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame
     """The seed's Table 1 per model and attack, tidy, mean over seeds; the adaptive
     adaptive accuracy at the same (eps, K, r) is one more value of the PGD row only."""
     rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
-    rows.loc[rows["attack"] != "pgd", "adaptive_acc"] = np.nan
-    values = PROTOCOL_COLUMNS + ["adaptive_acc"]
+    rows.loc[rows["attack"] != "pgd", ADAPTIVE_COLUMNS] = np.nan
+    values = PROTOCOL_COLUMNS + ADAPTIVE_COLUMNS
     return aggregate_over_seeds(rows, [*model_keys(summary)[:-1], "attack"], values)
 
 

@@ -105,7 +105,7 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
         axes[1, column].plot(pgd.index, pgd["attacked_acc"], marker="o", label="undefended, PGD")
         axes[1, column].plot(pgd.index, pgd["defended_attacked_acc"], marker="o", label="defended, transferred PGD")
         own = adaptive[adaptive["panel"] == panel].groupby("eps")["adaptive_acc"].mean()
-        axes[1, column].plot(own.index, own, marker="s", color="black", label="defended, adaptive (EOT worst case)")
+        axes[1, column].plot(own.index, own, marker="s", color="black", label="defended, adaptive (worst case)")
         axes[0, column].set_title(panel, fontsize=10)
         axes[1, column].set_xlabel("L-inf budget ε")
         axes[1, column].set_ylim(-2, 102)
