@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from signal_robustness.config import ConfigError, MissingDataError, validate_config
 from signal_robustness.train.classifier import timeseries_training_settings
@@ -265,6 +266,28 @@ def test_every_bad_attack_search_is_named_at_once(default_config, schema):
     assert "'audio.attacks.methods.cw'" in problems and "stepsiz" in problems
     assert "'audio.attacks.methods.deepfool': deepfool has no parameter 'eps'" in problems
     assert "'audio.attacks.methods.pia': unknown attack 'pia'" in problems
+
+
+def test_a_jsma_grid_its_iteration_cap_cannot_reach_is_refused(default_config, schema, repo):
+    """JSMA changes one feature per iteration (theta = 1 on [0, 1]): on 768 x 1568 images with
+    540 tonnetz rows, gamma 0.001 means 2,050 features, beyond the seed's 1,000 iterations, and
+    the AUC would be read at a gamma never attained. Refused, naming each representation."""
+    paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
+    audio = default_config["audio"]
+    audio["image"] = {
+        **audio["image"],
+        **{k: paper["audio"]["image"][k] for k in ("height", "width", "tonnetz_height")},
+    }
+    audio["representations"] = ["stft", "dwt_tonnetz"]
+    audio["attacks"]["methods"]["jsma"] = paper["audio"]["attacks"]["methods"]["jsma"]
+    validate_config(default_config, schema)  # the paper's grid ends within reach
+    audio["attacks"]["methods"]["jsma"]["grid"] = [0.0001, 0.0005, 0.001]
+    problems = _problems(default_config, schema)
+    assert "gamma 0.001 changes 2,050 of the 2,050,944 features of a dwt_tonnetz image" in problems
+    assert "gamma 0.001 changes 1,204 of the 1,204,224 features of a stft image" in problems
+    assert "at most 0.000488 or raise max_iterations" in problems
+    audio["attacks"]["methods"]["jsma"]["params"]["max_iterations"] = 2050
+    validate_config(default_config, schema)
 
 
 def test_no_attack_search_is_a_valid_config(default_config, schema):

@@ -56,6 +56,12 @@ MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, 
 IMAGE_BOUNDS = (0.0, 1.0)
 
 
+def image_features(representation: str, image: Mapping[str, Any]) -> int:
+    """Pixels of one ``representation`` image at ``audio.image``'s size: tonnetz rows stack below."""
+    rows = image["height"] + (image["tonnetz_height"] if "tonnetz" in REPRESENTATIONS[representation] else 0)
+    return int(rows) * int(image["width"])
+
+
 # --- post-averaging (seed 002) and AutoAttack ---
 # Post-averaging's steps along each direction, as fractions of the radius r.
 STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)

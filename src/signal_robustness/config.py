@@ -16,8 +16,14 @@ from typing import Any
 import jsonschema
 import yaml
 
-from signal_robustness.attacks.settings import BudgetGrid
-from signal_robustness.catalog import MIN_IMAGE_SIDE, SMOOTHED_METHODS
+from signal_robustness.attacks.settings import (
+    BudgetGrid,
+    JSMASettings,
+    changed_features,
+    jsma_iterations_needed,
+    jsma_iterations_per_feature,
+)
+from signal_robustness.catalog import IMAGE_BOUNDS, MIN_IMAGE_SIDE, SMOOTHED_METHODS, image_features
 from signal_robustness.data.audio import (
     AUDIO_DATASETS,
     AudioDatasetError,
@@ -232,6 +238,31 @@ def audio_attack_problems(audio: Mapping[str, Any]) -> list[str]:
             message = str(error)
             prefix = f"config key 'audio.attacks.methods.{name}'"
             problems.append(message if message.startswith(prefix) else f"{prefix}: {message}")
+    jsma = audio["attacks"]["methods"].get("jsma")
+    if jsma and not problems:
+        problems += jsma_grid_problems(jsma, audio)
+    return problems
+
+
+def jsma_grid_problems(jsma: Mapping[str, Any], audio: Mapping[str, Any]) -> list[str]:
+    """A JSMA grid whose largest gamma its iteration cap cannot reach on some representation's
+    images: one feature changes per iteration, so the run would stop short and the AUC be read
+    at a gamma never attained."""
+    params, cap = jsma.get("params", {}), jsma.get("params", {}).get("max_iterations")
+    if cap is None or jsma.get("budget") != "gamma":
+        return []
+    theta, gamma = params.get("theta", JSMASettings.theta), max(jsma["grid"])
+    problems = []
+    for representation in audio["representations"]:
+        n_features = image_features(representation, audio["image"])
+        if jsma_iterations_needed(gamma, n_features, theta, IMAGE_BOUNDS) > cap:
+            per_feature = jsma_iterations_per_feature(theta, IMAGE_BOUNDS)
+            problems.append(
+                f"config key 'audio.attacks.methods.jsma': gamma {gamma} changes "
+                f"{changed_features(gamma, n_features):,} of the {n_features:,} features of a {representation} "
+                f"image, {per_feature} iteration(s) each, beyond max_iterations {cap}: lower the grid's largest "
+                f"gamma to at most {cap // per_feature / n_features:.3g} or raise max_iterations"
+            )
     return problems
 
 

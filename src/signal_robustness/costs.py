@@ -32,6 +32,7 @@ from signal_robustness.catalog import (
     BASELINE_METHODS,
     TARGET_CLASSES,
     fawaz_batch_size,
+    image_features,
     points_per_input,
     post_averaging_configurations,
 )
@@ -365,7 +366,7 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
         return split["train_folds"] * images * seconds("forward")
     if rule == "attack_audio":
         attacks = audio["attacks"]
-        n_features = int(image["height"] * rows_factor(representation, image)) * image["width"]
+        n_features = image_features(representation, image)
         steps, forwards = attack_work({fields["attack"]: attacks["methods"][fields["attack"]]}, n_features, False)
         return attacks["samples"] * len(attacks["seeds"]) * (steps * seconds("attack") + forwards * seconds("forward"))
     if rule in ("attack_undefended", "choose_radius", "evaluate_post_averaging", "adaptive_attack"):

@@ -17,13 +17,12 @@ no feature has a positive saliency.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from signal_robustness.attacks.settings import JSMASettings, saturates
+from signal_robustness.attacks.settings import JSMASettings, changed_features, jsma_iterations_needed, saturates
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
 
 
@@ -49,11 +48,6 @@ def saliency_map(target_gradient: torch.Tensor, other_gradient: torch.Tensor, in
         admissible = (target_gradient < 0) & (other_gradient > 0)
         saliency = target_gradient.abs() * other_gradient
     return torch.where(admissible, saliency, torch.zeros_like(saliency))
-
-
-def changed_features(gamma: float, n_features: int) -> int:
-    """The most features a run with ``gamma`` may change."""
-    return max(1, int(math.floor(gamma * n_features)))
 
 
 def jsma_attack(
@@ -91,7 +85,7 @@ def _jsma(
     taken = torch.zeros(len(snapshots), len(x), dtype=torch.bool, device=x.device)
     if max_iterations is None:
         # Enough steps to move every allowed feature across the whole range.
-        max_iterations = max_changed * max(1, math.ceil((high - low) / abs(theta)))
+        max_iterations = jsma_iterations_needed(gamma, n_features, theta, bounds)
     changed = torch.zeros(len(x), n_features, dtype=torch.bool, device=x.device)
     at_bound = (x.flatten(1) >= high) if increase else (x.flatten(1) <= low)
     running = torch.ones(len(x), dtype=torch.bool, device=x.device)

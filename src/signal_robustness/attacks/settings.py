@@ -11,6 +11,7 @@ and the check needs neither torch nor foolbox. Parameters the pipeline sets itse
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,6 +167,21 @@ def check_bim_l2(
 def saturates(theta: float, bounds: tuple[float, float]) -> bool:
     """Whether one JSMA change of ``theta`` takes a feature to its bound (θ = 1 on [0, 1])."""
     return abs(theta) >= bounds[1] - bounds[0]
+
+
+def changed_features(gamma: float, n_features: int) -> int:
+    """The most features a JSMA run with ``gamma`` may change."""
+    return max(1, int(math.floor(gamma * n_features)))
+
+
+def jsma_iterations_per_feature(theta: float, bounds: tuple[float, float]) -> int:
+    """JSMA's iterations on one feature: it moves by ``theta`` per iteration, until its bound."""
+    return max(1, math.ceil((bounds[1] - bounds[0]) / abs(theta)))
+
+
+def jsma_iterations_needed(gamma: float, n_features: int, theta: float, bounds: tuple[float, float]) -> int:
+    """Iterations JSMA needs to change its ``gamma`` share of ``n_features`` features."""
+    return changed_features(gamma, n_features) * jsma_iterations_per_feature(theta, bounds)
 
 
 @dataclass(frozen=True)
