@@ -70,7 +70,7 @@ def test_every_attack_fools_most_samples_with_an_unlimited_budget(small_network,
     np.testing.assert_array_equal(out.success.numpy(), result.success[-1])  # the search re-read the same outcome
 
 
-def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network):
+def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network, quadrant_images):
     model, x, labels = small_network
     n_features = x[0].numel()
     cases = [
@@ -83,9 +83,12 @@ def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network):
             lambda b: b,
         ),
     ]
+    donors = (quadrant_images[0][40:], quadrant_images[1][40:])  # the attacker's data (PIA starts from it)
     for search, norm, limit in cases:
         # threshold 1.0: every budget of the grid runs
-        result = budget_search(model, x[:12], labels[:12], search, threshold=1.0, seed=0, device=CPU, bounds=BOUNDS)
+        result = budget_search(
+            model, x[:12], labels[:12], search, threshold=1.0, seed=0, device=CPU, bounds=BOUNDS, donors=donors
+        )
         values = getattr(result, norm)
         for index, budget in enumerate(result.budgets):
             assert values[index].max() <= limit(budget) + 1e-5, (search.attack, budget)
