@@ -64,16 +64,22 @@ def scratch(tmp_path_factory) -> Path:
     return folder
 
 
+# What a run writes: a target there stays relative to the run's folder, even where the checkout
+# holds one from an earlier run (CI's rehearsal runs in the same clone before the tests).
+OUTPUT_FOLDERS = ("results/", "resources/", "logs/", "benchmarks/")
+
+
+def _repository_file(word: str) -> bool:
+    """A config file, profile or other path of the repository that the command reads."""
+    return "/" in word and not word.startswith(OUTPUT_FOLDERS) and (REPO / word).exists()
+
+
 def as_dry_run(command: str, scratch: Path) -> list[str]:
     """The documented command as this test runs it: the repository's Snakefile in a scratch
     folder, its paths made absolute, the rehearsal's overlays after its config files, -n."""
     words = shlex.split(command)[1:]
     words = [
-        str(scratch / word)
-        if word == "my.yaml"
-        else str(REPO / word)
-        if (REPO / word).exists() and "/" in word
-        else word
+        str(scratch / word) if word == "my.yaml" else str(REPO / word) if _repository_file(word) else word
         for word in words
     ]
     if "--configfile" in words:
