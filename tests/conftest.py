@@ -150,10 +150,8 @@ def quadrant_images():
     return x, labels
 
 
-@pytest.fixture(scope="session")
-def small_network(quadrant_images):
-    """A small MLP trained on ``quadrant_images``; returns it with the first 40 images and labels."""
-    x, labels = quadrant_images
+def _fitted_mlp(x: torch.Tensor, labels: torch.Tensor) -> torch.nn.Module:
+    """A small MLP fitted to 8 x 8 images of four classes (150 full-batch Adam steps, seed 0)."""
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -162,7 +160,23 @@ def small_network(quadrant_images):
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    model.eval()
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def small_network(quadrant_images):
+    """A small MLP trained on ``quadrant_images``; returns it with the first 40 images and labels."""
+    x, labels = quadrant_images
+    model = _fitted_mlp(x, labels)
     with torch.no_grad():
         assert (model(x).argmax(1) == labels).float().mean() > 0.95
     return model, x[:40], labels[:40]
+
+
+@pytest.fixture(scope="session")
+def near_boundary_network():
+    """The same MLP on uniform 8 x 8 images labelled by their brightest quadrant, where many
+    images lie near the boundary; returns it with the first 40 images and labels."""
+    x = torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    labels = torch.stack([x[:, 0, r : r + 4, c : c + 4].mean((1, 2)) for r in (0, 4) for c in (0, 4)], 1).argmax(1)
+    return _fitted_mlp(x, labels), x[:40], labels[:40]
