@@ -108,3 +108,40 @@ def test_the_package_s_ucr_names_are_aeon_s_and_its_bundle_is_found_without_impo
     bundle = str(__import__("pathlib").Path(aeon.datasets.__file__).parent / "data")
     assert aeon_bundled_names() == frozenset(get_downloaded_tsc_tsr_datasets(bundle)) & UCR_2018_UNIVARIATE
     assert {"GunPoint", "ArrowHead", "ItalyPowerDemand"} <= aeon_bundled_names()
+
+
+def test_values_near_1e200_normalise_like_their_scaled_copy():
+    x = np.array([[[1e200, -2e200, 3e200, 5e199]]])
+    out = z_normalise(x)
+    assert np.all(np.isfinite(out)) and np.any(out != 0)
+    np.testing.assert_allclose(out, z_normalise(x / 1e200), rtol=1e-12)
+
+
+def test_a_length_one_series_is_refused_naming_the_file(tmp_path):
+    from signal_robustness.data.ucr import load_ucr_files
+
+    for split in ("TRAIN", "TEST"):
+        (tmp_path / f"One_{split}.tsv").write_text("1\t0.5\n2\t0.7\n1\t0.1\n")
+    with pytest.raises(DatasetError, match=r"One_TRAIN\.tsv holds series of length 1"):
+        load_ucr_files("One", tmp_path / "One_TRAIN.tsv", tmp_path / "One_TEST.tsv")
+
+
+def test_data_npz_knows_its_dataset_and_format(shared_ucr, tmp_path):
+    from signal_robustness.data import TimeSeriesSplits
+    from signal_robustness.errors import ArtifactError, ArtifactMismatchError
+    from signal_robustness.io import save_npz
+
+    coffee = load_ucr("Coffee", archive_dir=shared_ucr)
+    path = tmp_path / "data.npz"
+    save_npz(path, **coffee.arrays())
+    loaded = TimeSeriesSplits.load(path, "Coffee")
+    np.testing.assert_array_equal(loaded.x_test, coffee.x_test)
+    np.testing.assert_array_equal(loaded.scale_test, coffee.scale_test)
+    # Another dataset's file copied in place is refused, naming both.
+    with pytest.raises(ArtifactMismatchError, match=r"holds UCR dataset 'Coffee', not UCR dataset 'TwoLeadECG'"):
+        TimeSeriesSplits.load(path, "TwoLeadECG")
+    # A file from before the scales were stored is refused as an older format, not misread.
+    older = {key: value for key, value in coffee.arrays().items() if not key.startswith("scale")}
+    save_npz(path, **older)
+    with pytest.raises(ArtifactError, match=r"no array scale_test, scale_train; an older version wrote it"):
+        TimeSeriesSplits.load(path, "Coffee")

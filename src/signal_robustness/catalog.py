@@ -9,6 +9,7 @@ methods and networks take their names from here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # --- time series (seed 000) ---
@@ -54,6 +55,41 @@ AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg
 MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
 # The range every representation image is scaled to, and attacks clip to.
 IMAGE_BOUNDS = (0.0, 1.0)
+# Log spectrogram images span this many dB below the clip's maximum over [0, 1]; tonnetz
+# coordinates span [-1, 1], so 2 units over [0, 1].
+IMAGE_DB_RANGE = 80.0
+TONNETZ_RANGE = 2.0
+
+
+@dataclass(frozen=True)
+class InputSpace:
+    """What a network reads, and how an L2 distance there reads in the signal's own units:
+    ``raw_per_unit`` raw units per input unit, None where each input has its own factor (a
+    series' standard deviation) or where rows of different units are stacked (no raw radius)."""
+
+    name: str
+    raw_unit: str
+    raw_per_unit: float | None
+
+
+SERIES_SPACE = InputSpace("z-normalised series", "raw series units", None)  # x each series' own std
+_BASE_IMAGE_SPACES = {
+    "stft": InputSpace("log-power STFT image in [0, 1]", "dB", IMAGE_DB_RANGE),
+    "dwt": InputSpace("log-magnitude wavelet image in [0, 1]", "dB", IMAGE_DB_RANGE),
+    "tonnetz": InputSpace("tonnetz image in [0, 1]", "tonnetz coordinate", TONNETZ_RANGE),
+}
+
+
+def input_space(representation: str | None) -> InputSpace:
+    """The space certificates and L2 attacks measure in: a series (``None``) or an audio
+    ``representation``'s image. Stacked dB and tonnetz rows have no single raw unit."""
+    if representation is None:
+        return SERIES_SPACE
+    bases = REPRESENTATIONS[representation]
+    if len(bases) == 1:
+        return _BASE_IMAGE_SPACES[bases[0]]
+    names = " + ".join(_BASE_IMAGE_SPACES[base].name.removesuffix(" in [0, 1]") for base in bases)
+    return InputSpace(f"{names} rows in [0, 1]", "none (dB and tonnetz rows mixed)", None)
 
 
 def image_features(representation: str, image: Mapping[str, Any]) -> int:

@@ -24,3 +24,13 @@ class ArtifactError(InputError):
             f"{path} is corrupt or truncated ({reason or type(reason).__name__}). It is an intermediate "
             "result: delete it and rerun snakemake, which makes it again."
         )
+
+
+class ArtifactMismatchError(InputError):
+    """An intermediate result that reads but was made for another run or dataset."""
+
+    def __init__(self, path: object, expected: object, found: object):
+        super().__init__(
+            f"{path} holds {found}, not {expected}: it was made for another run or copied in place. "
+            "Delete it and rerun snakemake, which makes it again."
+        )

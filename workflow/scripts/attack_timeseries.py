@@ -9,7 +9,7 @@ import torch
 from signal_robustness.data import TimeSeriesSplits
 from signal_robustness.evaluate import accuracy_against_eps, evaluate_attacks
 from signal_robustness.evaluate.protocol import stratified_subset
-from signal_robustness.io import load_npz, save_csv, save_json, save_npz
+from signal_robustness.io import save_csv, save_json, save_npz
 from signal_robustness.precision import with_precision
 from signal_robustness.report.figures import ACCURACY_VS_EPS_COLUMNS
 from signal_robustness.runs import run_identity
@@ -18,7 +18,7 @@ from signal_robustness.train import load_timeseries_classifier
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
+    splits = TimeSeriesSplits.load(snakemake.input.data, snakemake.wildcards.dataset)
     x, y = torch.from_numpy(splits.x_test), torch.from_numpy(splits.y_test)
     params = snakemake.params
     # The curve's series: a stratified subsample, the same for every classifier (and budget).

@@ -4,7 +4,7 @@ import torch
 
 from signal_robustness.augment import augmentation_arrays
 from signal_robustness.data import TimeSeriesSplits
-from signal_robustness.io import load_npz, load_state_dict, save_npz
+from signal_robustness.io import load_state_dict, save_npz
 from signal_robustness.models.odenet import ODENet
 from signal_robustness.runtime import log_to_file, set_threads
 from signal_robustness.train import load_timeseries_classifier
@@ -12,7 +12,7 @@ from signal_robustness.train import load_timeseries_classifier
 wildcards, inputs = snakemake.wildcards, snakemake.input
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(snakemake.threads)
-    splits = TimeSeriesSplits.from_arrays(wildcards.dataset, load_npz(inputs.data))
+    splits = TimeSeriesSplits.load(inputs.data, wildcards.dataset)
     series, labels = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
     dzdt = load_state_dict(inputs.odenet, ODENet()).derivative(series) if "odenet" in inputs.keys() else None
     classifier = load_timeseries_classifier(inputs.classifier, splits) if "classifier" in inputs.keys() else None

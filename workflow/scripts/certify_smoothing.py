@@ -1,7 +1,7 @@
 """Rule certify_smoothing: a Gaussian-noise-trained model -> results/robustness/{run}/certificates.csv."""
 
 from signal_robustness.defenses.runs import load_defended_run
-from signal_robustness.evaluate.smoothing import certified_accuracy, certify
+from signal_robustness.evaluate.smoothing import certified_accuracy, certify, with_raw_radius
 from signal_robustness.io import save_csv
 from signal_robustness.runtime import job_device, log_to_file
 
@@ -25,6 +25,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         indices=indices,
     )
     log.info("\n%s", certified_accuracy(certificates, smoothing["radii"]).to_string(index=False))
+    certificates = with_raw_radius(certificates, run.space, run.raw_scale(certificates["index"].to_numpy()))
     for column, value in reversed(list(run.identity.items())):
         certificates.insert(0, column, value)
     save_csv(snakemake.output[0], certificates)

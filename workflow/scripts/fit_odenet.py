@@ -4,13 +4,13 @@ import pandas as pd
 import torch
 
 from signal_robustness.data import TimeSeriesSplits
-from signal_robustness.io import load_npz, save_csv, save_json, save_state_dict
+from signal_robustness.io import save_csv, save_json, save_state_dict
 from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet
 from signal_robustness.runtime import job_device, log_to_file, seed_everything
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
+    splits = TimeSeriesSplits.load(snakemake.input.data, snakemake.wildcards.dataset)
     generator = seed_everything(int(snakemake.wildcards.seed))
     settings = ODEFitSettings(**snakemake.params.odenet)
     odenet, report = fit_odenet(torch.from_numpy(splits.x_train), settings, generator, device)

@@ -11,7 +11,7 @@ from signal_robustness.train.classifier import timeseries_training_settings
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    splits = TimeSeriesSplits.from_arrays(snakemake.wildcards.dataset, load_npz(snakemake.input.data))
+    splits = TimeSeriesSplits.load(snakemake.input.data, snakemake.wildcards.dataset)
     settings = timeseries_training_settings(snakemake.params.training, snakemake.params.precision)
     log.info("training on %s with %s", device, settings)
     augmented, magnitude, feat_sim = None, None, None

@@ -27,11 +27,13 @@ import functools
 import importlib.util
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
 
-from signal_robustness.errors import DatasetError
+from signal_robustness.errors import ArtifactError, ArtifactMismatchError, DatasetError
+from signal_robustness.io import load_npz
 
 SOURCES = ("archive", "aeon-bundled", "download")
 
@@ -218,6 +220,8 @@ class TimeSeriesSplits:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: np.ndarray  # original label of each encoded class, as strings
+    scale_train: np.ndarray  # each series' standard deviation before z-normalisation (1 if constant)
+    scale_test: np.ndarray
     source: str
 
     @property
@@ -229,26 +233,33 @@ class TimeSeriesSplits:
         return int(self.x_train.shape[-1])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays stored in ``data.npz`` (docs/formats.md)."""
+        """The arrays stored in ``data.npz`` (docs/formats.md), with the dataset's name."""
         return {
+            "dataset": np.array(self.name),
             "x_train": self.x_train,
             "y_train": self.y_train,
             "x_test": self.x_test,
             "y_test": self.y_test,
             "classes": self.classes,
+            "scale_train": self.scale_train,
+            "scale_test": self.scale_test,
         }
 
     @classmethod
-    def from_arrays(cls, name: str, arrays: dict[str, np.ndarray], source: str = "npz") -> TimeSeriesSplits:
-        return cls(
-            name=name,
-            x_train=arrays["x_train"],
-            y_train=arrays["y_train"],
-            x_test=arrays["x_test"],
-            y_test=arrays["y_test"],
-            classes=arrays["classes"],
-            source=source,
-        )
+    def load(cls, path: str | os.PathLike, name: str) -> TimeSeriesSplits:
+        """A ``data.npz`` written by ``arrays``; refused, naming ``path``, when it is damaged,
+        lacks an array (an older format) or holds another dataset."""
+        arrays = load_npz(path)
+        missing = sorted(set(NPZ_ARRAYS) - set(arrays))
+        if missing:
+            raise ArtifactError(path, f"no array {', '.join(missing)}; an older version wrote it")
+        if str(arrays["dataset"]) != name:
+            raise ArtifactMismatchError(path, f"UCR dataset {name!r}", f"UCR dataset {str(arrays['dataset'])!r}")
+        fields = {key: arrays[key] for key in NPZ_ARRAYS if key != "dataset"}
+        return cls(name=name, source="npz", **fields)
+
+
+NPZ_ARRAYS = ("dataset", "x_train", "y_train", "x_test", "y_test", "classes", "scale_train", "scale_test")
 
 
 def archive_files(name: str, archive_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -330,12 +341,22 @@ def download_ucr(name: str, download_dir: str | os.PathLike) -> tuple[Path, Path
     return train, test
 
 
+def series_scale(x: np.ndarray) -> np.ndarray:
+    """Each series' standard deviation along the last axis, 1 where the series is constant:
+    what ``z_normalise`` divides by, so one z-unit is this many raw units. Computed on the
+    series divided by its largest magnitude, so values near 1e200 do not overflow."""
+    x = np.asarray(x, dtype=np.float64)
+    magnitude = np.abs(x).max(axis=-1, keepdims=True)
+    magnitude[magnitude == 0] = 1.0
+    std = (x / magnitude).std(axis=-1, keepdims=True) * magnitude
+    std[std == 0] = 1.0
+    return std
+
+
 def z_normalise(x: np.ndarray) -> np.ndarray:
     """Per-series z-normalisation; constant series are centred, not divided by 0."""
-    mean = x.mean(axis=-1, keepdims=True)
-    std = x.std(axis=-1, keepdims=True)
-    std[std == 0] = 1.0
-    return (x - mean) / std
+    x = np.asarray(x, dtype=np.float64)
+    return (x - x.mean(axis=-1, keepdims=True)) / series_scale(x)
 
 
 def _first_data_line(path: Path) -> int:
@@ -350,14 +371,15 @@ def _first_data_line(path: Path) -> int:
 
 
 def parse_labels(raw: np.ndarray, path: Path) -> np.ndarray:
-    """UCR labels as numbers (``1`` and ``1.0`` alike); DatasetError names the first that is not one."""
-    values = np.empty(len(raw), dtype=np.float64)
+    """UCR labels as exact numbers (``1`` and ``1.0`` alike; integers beyond 2**53 stay apart,
+    where floats would merge them); DatasetError names the first that is not one."""
+    values = np.empty(len(raw), dtype=object)
     for row, label in enumerate(raw):
         try:
-            values[row] = float(str(label).strip())
-        except ValueError:
-            values[row] = np.nan
-        if not np.isfinite(values[row]):
+            values[row] = Decimal(str(label).strip())
+        except InvalidOperation:
+            values[row] = Decimal("NaN")
+        if not values[row].is_finite():
             line = _first_data_line(path) + row
             raise DatasetError(
                 f"{path}, line {line}: the label {str(label)!r} is not a number (UCR labels are numbers)"
@@ -365,8 +387,9 @@ def parse_labels(raw: np.ndarray, path: Path) -> np.ndarray:
     return values
 
 
-def _label_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _label_text(value: Decimal | float) -> str:
+    value = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
 
 
 def encode_labels(
@@ -374,26 +397,27 @@ def encode_labels(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numeric labels -> 0..K-1 in numeric order, and each class's label as text.
 
-    Refuses a training split with fewer than two classes and test labels that
-    training never shows, naming ``dataset``.
+    Labels compare exactly (``parse_labels``' decimals). Refuses a training split with fewer
+    than two classes and test labels that training never shows, naming ``dataset``.
     """
-    train_values = np.asarray(y_train, dtype=np.float64)
-    test_values = np.asarray(y_test, dtype=np.float64)
-    labels = np.unique(train_values)
+    train_values = [Decimal(str(v)) if not isinstance(v, Decimal) else v for v in y_train]
+    test_values = [Decimal(str(v)) if not isinstance(v, Decimal) else v for v in y_test]
+    labels = sorted(set(train_values))
     if len(labels) < 2:
         shown = ", ".join(_label_text(v) for v in labels) or "none"
         raise DatasetError(
             f"UCR dataset {dataset!r}: its training split holds one class ({shown}); classification needs two"
         )
-    unseen = sorted(set(np.unique(test_values)) - set(labels))
+    unseen = sorted(set(test_values) - set(labels))
     if unseen:
         raise DatasetError(
             f"UCR dataset {dataset!r}: test labels {', '.join(_label_text(v) for v in unseen)} never occur in training "
             f"(training labels: {', '.join(_label_text(v) for v in labels)})"
         )
+    index = {label: position for position, label in enumerate(labels)}
     return (
-        np.searchsorted(labels, train_values).astype(np.int64),
-        np.searchsorted(labels, test_values).astype(np.int64),
+        np.array([index[v] for v in train_values], dtype=np.int64),
+        np.array([index[v] for v in test_values], dtype=np.int64),
         np.array([_label_text(v) for v in labels]),
     )
 
@@ -426,6 +450,11 @@ def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
         )
     if len(x) != len(y):
         raise DatasetError(f"UCR dataset {name!r}: {path} has {len(x)} series but {len(y)} labels")
+    if x.shape[-1] < 2:
+        raise DatasetError(
+            f"UCR dataset {name!r}: {path} holds series of length {x.shape[-1]}; z-normalisation maps a "
+            "single value to 0, so every series would look alike"
+        )
     return x.astype(np.float64), parse_labels(np.asarray(y), path)
 
 
@@ -446,6 +475,8 @@ def load_ucr_files(
         x_test=z_normalise(x_test).astype(np.float32),
         y_test=y_test_enc,
         classes=classes,
+        scale_train=series_scale(x_train)[:, 0, 0],
+        scale_test=series_scale(x_test)[:, 0, 0],
         source=source,
     )
 

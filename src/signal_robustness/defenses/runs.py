@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from signal_robustness.catalog import InputSpace, input_space
 from signal_robustness.evaluate.protocol import stratified_subset
 from signal_robustness.features import REPRESENTATIONS
 from signal_robustness.io import load_json, load_npy, read_csv
@@ -39,7 +40,17 @@ class DefendedRun:
     x_test: Any
     y_test: np.ndarray
     identity: dict[str, object]
+    space: InputSpace
     bounds: tuple[float, float] | None = None
+    test_scale: np.ndarray | None = None  # per test series: raw units per z-unit
+
+    def raw_scale(self, positions: np.ndarray) -> np.ndarray:
+        """Raw units per input unit for the test inputs at ``positions`` (``catalog.InputSpace``):
+        the series' own standard deviation, the images' fixed scale, or NaN (mixed rows)."""
+        if self.test_scale is not None:
+            return np.asarray(self.test_scale, dtype=np.float64)[positions]
+        per_unit = np.nan if self.space.raw_per_unit is None else self.space.raw_per_unit
+        return np.full(len(positions), per_unit)
 
     def in_precision(self, precision: str, device: torch.device) -> DefendedRun:
         """The same run with its model computing in ``precision`` (``signal_robustness.precision``)."""
@@ -69,7 +80,16 @@ class DefendedRun:
 def timeseries_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     """``inputs``: data (data.npz) and model (model.pt)."""
     splits, model = load_trained_run(parse_run(run)["dataset"], inputs["data"], inputs["model"])
-    return DefendedRun(model, splits.x_train, splits.y_train, splits.x_test, splits.y_test, run_identity(run))
+    return DefendedRun(
+        model,
+        splits.x_train,
+        splits.y_train,
+        splits.x_test,
+        splits.y_test,
+        run_identity(run),
+        input_space(None),
+        test_scale=splits.scale_test,
+    )
 
 
 def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
@@ -86,7 +106,14 @@ def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     x_test, y_test = held_out_test_arrays(features, representation, table, split)
     training = fold_arrays(features, representation, table, split, fold)
     return DefendedRun(
-        model, training.x_train, training.y_train.numpy(), x_test, y_test.numpy(), run_identity(run), IMAGE_BOUNDS
+        model,
+        training.x_train,
+        training.y_train.numpy(),
+        x_test,
+        y_test.numpy(),
+        run_identity(run),
+        input_space(representation),
+        IMAGE_BOUNDS,
     )
 
 

@@ -24,6 +24,7 @@ from scipy.stats import binomtest, norm
 from torch import nn
 from tqdm.auto import tqdm
 
+from signal_robustness.catalog import InputSpace
 from signal_robustness.runtime import batch_that_fits, seeded_generator
 
 ABSTAIN = -1
@@ -131,3 +132,18 @@ def certified_accuracy(certificates: pd.DataFrame, radii: Sequence[float]) -> pd
             certified = group["correct"] & (group["radius"] >= radius)
             rows.append({"sigma": sigma, "radius": float(radius), "certified_acc": 100.0 * float(certified.mean())})
     return pd.DataFrame(rows)
+
+
+def with_raw_radius(certificates: pd.DataFrame, space: InputSpace, raw_scale: np.ndarray) -> pd.DataFrame:
+    """``certificates`` with the space its radii are measured in and each radius in the
+    signal's own units: ``space``, ``raw_unit``, ``raw_scale`` (raw units per input unit, per
+    row) and ``raw_radius`` (NaN where the input stacks rows of different units)."""
+    raw_scale = np.asarray(raw_scale, dtype=np.float64)
+    if len(raw_scale) != len(certificates):
+        raise ValueError(f"{len(raw_scale)} scales for {len(certificates)} certificates")
+    return certificates.assign(
+        space=space.name,
+        raw_unit=space.raw_unit,
+        raw_scale=raw_scale,
+        raw_radius=certificates["radius"].to_numpy(dtype=np.float64) * raw_scale,
+    )

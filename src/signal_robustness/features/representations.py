@@ -27,9 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from signal_robustness.catalog import BASE_REPRESENTATIONS, REPRESENTATIONS  # noqa: F401 (re-exported)
+from signal_robustness.catalog import BASE_REPRESENTATIONS, IMAGE_DB_RANGE, REPRESENTATIONS  # noqa: F401 (re-exported)
 
-TOP_DB = 80.0
+TOP_DB = IMAGE_DB_RANGE
 TONNETZ_SAMPLE_RATE = 22050
 
 # How images in [0, 1] are stored (``audio.image.storage``); readers convert to float32 per batch.

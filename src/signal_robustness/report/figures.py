@@ -298,6 +298,16 @@ def accuracy_vs_eps(table: pd.DataFrame, title: str) -> plt.Figure:
     return figure
 
 
+def _raw_radius_axis(axis: plt.Axes, panel: pd.DataFrame) -> None:
+    """A top axis in the signal's own units (``raw_radius``), where the panel has one."""
+    stated = panel[(panel["radius"] > 0) & panel["raw_radius"].notna()] if "raw_radius" in panel else panel.iloc[:0]
+    if not len(stated):
+        return
+    factor = float((stated["raw_radius"] / stated["radius"]).iloc[0])
+    top = axis.secondary_xaxis("top", functions=(lambda r: r * factor, lambda raw: raw / factor))
+    top.set_xlabel(f"raw radius ({stated['raw_unit'].iloc[0]}, x {factor:.3g})", fontsize=8)
+
+
 def certified_vs_empirical(curves: pd.DataFrame, networks: list[str], title: str, unit: str) -> plt.Figure:
     """Accuracy against L2 radius, one panel per network (``networks``: the columns naming it):
     randomized smoothing's certified accuracy (one line per σ) and post-averaging's empirical
@@ -325,6 +335,7 @@ def certified_vs_empirical(curves: pd.DataFrame, networks: list[str], title: str
         if networks:
             axis.set_title(" · ".join(str(value) for value in (key if isinstance(key, tuple) else (key,))), fontsize=9)
         axis.set_xlabel(f"L2 radius ({unit})")
+        _raw_radius_axis(axis, panel)
         axis.set_ylabel("accuracy (%)")
         axis.set_ylim(0, 105)
         axis.legend(fontsize=7)

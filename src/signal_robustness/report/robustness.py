@@ -154,7 +154,8 @@ def certified_curves(
     """One dataset's accuracy against L2 radius, tidy: the network's columns
     (``certified_networks``), ``curve`` (``smoothing`` per ``sigma``, certified;
     ``post-averaging``, empirical under the adaptive EOT-APGD), ``radius``, ``accuracy`` (%,
-    mean over seeds), ``accuracy_std`` and ``n_seeds``."""
+    mean over seeds), ``accuracy_std``, ``n_seeds``, and the space the radius is measured in
+    (``space``, ``raw_unit``, ``raw_radius``: ``_with_raw_radius``)."""
     networks = certified_networks(certificates)
     per_model = [
         certified_accuracy(group, radii).assign(**dict(zip([*networks, "seed"], key, strict=True)))
@@ -170,4 +171,24 @@ def certified_curves(
     tidy = pd.concat(frames, ignore_index=True)
     keys = [*networks, "curve", "sigma", "radius"]
     curves = tidy.groupby(keys, dropna=False)["accuracy"].agg(accuracy="mean", accuracy_std="std", n_seeds="count")
-    return curves.reset_index().sort_values(keys, ignore_index=True)
+    curves = curves.reset_index().sort_values(keys, ignore_index=True)
+    return _with_raw_radius(curves, certificates, networks)
+
+
+def _with_raw_radius(curves: pd.DataFrame, certificates: pd.DataFrame, networks: list[str]) -> pd.DataFrame:
+    """``curves`` with each network's ``space``, ``raw_unit`` and ``raw_radius``: the radius
+    times the median of its certified inputs' ``raw_scale`` (one factor for images; for
+    series, the median series' standard deviation)."""
+    if networks:
+        scales = certificates.groupby(networks).agg(
+            space=("space", "first"), raw_unit=("raw_unit", "first"), raw_scale=("raw_scale", "median")
+        )
+        curves = curves.merge(scales.reset_index(), on=networks, how="left", validate="many_to_one")
+    else:
+        curves = curves.assign(
+            space=certificates["space"].iloc[0],
+            raw_unit=certificates["raw_unit"].iloc[0],
+            raw_scale=certificates["raw_scale"].median(),
+        )
+    curves["raw_radius"] = curves["radius"] * curves.pop("raw_scale")
+    return curves

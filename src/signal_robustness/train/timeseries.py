@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from signal_robustness.data.ucr import TimeSeriesSplits
-from signal_robustness.io import load_npz, load_state_dict
+from signal_robustness.io import load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
@@ -78,5 +78,5 @@ def load_trained_run(
     dataset: str, data_path: str | os.PathLike, weights_path: str | os.PathLike
 ) -> tuple[TimeSeriesSplits, nn.Module]:
     """A dataset's ``data.npz`` and the classifier trained on it, ready for evaluation."""
-    splits = TimeSeriesSplits.from_arrays(dataset, load_npz(data_path))
+    splits = TimeSeriesSplits.load(data_path, dataset)
     return splits, load_timeseries_classifier(weights_path, splits)
