@@ -54,6 +54,15 @@ include: "workflow/rules/provenance.smk"
 report: "workflow/report/workflow.rst"
 
 
+# Jobs run on this machine unless an executor sends them to a cluster; only then is the
+# executor known, so a `device: cuda` this machine cannot give is refused here, before any job.
+onstart:
+    if workflow.local_exec:
+        device_problems = local_device_problems(config["device"])
+        if device_problems:
+            raise WorkflowError(str(ConfigError(device_problems)))
+
+
 # Download jobs need the network, which cluster nodes often lack: the submitting host runs them.
 localrules:
     all,

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from signal_robustness.config import ConfigError, MissingDataError, validate_config
+from signal_robustness.config import ConfigError, MissingDataError, config_file_problems, validate_config
 from signal_robustness.train.classifier import timeseries_training_settings
 
 
@@ -83,6 +83,12 @@ def _problems(config, schema) -> str:
         (("robustness", "timeseries", "eps", "linf"), 0.0, "robustness.timeseries.eps.linf': 0.0"),
         (("robustness", "apgd", "steps"), 0, "robustness.apgd.steps': 0"),
         (("robustness", "seeds"), [0, 3], "robustness.seeds': [3] are not in 'seeds' [0]"),
+        # Numbers a schema's "number" lets through.
+        (("timeseries", "attacks", "fgsm", "eps"), float("inf"), "timeseries.attacks.fgsm.eps': inf is not a finite"),
+        (("defense", "eps"), float("nan"), "defense.eps': nan is not a finite number"),
+        (("timeseries", "noise_sigma"), float("inf"), "timeseries.noise_sigma': inf is not a finite number"),
+        (("seeds",), [0, 2**40], "seeds.1': seed 1099511627776 is outside 0..4294967295"),
+        (("defense", "defense_seed"), -1, "defense.defense_seed': seed -1 is outside"),
     ],
 )
 def test_bad_values_are_named(default_config, schema, path, value, expected):
@@ -320,3 +326,41 @@ def test_an_eps_curve_with_bim_at_eps_0_is_refused_before_any_job(default_config
     assert "'timeseries.attacks.bim.eps': 0 leaves no step-to-budget ratio" in _problems(default_config, schema)
     default_config["timeseries"]["attacks"]["eps_curve"] = None  # no curve: eps 0 is the clean accuracy
     validate_config(default_config, schema)
+
+
+def test_config_files_are_read_strictly_naming_file_and_key(tmp_path):
+    duplicated = tmp_path / "duplicated.yaml"
+    duplicated.write_text("seeds: [0]\ntimeseries:\n  epochs: 5\n  epochs: 50\nseeds: [1]\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing but a comment\n")
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\n")  # 9**9 strings in 9 lines
+
+    problems = config_file_problems([duplicated, empty, bomb])
+    assert problems[:2] == [
+        f"config file {duplicated}: key 'timeseries.epochs' is written twice (lines 3 and 4); YAML keeps the last silently",
+        f"config file {duplicated}: key 'seeds' is written twice (lines 1 and 5); YAML keeps the last silently",
+    ]
+    assert problems[2] == f"config file {empty} is empty"
+    expanded = re.fullmatch(
+        rf"config file {re.escape(str(bomb))}: its anchors and aliases expand to ([\d,]+) values .*", problems[3]
+    )
+    assert expanded and int(expanded.group(1).replace(",", "")) > 9**9
+    assert len(problems) == 4
+
+
+def test_the_shipped_config_files_read_cleanly(repo):
+    assert config_file_problems(sorted((repo / "config").glob("*.yaml"))) == []
+
+
+def test_a_duplicated_key_stops_the_workflow_before_any_job(repo, tmp_path):
+    from workflow_runs import snakemake
+
+    config = tmp_path / "mine.yaml"
+    config.write_text("seeds: [0]\nseeds: [0, 1]\n")
+    done = snakemake(repo, tmp_path, "-n", "--configfile", str(config), timeout=120)
+    assert done.returncode != 0
+    assert f"config file {config}: key 'seeds' is written twice (lines 1 and 2)" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()

@@ -6,6 +6,7 @@ time, and a damaged result is reported with its path and the remedy. The workflo
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,19 @@ def test_one_and_one_point_zero_are_one_class(ucr_copy):
     reloaded = load_ucr("TwoLeadECG", ucr_copy)
     assert list(reloaded.classes) == list(original.classes) == ["1", "2"]
     assert np.array_equal(reloaded.y_train, original.y_train) and np.array_equal(reloaded.y_test, original.y_test)
+
+
+def test_labels_beyond_two_to_the_53_stay_apart(ucr_copy):
+    original = load_ucr("TwoLeadECG", ucr_copy)
+    big = {"1": str(2**53), "2": str(2**53 + 1)}  # one float64 for both
+    for split in ("TRAIN", "TEST"):
+        path = ucr_copy / "TwoLeadECG" / f"TwoLeadECG_{split}.tsv"
+        lines = path.read_text().splitlines()
+        _rewrite_labels(path, {row: big[line.split("\t")[0]] for row, line in enumerate(lines)})
+    relabelled = load_ucr("TwoLeadECG", ucr_copy)
+    assert list(relabelled.classes) == [str(2**53), str(2**53 + 1)]
+    np.testing.assert_array_equal(relabelled.y_train, original.y_train)
+    np.testing.assert_array_equal(relabelled.y_test, original.y_test)
 
 
 def test_a_label_that_is_not_a_number_is_named_with_file_line_and_value(ucr_copy):
@@ -242,3 +256,122 @@ def test_a_finished_job_ends_its_log_with_one_line_naming_what_it_wrote(tmp_path
     last = log.read_text().splitlines()[-1]
     assert "done in " in last
     assert f"wrote {table} (8 B); {folder} (2 files, 3.0 kB); {tmp_path / 'never.csv'} (not written)" in last
+
+
+def test_weights_that_are_not_a_state_dict_or_do_not_fit_are_refused_naming_the_file(ucr_copy, tmp_path):
+    import pickle
+
+    from signal_robustness.io import load_state_dict, save_state_dict
+    from signal_robustness.models import build_model
+
+    coffee, ecg = load_ucr("Coffee", ucr_copy), load_ucr("TwoLeadECG", ucr_copy)
+    weights = tmp_path / "model.pt"
+    torch.manual_seed(0)
+    save_state_dict(weights, build_model("resnet1d", in_channels=1, n_classes=coffee.n_classes))
+    load_state_dict(weights, build_model("resnet1d", in_channels=1, n_classes=ecg.n_classes))  # same shapes: loads
+
+    remedy = "delete it and rerun snakemake, which makes it again."
+    (tmp_path / "random.pt").write_bytes(np.random.default_rng(0).bytes(4096))
+    (tmp_path / "pickled.pt").write_bytes(pickle.dumps({"weight": np.arange(3)}))
+    for name in ("random.pt", "pickled.pt"):
+        with pytest.raises(ArtifactError) as error:
+            load_state_dict(tmp_path / name, build_model("resnet1d", in_channels=1, n_classes=2))
+        message = str(error.value)
+        assert message.startswith(f"{tmp_path / name} is corrupt or truncated (") and message.endswith(remedy)
+        assert "weights_only=False" not in message
+    with pytest.raises(ArtifactError) as error:
+        load_state_dict(weights, build_model("resnet1d", in_channels=1, n_classes=5))
+    assert str(error.value).startswith(f"{weights} is corrupt or truncated (its weights do not fit the ")
+    assert "size mismatch" in str(error.value) and str(error.value).endswith(remedy)
+
+
+def test_a_rerun_job_removes_what_a_killed_one_left_half_written(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    output = tmp_path / "images.npy"
+    writer = textwrap.dedent(
+        f"""
+        from signal_robustness.io import npy_writer
+        with npy_writer({str(output)!r}, (64, 1024, 1024)) as images:
+            images[:8] = 1.0
+            print("writing", flush=True)
+            import time; time.sleep(60)
+        """
+    )
+    job = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
+    assert job.stdout.readline().strip() == "writing"
+    job.send_signal(signal.SIGKILL)  # kill -9: no clean-up runs
+    job.wait()
+    leftovers = list(tmp_path.glob(".images.npy.*.tmp"))
+    assert len(leftovers) == 1 and leftovers[0].stat().st_size > 256 * 1024**2
+    unrelated = tmp_path / ".other.npy.0123456789ab.tmp"
+    unrelated.write_bytes(b"another output's")
+
+    with log_to_file(tmp_path / "job.log", [output]):
+        pass
+    assert not leftovers[0].exists() and unrelated.exists()
+    assert (
+        f"removed {leftovers[0]}, left by an earlier run of this job that was killed"
+        in (tmp_path / "job.log").read_text()
+    )
+
+
+def _edit_metadata(folder, edit):
+    path = folder / "meta" / "esc50.csv"
+    table = pd.read_csv(path)
+    edit(table)
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_an_esc10_column_of_true_and_1_keeps_every_class_and_other_values_are_named(esc50_copy):
+    original = read_clip_table("esc10", esc50_copy)
+    first_dog = int(pd.read_csv(esc50_copy / "meta" / "esc50.csv").query("target == 0 and esc10").index[0])
+
+    def mixed(table):
+        table["esc10"] = table["esc10"].map({True: "True", False: "False"})
+        table.loc[table["target"] == 0, "esc10"] = "1"  # one class written as 1, as a spreadsheet exports it
+
+    _edit_metadata(esc50_copy, mixed)
+    assert read_clip_table("esc10", esc50_copy)["target"].tolist() == original["target"].tolist()
+
+    path = _edit_metadata(esc50_copy, lambda table: table.__setitem__("esc10", table["esc10"].astype(object)))
+    table = pd.read_csv(path)
+    table.loc[first_dog, "esc10"] = "yes"
+    table.to_csv(path, index=False)
+    with pytest.raises(
+        AudioDatasetError, match=rf"column 'esc10' of .*esc50\.csv must be True or False: line {first_dog + 2}: 'yes'"
+    ):
+        read_clip_table("esc10", esc50_copy)
+
+
+@pytest.mark.parametrize("name", ["../../elsewhere.wav", "/etc/elsewhere.wav", "sub/clip.wav"])
+def test_a_metadata_row_naming_a_path_outside_the_audio_folder_is_refused(esc50_copy, name):
+    path = _edit_metadata(esc50_copy, lambda table: table.__setitem__("filename", table["filename"].astype(object)))
+    table = pd.read_csv(path)
+    row = int(table.index[table["esc10"]][0])
+    table.loc[row, "filename"] = name
+    table.to_csv(path, index=False)
+    with pytest.raises(
+        AudioDatasetError, match=rf"lists clips that are not plain file names: line {row + 2}: '{re.escape(name)}'"
+    ):
+        read_clip_table("esc10", esc50_copy)
+
+
+def test_float_clips_with_nan_or_beyond_unit_range_are_refused_naming_the_file(esc50_copy):
+    clips = sorted((esc50_copy / "audio").glob("*.wav"))
+    samples, rate = soundfile.read(clips[0], dtype="float32")
+    loud, broken = clips[0], clips[1]
+    soundfile.write(loud, samples / max(np.abs(samples).max(), 1e-6) * 100.0, rate, subtype="FLOAT")
+    with_nan = samples.copy()
+    with_nan[1000] = np.nan
+    soundfile.write(broken, with_nan, rate, subtype="FLOAT")
+    with pytest.raises(
+        AudioDatasetError, match=rf"{re.escape(str(loud))} holds samples up to 100; audio samples lie in \[-1, 1\]"
+    ):
+        load_clip(loud, 16000, 5.0, 5.0)
+    with pytest.raises(AudioDatasetError, match=rf"{re.escape(str(broken))} holds non-finite samples"):
+        load_clip(broken, 16000, 5.0, 5.0)

@@ -119,8 +119,23 @@ def test_lint_is_clean(repo, tmp_path):
     assert "Lints for" not in done.stdout + done.stderr
 
 
+def test_cuda_on_a_machine_without_it_is_refused_before_any_job_unless_jobs_go_to_a_cluster(repo, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    target = "results/timeseries/GunPoint/data.npz"
+    done = snakemake(repo, tmp_path, "--cores", "1", target, config={**TINY, "device": "cuda"}, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "config key 'device': 'cuda', but this machine, where the jobs would run, has no CUDA device" in out
+    assert not (tmp_path / "results").exists()
+
+
 def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
-    done = snakemake(repo, tmp_path, "-n", "--profile", str(repo / "profiles" / "slurm"), config=TINY, timeout=120)
+    # device: cuda is the GPU nodes' to give, not the submitting host's.
+    config = {**TINY, "device": "cuda"}
+    done = snakemake(repo, tmp_path, "-n", "--profile", str(repo / "profiles" / "slurm"), config=config, timeout=120)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-2000:]
     assert "This was a dry-run" in out

@@ -8,8 +8,9 @@ any job could start.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,102 @@ def schema_problems(config: Mapping[str, Any], schema: Mapping[str, Any]) -> lis
                 problems.append(f"config key '{key}' is not a known key (known here: {sorted(known)})")
         else:
             problems.append(f"config key '{_key(error.absolute_path)}': {error.message}")
+    return problems
+
+
+# A config holds a few hundred values; anchors and aliases that expand past this are refused
+# (an "alias bomb" of a few lines expands to billions and would exhaust memory when read).
+MAX_CONFIG_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Values a YAML node graph expands to, each shared (aliased) node counted once per use;
+    linear in the distinct nodes."""
+    if id(node) not in sizes:
+        children = (
+            [part for pair in node.value for part in pair]
+            if isinstance(node, yaml.MappingNode)
+            else node.value
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
+def _duplicate_keys(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> Iterator[str]:
+    """'key K (line L)' for every mapping key written twice, which YAML loaders resolve silently."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in lines and key != "<<":
+                yield f"key '{_key([*path, key])}' is written twice (lines {lines[key]} and {line}); YAML keeps the last silently"
+            lines.setdefault(key, line)
+            yield from _duplicate_keys(value_node, (*path, key), seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*path, str(index)), seen)
+
+
+def config_file_problems(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """What Snakemake's YAML reading lets through in the config files: an empty file, a key
+    written twice, aliases that expand without bound. Each problem names the file."""
+    problems = []
+    for path in paths:
+        try:
+            root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            problems.append(f"config file {path}: cannot be read as YAML ({error})")
+            continue
+        if root is None:
+            problems.append(f"config file {path} is empty")
+            continue
+        size = _expanded_size(root, {})
+        if size > MAX_CONFIG_VALUES:
+            problems.append(
+                f"config file {path}: its anchors and aliases expand to {size:,} values (a config holds hundreds; "
+                f"at most {MAX_CONFIG_VALUES:,} are read)"
+            )
+            continue
+        problems += [f"config file {path}: {problem}" for problem in _duplicate_keys(root, (), set())]
+    return problems
+
+
+# numpy's legacy generators and many libraries take seeds below 2**32; a larger one fails in a job.
+MAX_SEED = 2**32 - 1
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(key path, value) of every scalar in a nested config."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def _is_seed(path: tuple[Any, ...]) -> bool:
+    names = [str(part) for part in path if isinstance(part, str)]
+    return bool(names) and (names[-1] == "seed" or names[-1].endswith("_seed") or names[-1] == "seeds")
+
+
+def number_problems(config: Mapping[str, Any]) -> list[str]:
+    """Numbers a schema's 'number' lets through: NaN and infinities (an 'attack' of budget
+    .inf, a sigma of .nan), and seeds outside [0, 2**32 - 1]."""
+    problems = []
+    for path, value in _leaves(config):
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"config key '{_key(path)}': {value} is not a finite number")
+        elif _is_seed(path) and isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_SEED:
+            problems.append(f"config key '{_key(path)}': seed {value} is outside 0..{MAX_SEED}")
     return problems
 
 
@@ -369,10 +466,16 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     return problems + audio_consistency_problems(config["audio"])
 
 
-def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """Raise ConfigError listing every problem of ``config``, then MissingDataError listing the
-    data it would download when ``missing_data`` is ``stop``; return None if it can run."""
-    problems = schema_problems(config, schema)
+def validate_config(
+    config: Mapping[str, Any], schema: Mapping[str, Any], config_files: Sequence[str | os.PathLike] = ()
+) -> None:
+    """Raise ConfigError listing every problem of ``config_files`` (the files ``config`` was
+    read from), else of ``config``, then MissingDataError listing the data it would download
+    when ``missing_data`` is ``stop``; return None if it can run."""
+    problems = config_file_problems(config_files)
+    if problems:
+        raise ConfigError(problems)  # before anything walks a config that may not be finite
+    problems = schema_problems(config, schema) + number_problems(config)
     if not problems:
         problems = consistency_problems(config) + data_problems(config)
     if problems:
@@ -381,6 +484,21 @@ def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> Non
         missing = missing_datasets(config)
         if missing:
             raise MissingDataError(missing, HOW_TO_GET_MISSING_DATA)
+
+
+def local_device_problems(device: str) -> list[str]:
+    """With jobs run on this machine (no cluster executor), a ``device: cuda`` it cannot give.
+    torch is imported only then: planning a run otherwise needs none."""
+    if device != "cuda":
+        return []
+    import torch
+
+    if torch.cuda.is_available():
+        return []
+    return [
+        "config key 'device': 'cuda', but this machine, where the jobs would run, has no CUDA device; "
+        "set it to auto or cpu, or submit the jobs to GPU nodes (--profile profiles/slurm)"
+    ]
 
 
 def representation_settings(audio: Mapping[str, Any], dataset: str) -> dict[str, Any]:

@@ -17,13 +17,15 @@ into an ``ArtifactError`` that names it and the remedy.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
+import re
 import secrets
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +66,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_leftover_temporaries(outputs: Iterable[str | os.PathLike]) -> list[Path]:
+    """Delete the temporary files ``atomic_path`` left beside ``outputs`` when a job writing
+    them was killed (kill -9, a node lost, a time limit): a rerun of the job owns its outputs,
+    and a half-written image file can take gigabytes. Returns what was deleted."""
+    removed = []
+    for output in map(Path, outputs):
+        pattern = re.compile(rf"^\.{re.escape(output.name)}\.[0-9a-f]{{12}}\.tmp$")
+        if not output.parent.is_dir():
+            continue
+        for leftover in output.parent.iterdir():
+            if pattern.match(leftover.name) and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+                removed.append(leftover)
+    return removed
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
@@ -141,18 +159,33 @@ def save_state_dict(path: str | os.PathLike, module: torch.nn.Module) -> None:
 
 
 def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state dict, read without unpickling arbitrary objects."""
-    try:
-        import torch
+    """A state dict, read without unpickling arbitrary objects. A file that is not one (random
+    bytes, a pickled object) is refused as damaged: torch's own message would advise
+    ``weights_only=False``, which runs whatever the file holds."""
+    import pickle
 
-        return torch.load(path, map_location="cpu", weights_only=True)
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ArtifactError(path, "not a file of tensors this pipeline wrote; it is not unpickled") from None
     except _DAMAGED as error:
         raise ArtifactError(path, error) from None
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ArtifactError(path, f"it holds a {type(state).__name__}, not a state dict of tensors")
+    return state
 
 
 def load_state_dict(path: str | os.PathLike, module: torch.nn.Module) -> torch.nn.Module:
-    """Load weights into ``module`` without unpickling arbitrary objects."""
-    module.load_state_dict(load_weights(path))
+    """Load weights into ``module`` without unpickling arbitrary objects; weights of another
+    shape (another dataset's or network's file copied in place) are refused naming ``path``."""
+    try:
+        module.load_state_dict(load_weights(path))
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0] if first else type(error).__name__
+        raise ArtifactError(path, f"its weights do not fit the {type(module).__name__}: {detail}") from None
     return module
 
 
@@ -161,9 +194,29 @@ def save_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
         frame.to_csv(tmp, index=False)
 
 
+def _truncation(path: str | os.PathLike) -> str | None:
+    """Why a CSV the pipeline wrote (every line ends in a newline, every row has the header's
+    fields) looks cut off, or None. pandas reads a row cut mid-way as one with empty cells."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        text = handle.read()
+    if text and not text.endswith("\n"):
+        return "its last line ends without a newline: the file was cut off"
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    for number, row in enumerate(rows, start=2):
+        if header is not None and row and len(row) != len(header):
+            return f"line {number} has {len(row)} fields, the header {len(header)}"
+    return None
+
+
 def read_csv(path: str | os.PathLike) -> pd.DataFrame:
-    """A table the pipeline wrote (or a published one it ships)."""
+    """A table the pipeline wrote (or a published one it ships), refused if cut off."""
     try:
+        reason = _truncation(path)
+        if reason:
+            raise ArtifactError(path, reason)
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ArtifactError(path, error) from None

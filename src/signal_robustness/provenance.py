@@ -113,6 +113,54 @@ def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _stat_key(path: Path) -> list[int]:
+    """What changes whenever a file's bytes may have: size, mtime, inode and ctime. A copy
+    that keeps an old mtime (``cp -p``, ``rsync -a``, unzip) still gets a new ctime, which no
+    user tool can set back."""
+    status = path.stat()
+    return [status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns]
+
+
+def cached_sha256(paths: Iterable[str | os.PathLike], cache_path: str | os.PathLike) -> dict[str, str | None]:
+    """SHA-256 of each file (None if absent), rehashing only files whose ``_stat_key`` moved
+    since ``cache_path`` (a JSON file of earlier hashes) recorded them."""
+    import json
+
+    from signal_robustness.io import save_json
+
+    cache_path = Path(cache_path)
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}  # absent or damaged: every file is hashed again
+    hashes: dict[str, str | None] = {}
+    changed = False
+    for path in map(Path, paths):
+        try:
+            key = _stat_key(path)
+        except OSError:
+            hashes[str(path)] = None
+            continue
+        entry = cache.get(str(path.resolve()))
+        if not isinstance(entry, dict) or entry.get("stat") != key:
+            entry = {"stat": key, "sha256": sha256(path)}
+            cache[str(path.resolve())] = entry
+            changed = True
+        hashes[str(path)] = entry["sha256"]
+    if changed:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        save_json(cache_path, cache)
+    return hashes
+
+
+def content_digest(paths: Iterable[str | os.PathLike], cache_path: str | os.PathLike) -> str:
+    """One SHA-256 of the named files' contents (``cached_sha256``): as a rule's param, an
+    edited raw file reruns the rule even when it keeps an older time stamp."""
+    hashes = cached_sha256(sorted(map(str, paths)), cache_path)
+    lines = "".join(f"{digest or 'absent'}  {path}\n" for path, digest in hashes.items())
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def file_records(paths: Iterable[str | os.PathLike]) -> list[dict[str, Any]]:
     """Path, size and SHA-256 of each file (a folder: of every file below it), sorted by path."""
     files: set[Path] = set()

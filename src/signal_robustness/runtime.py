@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from signal_robustness.errors import InputError
+from signal_robustness.io import remove_leftover_temporaries
 
 if TYPE_CHECKING:
     import torch
@@ -124,9 +125,11 @@ def log_to_file(path: str | os.PathLike | None, outputs: Iterable[str | os.PathL
     root.setLevel(logging.INFO)
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = handle
+    outputs = list(outputs)
     try:
+        for leftover in remove_leftover_temporaries(outputs):
+            LOGGER.info("removed %s, left by an earlier run of this job that was killed", leftover)
         yield LOGGER
-        outputs = list(outputs)
         if outputs:
             LOGGER.info(
                 "done in %.1f s (%.1f CPU-s since the process started): wrote %s",

@@ -67,6 +67,7 @@ rule prepare_audio:
         runtime=job_runtime("prepare_audio"),
         mem_mb=job_memory("prepare_audio"),
     params:
+        content=lambda wildcards: audio_content(wildcards.dataset),
         folder=audio_folder,
         sample_rate=AUDIO["sample_rate"],
         duration=audio_duration,

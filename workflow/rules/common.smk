@@ -21,6 +21,7 @@ from signal_robustness.config import (
     ConfigError,
     audio_source_folder,
     load_schema,
+    local_device_problems,
     representation_settings,
     validate_config,
 )
@@ -30,7 +31,7 @@ from signal_robustness.data.audio import (
     read_clip_table,
 )
 from signal_robustness.data.ucr import ucr_files
-from signal_robustness.provenance import code_version, package_versions
+from signal_robustness.provenance import code_version, content_digest, package_versions
 from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 
 REPO = Path(workflow.basedir)
@@ -40,7 +41,9 @@ REPO = Path(workflow.basedir)
 if workflow.is_main_process:
     try:
         validate_config(
-            config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+            config,
+            load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"),
+            workflow.configfiles,
         )
     except ConfigError as error:
         raise WorkflowError(str(error)) from None
@@ -118,6 +121,23 @@ def ucr_inputs_of(dataset):
 
 def ucr_inputs(wildcards):
     return ucr_inputs_of(wildcards.dataset)
+
+
+# Raw files the workflow does not write are judged by content, not time stamp: a rule that
+# reads them has their digest as a param (a rerun trigger), so a corrected copy restored with
+# its old mtime (cp -p, rsync -a, unzip) still reruns it. Hashes are cached by stat, ctime
+# included, so a parse rehashes only files that changed.
+CONTENT_CACHE = ".snakemake/signal_robustness/content_sha256.json"
+
+
+def ucr_content(dataset):
+    """Digest of a UCR set's two files, or None for a download (a rule's output, tracked already)."""
+    source, train, test = ucr_files(
+        dataset, config["ucr_archive_dir"], config["download_dir"]
+    )
+    return (
+        None if source == "download" else content_digest([train, test], CONTENT_CACHE)
+    )
 
 
 def timeseries_recipe(wildcards):
@@ -244,6 +264,15 @@ def audio_inputs(wildcards):
     return audio_inputs_of(wildcards.dataset)
 
 
+def audio_content(dataset):
+    """Digest of a local audio set's metadata and clips (ucr_content), None for generated or
+    downloaded ones."""
+    if dataset == "synthetic" or not audio_source_folder(AUDIO, dataset)[1]:
+        return None
+    files = audio_inputs_of(dataset)
+    return content_digest([files["metadata"], *files["clips"]], CONTENT_CACHE)
+
+
 def audio_duration(wildcards):
     """Seconds every clip is padded or cut to."""
     spec = AUDIO_DATASETS[wildcards.dataset]
@@ -336,6 +365,13 @@ def audio_metrics(wildcards=None):
         training=AUDIO_TRAININGS,
         seed=AUDIO["seeds"],
     )
+
+
+def audio_run_paths():
+    """Run paths (signal_robustness.runs) of every configured audio classifier."""
+    return [
+        Path(path).parent.relative_to("results").as_posix() for path in audio_metrics()
+    ]
 
 
 # The budget searches (seed 001, section VI); Figure 1 shows the first model's original training.
@@ -716,6 +752,16 @@ def defense_targets():
             f"results/defense/{branch}/figures/eps_sweep.png",
         ]
     ]
+
+
+def raw_contents(wildcards):
+    """Per configured dataset, the digest of its raw files (ucr_content, audio_content): the
+    provenance record is rewritten whenever one changes, so it never states an old hash.
+    """
+    return {
+        **{f"ucr/{d}": ucr_content(d) for d in TS["datasets"]},
+        **{f"audio/{d}": audio_content(d) for d in AUDIO["datasets"]},
+    }
 
 
 def provenance_inputs(wildcards):

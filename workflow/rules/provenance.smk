@@ -20,6 +20,7 @@ rule provenance:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        raw_contents=raw_contents,
         code=CODE_VERSION,
         packages=PACKAGE_VERSIONS,
         config=config,

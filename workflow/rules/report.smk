@@ -28,6 +28,7 @@ rule fawaz_comparison_table:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=timeseries_run_paths(),
         epochs=TS["epochs"],
     script:
         "../scripts/fawaz_comparison_table.py"
@@ -52,6 +53,7 @@ rule clean_vs_adversarial_figure:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=timeseries_run_paths(),
         attacks=TS["attacks"],
         epochs=TS["epochs"],
     script:
@@ -148,6 +150,7 @@ rule post_averaging_tables:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
         n_directions=DEF["n_directions"],
         adaptive=DEF["adaptive"],
@@ -180,6 +183,7 @@ rule post_averaging_figures:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
         n_directions=DEF["n_directions"],
     script:
@@ -222,6 +226,7 @@ rule augmentation_tables:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=timeseries_run_paths(),
         epochs=TS["epochs"],
         attacks=TS["attacks"],
     script:
@@ -312,6 +317,7 @@ rule audio_table1:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        runs=audio_run_paths(),
         training=AUDIO["training"],
         adversarial=AUDIO["adversarial_training"],
         image=AUDIO["image"],

@@ -31,6 +31,8 @@ rule prepare_ucr:
         "benchmarks/prepare_ucr/{dataset}.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        content=lambda wildcards: ucr_content(wildcards.dataset),
     script:
         "../scripts/prepare_ucr.py"
 

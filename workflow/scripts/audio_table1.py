@@ -2,11 +2,12 @@
 
 from signal_robustness.io import read_csv
 from signal_robustness.report.audio import table1, table1_layout
+from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
-    summary = read_csv(snakemake.input.summary)
+    summary = read_summary(snakemake.input.summary, snakemake.params.runs, ["accuracy"])
     tidy = table1(summary, read_csv(snakemake.input.published))
     image, adversarial = snakemake.params.image, snakemake.params.adversarial
     caption = (

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from signal_robustness.io import read_csv
 from signal_robustness.report.augmentation import seed_table, seed_table_layout
-from signal_robustness.report.tables import write_table
+from signal_robustness.report.summaries import read_summary
+from signal_robustness.report.tables import SUMMARY_COLUMNS, write_table
 from signal_robustness.runtime import log_to_file
 
 TITLES = {
@@ -14,7 +15,7 @@ TITLES = {
 }
 
 with log_to_file(snakemake.log[0], snakemake.output):
-    summary = read_csv(snakemake.input.summary)
+    summary = read_summary(snakemake.input.summary, snakemake.params.runs, SUMMARY_COLUMNS)
     published = read_csv(snakemake.input.published)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]

@@ -1,12 +1,16 @@
 """Rule clean_vs_adversarial_figure: summary.csv + published numbers -> PNG."""
 
-from signal_robustness.io import read_csv, save_figure
+from signal_robustness.io import save_figure
 from signal_robustness.report.figures import clean_vs_adversarial
-from signal_robustness.report.tables import FAWAZ_SOURCE, fawaz_comparison, load_published
+from signal_robustness.report.summaries import read_summary
+from signal_robustness.report.tables import FAWAZ_SOURCE, SUMMARY_COLUMNS, fawaz_comparison, load_published
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
-    table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
+    table = fawaz_comparison(
+        read_summary(snakemake.input.summary, snakemake.params.runs, SUMMARY_COLUMNS),
+        load_published(snakemake.input.published, FAWAZ_SOURCE),
+    )
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]
     title = (
         f"Baseline ResNet, {snakemake.params.epochs} epochs, mean ± std over {int(table['n_seeds'].max())} seeds; "

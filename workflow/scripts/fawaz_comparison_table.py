@@ -1,8 +1,9 @@
 """Rule fawaz_comparison_table: summary.csv + published numbers -> tidy CSV, Markdown, LaTeX, HTML."""
 
-from signal_robustness.io import read_csv
+from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import (
     FAWAZ_SOURCE,
+    SUMMARY_COLUMNS,
     comparison_layout,
     fawaz_comparison,
     load_published,
@@ -11,7 +12,10 @@ from signal_robustness.report.tables import (
 from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
-    table = fawaz_comparison(read_csv(snakemake.input.summary), load_published(snakemake.input.published, FAWAZ_SOURCE))
+    table = fawaz_comparison(
+        read_summary(snakemake.input.summary, snakemake.params.runs, SUMMARY_COLUMNS),
+        load_published(snakemake.input.published, FAWAZ_SOURCE),
+    )
     n_seeds = int(table["n_seeds"].max())
     recipe = (
         "Fawaz et al.'s recipe (Adam lr 1e-3, no weight decay)"

@@ -2,11 +2,12 @@
 
 from signal_robustness.io import read_csv, save_figure
 from signal_robustness.report.figures import eps_sweep, radius_sweep
+from signal_robustness.report.summaries import read_summary
 from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output):
-    summary = read_csv(snakemake.input.summary)
+    summary = read_summary(snakemake.input.summary, snakemake.params.runs)
     adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
     save_figure(

@@ -10,12 +10,13 @@ from signal_robustness.report.defense import (
     table2,
     with_published,
 )
+from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import write_table
 from signal_robustness.runtime import log_to_file
 
 params, output = snakemake.params, snakemake.output
 with log_to_file(snakemake.log[0], snakemake.output):
-    summary = read_csv(snakemake.input.summary)
+    summary = read_summary(snakemake.input.summary, snakemake.params.runs)
     adaptive = read_csv(snakemake.input.adaptive)
     seeds = sorted(int(seed) for seed in summary["seed"].unique())
     published = read_csv(snakemake.input.published)

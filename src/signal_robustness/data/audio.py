@@ -118,6 +118,32 @@ def _listed(items: list[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+_TRUE, _FALSE = frozenset({"true", "1", "1.0"}), frozenset({"false", "0", "0.0"})
+
+
+def _esc10_flags(column: pd.Series, metadata_path: Path) -> pd.Series:
+    """ESC-50's ``esc10`` column as booleans: True/False in any case, or 1/0 (a spreadsheet's
+    export); anything else is refused, naming its lines, rather than read as False."""
+    text = column.astype(str).str.strip().str.lower()
+    unknown = ~text.isin(_TRUE | _FALSE)
+    if unknown.any():
+        lines = [f"line {i + 2}: {column[i]!r}" for i in column.index[unknown]]
+        raise AudioDatasetError(f"esc10: column 'esc10' of {metadata_path} must be True or False: {_listed(lines)}")
+    return text.isin(_TRUE)
+
+
+def _check_file_names(name: str, file_names: pd.Series, metadata_path: Path) -> None:
+    """A listed clip is a file name inside the dataset's audio folder: a path (``../x.wav``,
+    ``/etc/x.wav``, ``sub/x.wav``) would read a file from elsewhere."""
+    bad = [
+        f"line {i + 2}: {value!r}"
+        for i, value in file_names.items()
+        if not isinstance(value, str) or value in {"", ".", ".."} or Path(value).name != value or "\\" in value
+    ]
+    if bad:
+        raise AudioDatasetError(f"{name}: {metadata_path} lists clips that are not plain file names: {_listed(bad)}")
+
+
 def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
     """The clip table of dataset ``name`` in folder ``root``; every listed file must exist.
 
@@ -145,8 +171,9 @@ def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
             f"{value} (lines {', '.join(str(i + 2) for i in rows.index)})" for value, rows in repeated.groupby(filename)
         ]
         raise AudioDatasetError(f"{name}: {metadata_path} lists clips more than once: {_listed(lines)}")
+    _check_file_names(name, raw[filename], metadata_path)
     if name == "esc10":
-        raw = raw[raw["esc10"].astype(str).str.lower() == "true"]
+        raw = raw[_esc10_flags(raw["esc10"], metadata_path)]
     if raw.empty:
         raise AudioDatasetError(f"{name}: {metadata_path} lists no clips")
     table = pd.DataFrame({ours: raw[theirs].to_numpy() for ours, theirs in spec.columns.items()}, index=raw.index)
@@ -317,9 +344,13 @@ def load_clip(
         raise AudioDatasetError(
             f"audio file {path} decodes to {len(samples)} frames; its header declares {header.frames}"
         )
-    samples = librosa.to_mono(samples.T)
     if not np.isfinite(samples).all():
-        raise AudioDatasetError(f"audio file {path} holds non-finite samples")
+        raise AudioDatasetError(f"audio file {path} holds non-finite samples (NaN or infinite)")
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    if peak > 1.0 + 1e-6:
+        # Integer PCM decodes into [-1, 1]; a float file beyond it is scaled some other way.
+        raise AudioDatasetError(f"audio file {path} holds samples up to {peak:g}; audio samples lie in [-1, 1]")
+    samples = librosa.to_mono(samples.T)
     if np.abs(samples).max() < SILENCE_PEAK:
         raise AudioDatasetError(f"audio file {path} is silent (peak below {SILENCE_PEAK})")
     if rate != sample_rate:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from signal_robustness.errors import ArtifactError, ArtifactMismatchError
 from signal_robustness.io import load_json, read_csv, save_csv, save_text
+from signal_robustness.runs import run_identity
 
 SUMMARY_COLUMNS = ["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"]
 METRIC_LABELS = {"clean": "Clean", "fgsm": "FGSM", "bim": "BIM"}
@@ -20,16 +23,31 @@ FAWAZ_SOURCE = "fawaz2019_attacks_resnet_ucr2015"
 
 
 def collect_runs(metrics_paths: Iterable[str | os.PathLike], columns: Sequence[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
-    """One row per run's ``metrics.json``, sorted by the identifying columns."""
-    rows = [load_json(path) for path in metrics_paths]
+    """One row per run's ``metrics.json``, sorted by the identifying columns. Each file must
+    name the run its path names (``results/<run path>/metrics.json``) and hold every column:
+    another run's file copied in place, or one rewritten by hand, is refused naming it."""
+    rows = [_checked_metrics(path, columns) for path in metrics_paths]
     if not rows:
         raise ValueError("no metrics files to summarise")
     frame = pd.DataFrame(rows)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"metrics files lack the columns {missing}")
     keys = [c for c in ("dataset", "method", "feat_sim", "seed") if c in columns]
     return frame[list(columns)].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _checked_metrics(path: str | os.PathLike, columns: Sequence[str]) -> dict:
+    metrics = load_json(path)
+    missing = [column for column in columns if column not in metrics]
+    if missing:
+        raise ArtifactError(path, f"no {', '.join(missing)}")
+    run = Path(path).parent.as_posix().split("results/", 1)[-1]
+    try:
+        expected = run_identity(run)
+    except ValueError:
+        return metrics  # not under a run path (a file outside the workflow's layout)
+    found = {key: metrics.get(key) for key in expected}
+    if {key: str(value) for key, value in found.items()} != {key: str(value) for key, value in expected.items()}:
+        raise ArtifactMismatchError(path, f"the metrics of {expected}", f"the metrics of {found}")
+    return metrics
 
 
 def mean_std(frame: pd.DataFrame, by: Sequence[str], value: str) -> pd.DataFrame:
