@@ -375,3 +375,47 @@ def test_float_clips_with_nan_or_beyond_unit_range_are_refused_naming_the_file(e
         load_clip(loud, 16000, 5.0, 5.0)
     with pytest.raises(AudioDatasetError, match=rf"{re.escape(str(broken))} holds non-finite samples"):
         load_clip(broken, 16000, 5.0, 5.0)
+
+
+def test_a_comma_separated_or_tab_ended_ucr_file_is_named_for_what_it_is(ucr_copy):
+    train = ucr_copy / "TwoLeadECG" / "TwoLeadECG_TRAIN.tsv"
+    train.write_text(train.read_text().replace("\t", ","))
+    with pytest.raises(DatasetError, match=r"TwoLeadECG_TRAIN\.tsv, line 1 is comma-separated; UCR files separate"):
+        load_ucr("TwoLeadECG", ucr_copy)
+    test = ucr_copy / "Coffee" / "Coffee_TEST.tsv"
+    lines = test.read_text().splitlines()
+    lines[6] += "\t"
+    test.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match=r"Coffee_TEST\.tsv, line 7 ends with a tab \(an empty last value\)"):
+        load_ucr("Coffee", ucr_copy)
+
+
+def test_another_run_s_weights_copied_in_place_are_refused_naming_both(ucr_copy, tmp_path):
+    import shutil
+
+    from signal_robustness.errors import ArtifactMismatchError
+    from signal_robustness.io import load_state_dict, save_state_dict
+    from signal_robustness.models import build_model
+
+    runs = {
+        name: tmp_path / "results" / "timeseries" / name / "baseline" / "none" / "seed0"
+        for name in ("Coffee", "TwoLeadECG")
+    }
+    for name, folder in runs.items():
+        torch.manual_seed(len(name))
+        save_state_dict(folder / "model.pt", build_model("resnet1d", 1, load_ucr(name, ucr_copy).n_classes))
+    # Both binary: Coffee's ResNet loads into TwoLeadECG's network without a shape error.
+    shutil.copy2(runs["Coffee"] / "model.pt", runs["TwoLeadECG"] / "model.pt")
+    with pytest.raises(ArtifactMismatchError) as error:
+        load_state_dict(runs["TwoLeadECG"] / "model.pt", build_model("resnet1d", 1, 2))
+    assert str(error.value) == (
+        f"{runs['TwoLeadECG'] / 'model.pt'} holds the weights of timeseries/Coffee/baseline/none/seed0/model.pt, "
+        "not the weights of timeseries/TwoLeadECG/baseline/none/seed0/model.pt: it was made for another run or "
+        "copied in place. Delete it and rerun snakemake, which makes it again."
+    )
+    # A whole results folder moved elsewhere keeps its identities.
+    shutil.copytree(tmp_path / "results", tmp_path / "moved" / "results")
+    load_state_dict(
+        tmp_path / "moved" / "results" / "timeseries" / "Coffee" / "baseline" / "none" / "seed0" / "model.pt",
+        build_model("resnet1d", 1, 2),
+    )

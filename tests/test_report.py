@@ -298,3 +298,33 @@ def test_robustness_checks_flag_each_failure_and_pass_a_sound_model():
     failed = checks.columns[~checks.loc["rand_grad"]].tolist()
     assert failed == ["check_eps0_is_clean", "check_monotone", "check_blackbox_not_stronger", "check_gradients"]
     assert checks.columns[~checks.loc["spec_den"]].tolist() == ["check_autoattack_at_most_papers"]
+
+
+def test_an_attacked_accuracy_above_clean_is_flagged_in_every_table_and_its_caption(repo):
+    from signal_robustness.report.tables import (
+        ABOVE_CLEAN_NOTE,
+        FAWAZ_SOURCE,
+        above_clean_caption,
+        comparison_layout,
+        fawaz_comparison,
+        load_published,
+    )
+
+    # An undertrained model with predicted labels: FGSM moved wrong predictions to right ones.
+    odd = _summary(
+        [("CricketX", "baseline", False, 0, 30.0, 41.0, 12.0), ("CricketX", "baseline", False, 1, 32.0, 43.0, 14.0)]
+    )
+    fawaz = load_published(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv", FAWAZ_SOURCE)
+    table = fawaz_comparison(odd, fawaz)
+    assert table.set_index("metric")["above_clean"].to_dict() == {"clean": False, "fgsm": True, "bim": False}
+    layout = comparison_layout(table)
+    assert layout.loc["CricketX", ("FGSM", "ours")].endswith(" †")
+    assert not layout.loc["CricketX", ("BIM", "ours")].endswith("†")
+    assert above_clean_caption(table) == f" {ABOVE_CLEAN_NOTE}"
+    assert above_clean_caption(fawaz_comparison(SUMMARY, fawaz)) == ""
+
+    published = pd.read_csv(repo / "config" / "published" / "sarkar2020_augmentation.csv")
+    seed = seed_table(odd, published, "table1")
+    flagged = seed[seed["above_clean"]]
+    assert set(zip(flagged["column"], flagged["metric"])) == {("Baseline", "fgsm")}
+    assert seed_table_layout(seed).loc["CricketX", ("Baseline", "FGSM")].startswith("42.0 ± 1.4 †")

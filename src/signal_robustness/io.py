@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from signal_robustness.errors import ArtifactError
+from signal_robustness.errors import ArtifactError, ArtifactMismatchError
 
 if TYPE_CHECKING:
     import torch
@@ -145,17 +145,37 @@ def load_json(path: str | os.PathLike) -> dict[str, Any]:
         raise ArtifactError(path, error) from None
 
 
+# The zip record of a weights file that names the path it was written to.
+_IDENTITY_RECORD = "archive/signal_robustness_identity"
+
+
+def artifact_identity(path: str | os.PathLike) -> str:
+    """What a result's path says it holds: the path below its ``results`` folder (the run path
+    and file name), so a moved or copied results folder keeps it; elsewhere the file name."""
+    parts = Path(path).parts
+    if "results" in parts:
+        below = len(parts) - parts[::-1].index("results")
+        return "/".join(parts[below:])
+    return Path(path).name
+
+
 def save_state_dict(path: str | os.PathLike, module: torch.nn.Module) -> None:
-    """Save a module's weights (CPU tensors) so any device can load them.
+    """Save a module's weights (CPU tensors) so any device can load them, with the identity
+    of the path they are written to (``artifact_identity``), which ``load_weights`` checks.
 
     Written through a file handle: torch then names the archive's inner folder
     ``archive`` instead of after the (random) temporary file.
     """
     state = {key: value.detach().cpu() for key, value in module.state_dict().items()}
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        import torch  # here, not at the top: planning a run reads this module without torch
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            import torch  # here, not at the top: planning a run reads this module without torch
 
-        torch.save(state, handle)
+            torch.save(state, handle)
+        # One more record in torch's zip archive, which torch.load ignores: the file stays a
+        # plain state dict for any reader.
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(zipfile.ZipInfo(_IDENTITY_RECORD, date_time=_ZIP_EPOCH), artifact_identity(path))
 
 
 def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -172,6 +192,12 @@ def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise ArtifactError(path, "not a file of tensors this pipeline wrote; it is not unpickled") from None
     except _DAMAGED as error:
         raise ArtifactError(path, error) from None
+    # Another run's weights copied in place would load into a network of the same shape.
+    # (A file without the record, written before weights named their path, is read unchecked.)
+    with zipfile.ZipFile(path) as archive:
+        identity = archive.read(_IDENTITY_RECORD).decode() if _IDENTITY_RECORD in archive.namelist() else None
+    if identity is not None and identity != artifact_identity(path):
+        raise ArtifactMismatchError(path, f"the weights of {artifact_identity(path)}", f"the weights of {identity}")
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ArtifactError(path, f"it holds a {type(state).__name__}, not a state dict of tensors")
     return state

@@ -5,7 +5,7 @@ from pathlib import Path
 from signal_robustness.io import read_csv
 from signal_robustness.report.augmentation import seed_table, seed_table_layout
 from signal_robustness.report.summaries import read_summary
-from signal_robustness.report.tables import SUMMARY_COLUMNS, write_table
+from signal_robustness.report.tables import SUMMARY_COLUMNS, above_clean_caption, write_table
 from signal_robustness.runtime import log_to_file
 
 TITLES = {
@@ -27,6 +27,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
             f"test sets: ours, mean ± std over seeds {seeds} after {snakemake.params.epochs} epochs, and in brackets "
             "the seed paper's value (1500 epochs). 'not run': a cell of the paper that this configuration does not train."
         )
+        caption += above_clean_caption(tidy)
         write_table(
             tidy,
             seed_table_layout(tidy),

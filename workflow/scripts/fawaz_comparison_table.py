@@ -4,6 +4,7 @@ from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import (
     FAWAZ_SOURCE,
     SUMMARY_COLUMNS,
+    above_clean_caption,
     comparison_layout,
     fawaz_comparison,
     load_published,
@@ -28,4 +29,5 @@ with log_to_file(snakemake.log[0], snakemake.output):
         "Δ = ours − published."
     )
     output = snakemake.output
+    caption += above_clean_caption(table)
     write_table(table, comparison_layout(table), caption, output.csv, output.markdown, output.latex, output.html)

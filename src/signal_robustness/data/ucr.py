@@ -422,12 +422,31 @@ def encode_labels(
     )
 
 
+def _tsv_layout_problem(path: Path) -> str | None:
+    """What a ``.tsv`` file is instead of the archive's layout (label, then values, separated by
+    tabs), where aeon would read it as empty or as series with missing values."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if "\t" not in line and "," in line:
+                return f"line {number} is comma-separated; UCR files separate the label and values with tabs"
+            if line.endswith("\t"):
+                return f"line {number} ends with a tab (an empty last value); UCR lines end with their last value"
+    return None
+
+
 def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Series and numeric labels of one ``.tsv`` or ``.ts`` file."""
     from aeon.datasets import load_from_ts_file, load_from_tsv_file
 
     if not path.is_file():
         raise DatasetError(f"UCR dataset {name!r}: missing file {path}")
+    if path.suffix != ".ts":
+        problem = _tsv_layout_problem(path)
+        if problem:
+            raise DatasetError(f"UCR dataset {name!r}: {path}, {problem}")
     try:
         x, y = load_from_ts_file(str(path)) if path.suffix == ".ts" else load_from_tsv_file(str(path))
     except Exception as error:  # noqa: BLE001 - pandas and aeon raise many types for a malformed table

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from signal_robustness.report.tables import beside_published
+from signal_robustness.report.tables import ABOVE_CLEAN_MARK, beside_published, flag_above_clean
 
 METRICS = {"clean": "True", "fgsm": "FGSM", "bim": "BIM"}
 # (label, method, feat_sim) of each column, in the paper's order. Table I's baseline is seed 000's
@@ -86,7 +86,7 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
                         **beside_published(values, reference),
                     }
                 )
-    return pd.DataFrame(rows)
+    return flag_above_clean(pd.DataFrame(rows), ["dataset", "column"])
 
 
 def seed_table_layout(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +106,8 @@ def seed_table_layout(tidy: pd.DataFrame) -> pd.DataFrame:
             and row["column"] == "In-Clamp/In-Sign-Grad"
         ):
             ours += f" [{INPUT_GRADIENT_LABELS[row['method']]}]"  # which input-gradient method won
+        if row["above_clean"]:
+            ours += f" {ABOVE_CLEAN_MARK}"
         paper = "" if np.isnan(row["published"]) else f" ({row['published']:.1f})"
         cells.setdefault(row["dataset"], {})[(row["column"], METRICS[row["metric"]])] = ours + paper
     layout = pd.DataFrame.from_dict(cells, orient="index")

@@ -89,7 +89,36 @@ def fawaz_comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataF
     order = {name: i for i, name in enumerate(dict.fromkeys(summary["dataset"]))}
     table["_order"] = table["dataset"].map(order)
     table["_metric"] = table["metric"].map({m: i for i, m in enumerate(METRIC_LABELS)})
-    return table.sort_values(["_order", "_metric"]).drop(columns=["_order", "_metric"]).reset_index(drop=True)
+    table = table.sort_values(["_order", "_metric"]).drop(columns=["_order", "_metric"]).reset_index(drop=True)
+    return flag_above_clean(table, ["dataset", "method"])
+
+
+# A cell whose attacked accuracy exceeds the clean one, and the caption line that explains it.
+ABOVE_CLEAN_MARK = "†"
+ABOVE_CLEAN_NOTE = (
+    "† attacked accuracy above clean: an attack that pushes away from the model's own (predicted) label "
+    "can move a wrong prediction to the right class, so on a model that errs accuracy can rise; read it as the "
+    "attack failing, not as robustness."
+)
+
+
+def flag_above_clean(tidy: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``tidy`` (one row per ``keys`` and ``metric``, ``ours_mean``) with ``above_clean``: an
+    attacked row whose mean accuracy exceeds the clean row's of the same ``keys``."""
+    clean = tidy[tidy["metric"] == "clean"].set_index(list(keys))["ours_mean"]
+    clean_of_row = pd.Series(
+        [
+            clean.get(tuple(row) if len(keys) > 1 else row[0], np.nan)
+            for row in tidy[list(keys)].itertuples(index=False)
+        ],
+        index=tidy.index,
+    )
+    return tidy.assign(above_clean=(tidy["metric"] != "clean") & (tidy["ours_mean"] > clean_of_row))
+
+
+def above_clean_caption(tidy: pd.DataFrame) -> str:
+    """The caption line for flagged cells, or nothing."""
+    return f" {ABOVE_CLEAN_NOTE}" if tidy["above_clean"].any() else ""
 
 
 def beside_published(ours: pd.Series, reference: pd.Series) -> dict[str, float]:
@@ -127,7 +156,8 @@ def comparison_layout(table: pd.DataFrame, published_label: str = "Fawaz 2019") 
         cells = {}
         for _, row in group.iterrows():
             label = METRIC_LABELS[row["metric"]]
-            cells[(label, "ours")] = format_mean_std(row["ours_mean"], row["ours_std"], int(row["n_seeds"]))
+            mark = f" {ABOVE_CLEAN_MARK}" if row.get("above_clean", False) else ""
+            cells[(label, "ours")] = format_mean_std(row["ours_mean"], row["ours_std"], int(row["n_seeds"])) + mark
             cells[(label, published_label)] = format_number(row["published"])
             cells[(label, "Δ")] = format_number(row["difference"], signed=True)
         rows[dataset] = cells
