@@ -5,23 +5,33 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 TORCH := torch==2.13.0
+# Where pip looks for torch first: its default index gives the CUDA build on Linux; a CPU-only
+# machine saves gigabytes with TORCH_INDEX=https://download.pytorch.org/whl/cpu (README, Set-up).
+TORCH_INDEX ?=
 
 # Rules run their scripts with the interpreter found first on PATH.
 export PATH := $(BIN):$(PATH)
 export GIT_PYTHON_REFRESH := quiet
 
-.PHONY: setup run report test lint format bench clean rehearsal rehearsal-data rehearsal-slurm rehearsal-check
+.PHONY: setup run report test lint format bench clean lock rehearsal rehearsal-data rehearsal-slurm rehearsal-check
 
 setup: $(STAMP)
 
-# torch first, from the CPU build on disk where there is one; any other torch pulls
-# gigabytes of CUDA packages. The last line fails if anything replaced it.
-$(STAMP): pyproject.toml
+# torch first (the machine's build: see TORCH_INDEX), then every other package at the version
+# and hash requirements.lock gives, then the package itself; pip check verifies the whole, and
+# the last line fails if anything replaced torch.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	$(BIN)/python -c "import torch, sys; v = torch.__version__.split('+')[0]; sys.exit(0 if v == '2.13.0' else f'torch {v} replaced 2.13.0')"
 	touch $(STAMP)
+
+# Rewrite requirements.lock from pyproject.toml (pip's resolution today, with hashes).
+lock: setup
+	$(BIN)/python .ci/make_lock.py
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES)
@@ -68,7 +78,7 @@ report: setup
 test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
 	$(BIN)/python -m pytest -ra -n auto --dist loadfile --no-loadscope-reorder
 
 lint: setup
@@ -78,7 +88,7 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/snakefmt Snakefile workflow/rules
+	$(BIN)/snakefmt workflow/Snakefile workflow/rules
 
 bench: setup
 	$(BIN)/python bench/bench_timeseries.py

@@ -83,7 +83,7 @@ def run_stage(name: str, out: Path, archive: Path, cores: int, seeds: list[int] 
     command = [
         snakemake,
         "-s",
-        str(REPO / "Snakefile"),
+        str(REPO / "workflow" / "Snakefile"),
         "--directory",
         str(folder),
         "--cores",

@@ -71,7 +71,7 @@ def paper_dry_run(snakemake: str = str(Path(sys.executable).with_name("snakemake
         done = subprocess.run(
             # As submitted to SLURM, with as many cores as any job's threads: a dry run's
             # default of one core would cap them, and with them the spread rules' estimates.
-            [snakemake, "-s", str(ROOT / "Snakefile"), "--directory", folder, "-n", "--cores", "1024"]
+            [snakemake, "-s", str(ROOT / "workflow" / "Snakefile"), "--directory", folder, "-n", "--cores", "1024"]
             + ["--profile", str(ROOT / "profiles" / "slurm"), "--configfile", str(ROOT / "config" / "paper.yaml")]
             + ["--config", "missing_data=download"],
             capture_output=True,

@@ -272,7 +272,7 @@ def test_a_stage_target_plans_its_part_only(repo, tmp_path, target, expected, ab
 
 
 def _parse_imports(repo: Path, tmp_path: Path, *mode: str) -> tuple[set[str], str]:
-    command = [sys.executable, "-X", "importtime", "-m", "snakemake", "-s", str(repo / "Snakefile")]
+    command = [sys.executable, "-X", "importtime", "-m", "snakemake", "-s", str(repo / "workflow" / "Snakefile")]
     command += ["--directory", str(tmp_path), *mode, "-n", "results/timeseries/GunPoint/data.npz"]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
@@ -299,10 +299,10 @@ def test_the_check_before_any_job_needs_no_torch(repo, tmp_path):
 
 
 def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):
-    # `--sdm conda` builds envs/pipeline.yaml; the package comes from src/ on PYTHONPATH (Snakefile).
+    # `--sdm conda` builds workflow/envs/pipeline.yaml; the package comes from src/ on PYTHONPATH (workflow/Snakefile).
     import tomllib
 
-    env = yaml.safe_load((repo / "envs" / "pipeline.yaml").read_text())
+    env = yaml.safe_load((repo / "workflow" / "envs" / "pipeline.yaml").read_text())
     pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
     assert pip == tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
     assert not any(line.startswith("-e") or "/" in line for line in pip)

@@ -68,11 +68,14 @@ def code_version(repo: str | os.PathLike) -> dict[str, Any]:
     commit = commit.strip() if commit else None
     # Porcelain lines are "XY path": two status letters, either of which may be a space.
     status = _git(repo, "status", "--porcelain") if commit else None
+    lock = repo / "requirements.lock"
     return {
         "commit": commit,
         "dirty": bool(status) if status is not None else None,
         "changed_files": sorted(line[3:] for line in status.splitlines() if line) if status else [],
         "package_version": signal_robustness.__version__,
+        # The exact versions and hashes `make setup` installed from (README, Set-up).
+        "requirements_lock_sha256": sha256(lock) if lock.is_file() else None,
     }
 
 

@@ -14,7 +14,7 @@ rule attack_audio:
     benchmark:
         "benchmarks/attack_audio/{dataset}_{representation}_{model}_{training}_seed{seed}_{attack}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -50,6 +50,6 @@ rule summarise_attacks:
     benchmark:
         "benchmarks/summarise_attacks/summary.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarise_attacks.py"

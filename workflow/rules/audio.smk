@@ -11,7 +11,7 @@ rule generate_synthetic_audio:
     benchmark:
         "benchmarks/generate_synthetic_audio/synthetic.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         synthetic=AUDIO["synthetic"],
         sample_rate=AUDIO["sample_rate"],
@@ -28,7 +28,7 @@ rule fetch_imagenet_weights:
     benchmark:
         "benchmarks/fetch_imagenet_weights/{model}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/fetch_imagenet_weights.py"
 
@@ -43,7 +43,7 @@ checkpoint download_audio:
     benchmark:
         "benchmarks/download_audio/{folder}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     resources:
         runtime=240,
     script:
@@ -62,7 +62,7 @@ rule prepare_audio:
     benchmark:
         "benchmarks/prepare_audio/{dataset}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     resources:
         runtime=job_runtime("prepare_audio"),
         mem_mb=job_memory("prepare_audio"),
@@ -87,7 +87,7 @@ rule audio_representation:
     benchmark:
         "benchmarks/audio_representation/{dataset}_{base}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     # Clips are spread over processes; Snakemake lowers this to the cores it has.
     threads: lambda wildcards: costs.job_threads("audio_representation", wildcards)
     resources:
@@ -111,7 +111,7 @@ rule split_audio:
     benchmark:
         "benchmarks/split_audio/{dataset}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         split=AUDIO["split"],
     script:
@@ -131,7 +131,7 @@ rule train_audio:
     benchmark:
         "benchmarks/train_audio/{dataset}_{representation}_{model}_{training}_seed{seed}_fold{fold}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -160,7 +160,7 @@ rule evaluate_audio:
     benchmark:
         "benchmarks/evaluate_audio/{dataset}_{representation}_{model}_{training}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -192,6 +192,6 @@ rule summarise_audio:
     benchmark:
         "benchmarks/summarise_audio/summary.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarise_audio.py"

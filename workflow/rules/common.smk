@@ -34,8 +34,6 @@ from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, content_digest, package_versions
 from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 
-REPO = Path(workflow.basedir)
-
 # Stop before any job, naming every wrong key or value; nothing is written under results/.
 # Once, in the process that plans the run: a cluster job re-reads this file but needs no check.
 if workflow.is_main_process:

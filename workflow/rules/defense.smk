@@ -15,7 +15,7 @@ rule attack_undefended:
     benchmark:
         "benchmarks/attack_undefended/{run}/{attack}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -45,7 +45,7 @@ rule choose_radius:
     benchmark:
         "benchmarks/choose_radius/{run}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -79,7 +79,7 @@ rule evaluate_post_averaging:
     benchmark:
         "benchmarks/evaluate_post_averaging/{run}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -112,7 +112,7 @@ rule adaptive_attack:
     benchmark:
         "benchmarks/adaptive_attack/{run}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -141,7 +141,7 @@ rule attack_post_averaging_l2:
     benchmark:
         "benchmarks/attack_post_averaging_l2/{run}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -181,6 +181,6 @@ rule summarise_defense:
     benchmark:
         "benchmarks/summarise_defense/{branch}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarise_defense.py"

@@ -18,7 +18,7 @@ rule provenance:
     benchmark:
         "benchmarks/provenance/provenance.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         raw_contents=raw_contents,
         code=CODE_VERSION,

@@ -26,7 +26,7 @@ rule fawaz_comparison_table:
     benchmark:
         "benchmarks/fawaz_comparison_table/table.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=timeseries_run_paths(),
         epochs=TS["epochs"],
@@ -51,7 +51,7 @@ rule clean_vs_adversarial_figure:
     benchmark:
         "benchmarks/clean_vs_adversarial_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=timeseries_run_paths(),
         attacks=TS["attacks"],
@@ -76,7 +76,7 @@ rule training_curves_figure:
     benchmark:
         "benchmarks/training_curves_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=timeseries_run_paths(),
         epochs=TS["epochs"],
@@ -105,7 +105,7 @@ rule accuracy_vs_eps_figure:
     benchmark:
         "benchmarks/accuracy_vs_eps_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/accuracy_vs_eps_figure.py"
 
@@ -148,7 +148,7 @@ rule post_averaging_tables:
     benchmark:
         "benchmarks/post_averaging_tables/{branch}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
@@ -181,7 +181,7 @@ rule post_averaging_figures:
     benchmark:
         "benchmarks/post_averaging_figures/{branch}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
@@ -224,7 +224,7 @@ rule augmentation_tables:
     benchmark:
         "benchmarks/augmentation_tables/tables.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=timeseries_run_paths(),
         epochs=TS["epochs"],
@@ -255,7 +255,7 @@ rule augmentation_examples_figure:
     benchmark:
         "benchmarks/augmentation_examples_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         datasets=FIGURE_DATASETS,
         methods=TS_AUGMENTATIONS,
@@ -290,7 +290,7 @@ rule latent_pca_figure:
     benchmark:
         "benchmarks/latent_pca_figure/{dataset}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/latent_pca_figure.py"
 
@@ -315,7 +315,7 @@ rule audio_table1:
     benchmark:
         "benchmarks/audio_table1/table.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=audio_run_paths(),
         training=AUDIO["training"],
@@ -342,7 +342,7 @@ rule audio_representations_figure:
     benchmark:
         "benchmarks/audio_representations_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         dataset=AUDIO_FIGURE_DATASET,
         sample_rate=AUDIO["sample_rate"],
@@ -382,7 +382,7 @@ rule audio_attack_tables:
     benchmark:
         "benchmarks/audio_attack_tables/tables.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         settings=AUDIO["attacks"],
         attacks=AUDIO_ATTACKS,
@@ -408,7 +408,7 @@ rule audio_adversarial_figure:
     benchmark:
         "benchmarks/audio_adversarial_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         **AUDIO_FIGURE_RUN,
         representations=AUDIO["representations"],
@@ -433,7 +433,7 @@ rule fooling_rate_figure:
     benchmark:
         "benchmarks/fooling_rate_figure/figure.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         samples=AUDIO["attacks"]["samples"],
     script:

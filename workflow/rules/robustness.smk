@@ -14,7 +14,7 @@ rule evaluate_robustness:
     benchmark:
         "benchmarks/evaluate_robustness/{run}/{norm}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -77,7 +77,7 @@ rule summarise_robustness:
     benchmark:
         "benchmarks/summarise_robustness/{branch}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         runs=lambda wildcards: [r[1] for r in robustness_records(wildcards.branch)],
         norms=lambda wildcards: [r[2] for r in robustness_records(wildcards.branch)],
@@ -97,7 +97,7 @@ rule certify_smoothing:
     benchmark:
         "benchmarks/certify_smoothing/{run}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -139,7 +139,7 @@ rule certified_accuracy:
     benchmark:
         "benchmarks/certified_accuracy/{branch}_{dataset}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         radii=SMOOTHING["radii"] if SMOOTHING else [],
     script:

@@ -11,7 +11,7 @@ rule download_ucr:
     benchmark:
         "benchmarks/download_ucr/{dataset}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         # aeon writes <download_dir>/<Name>/<Name>_TRAIN.ts
         download_dir=lambda wildcards, output: str(Path(output.train).parent.parent),
@@ -30,7 +30,7 @@ rule prepare_ucr:
     benchmark:
         "benchmarks/prepare_ucr/{dataset}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     params:
         content=lambda wildcards: ucr_content(wildcards.dataset),
     script:
@@ -51,7 +51,7 @@ rule fit_odenet:
     benchmark:
         "benchmarks/fit_odenet/{dataset}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -75,7 +75,7 @@ rule augment_timeseries:
     benchmark:
         "benchmarks/augment_timeseries/{dataset}_{method}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         runtime=job_runtime("augment_timeseries"),
@@ -100,7 +100,7 @@ rule train_timeseries:
     benchmark:
         "benchmarks/train_timeseries/{dataset}_{method}_{regulariser}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     # Tiny convolutional nets gain little from threads: run many jobs side by side instead.
     threads: 1
     resources:
@@ -136,7 +136,7 @@ rule attack_timeseries:
     benchmark:
         "benchmarks/attack_timeseries/{dataset}_seed{seed}.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -170,6 +170,6 @@ rule summarise_timeseries:
     benchmark:
         "benchmarks/summarise_timeseries/summary.tsv"
     conda:
-        "../../envs/pipeline.yaml"
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarise_timeseries.py"
