@@ -32,6 +32,7 @@ from signal_robustness.data.audio import (
 )
 from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, content_digest, package_versions
+from signal_robustness.plan import Plan, branches_of, runs_of_branch
 from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 
 # Stop before any job, naming every wrong key or value; nothing is written under results/.
@@ -73,31 +74,11 @@ TS_METHODS = [*BASELINE_METHODS, *AUGMENTATION_METHODS]
 TS_REGULARISERS = ["none", "feat_sim"]
 
 
-def timeseries_runs():
-    """(dataset, method, regulariser, seed) of every configured classifier: the baseline (and
-    Fawaz's and the Gaussian-noise one, if configured), and each augmentation method without
-    and/or with Feat-Sim.
-    """
-    regularisers = ["feat_sim" if flag else "none" for flag in TS["feat_sim"]]
-    baselines = ["baseline"] + [
-        m for m in TS["methods"] if m in BASELINE_METHODS and m != "baseline"
-    ]
-    variants = [(m, "none") for m in baselines] + [
-        (m, r) for m in TS["methods"] if m not in BASELINE_METHODS for r in regularisers
-    ]
-    return [
-        dict(dataset=d, method=m, regulariser=r, seed=s)
-        for d in TS["datasets"]
-        for m, r in variants
-        for s in config["seeds"]
-    ]
-
-
-def timeseries_variants():
-    """(method, regulariser) of every configured classifier of a dataset and seed."""
-    return list(
-        dict.fromkeys((run["method"], run["regulariser"]) for run in timeseries_runs())
-    )
+# Which models the configuration trains, evaluates, defends and certifies (tests/test_plan.py).
+PLAN = Plan(config)
+timeseries_runs = PLAN.timeseries_runs
+timeseries_variants = PLAN.timeseries_variants
+timeseries_run_paths = PLAN.timeseries_run_paths
 
 
 def timeseries_variant_files(name):
@@ -180,19 +161,7 @@ def augmentation_inputs(wildcards):
 
 
 def timeseries_metrics(wildcards=None):
-    return expand(
-        "results/timeseries/{dataset}/{method}/{regulariser}/seed{seed}/metrics.json",
-        zip,
-        **{
-            key: [run[key] for run in timeseries_runs()]
-            for key in ("dataset", "method", "regulariser", "seed")
-        },
-    )
-
-
-def timeseries_run_paths():
-    """Run paths (signal_robustness.runs) of every configured time-series classifier."""
-    return [run_path("timeseries", **run) for run in timeseries_runs()]
+    return [f"results/{run}/metrics.json" for run in timeseries_run_paths()]
 
 
 def augmentation_figures():
@@ -206,13 +175,9 @@ def augmentation_figures():
 
 AUDIO = config["audio"]
 # Path names of the two training regimes (summary column adversarial_training).
-AUDIO_TRAININGS = [
-    "adversarial" if flag else "original"
-    for flag in AUDIO["adversarial_training"]["variants"]
-]
+AUDIO_TRAININGS = PLAN.audio_trainings()
 # Gaussian-noise training (audio.noise_training): models trained and certified, not attacked.
 AUDIO_NOISE_TRAINING = AUDIO["noise_training"]
-AUDIO_NOISE_TRAINING_PATH = "gaussian_noise"
 # The dataset whose first clip the representations figure shows.
 AUDIO_FIGURE_DATASET = AUDIO["datasets"][0]
 AUDIO_FOLDS = list(range(AUDIO["split"]["train_folds"]))
@@ -355,21 +320,10 @@ def audio_evaluation_inputs(wildcards):
 
 
 def audio_metrics(wildcards=None):
-    return expand(
-        "results/audio/{dataset}/{representation}/{model}/{training}/seed{seed}/metrics.json",
-        dataset=AUDIO["datasets"],
-        representation=AUDIO["representations"],
-        model=AUDIO["models"],
-        training=AUDIO_TRAININGS,
-        seed=AUDIO["seeds"],
-    )
+    return [f"results/{run}/metrics.json" for run in PLAN.audio_runs()]
 
 
-def audio_run_paths():
-    """Run paths (signal_robustness.runs) of every configured audio classifier."""
-    return [
-        Path(path).parent.relative_to("results").as_posix() for path in audio_metrics()
-    ]
+audio_run_paths = PLAN.audio_runs
 
 
 # The budget searches (seed 001, section VI); Figure 1 shows the first model's original training.
@@ -383,15 +337,11 @@ AUDIO_FIGURE_RUN = dict(
 
 
 def audio_attack_searches(wildcards=None):
-    return expand(
-        "results/attacks/{dataset}/{representation}/{model}/{training}/seed{seed}/{attack}.json",
-        dataset=AUDIO["datasets"],
-        representation=AUDIO["representations"],
-        model=AUDIO["models"],
-        training=AUDIO_TRAININGS,
-        seed=AUDIO["attacks"]["seeds"],
-        attack=AUDIO_ATTACKS,
-    )
+    return [
+        f"results/attacks/{run.removeprefix('audio/')}/{attack}.json"
+        for run in PLAN.audio_runs(seeds=AUDIO["attacks"]["seeds"])
+        for attack in AUDIO_ATTACKS
+    ]
 
 
 def audio_figure_searches(wildcards=None):
@@ -444,48 +394,7 @@ DEFENSE_SETTINGS = {
 }
 
 
-def trained_runs(seeds, models, with_audio):
-    """Run paths of the trained models an evaluation covers: of ``seeds``, the time-series
-    baselines (or, ``models`` all, every method) and, ``with_audio``, every audio model.
-    """
-    runs = [
-        run_path("timeseries", **run)
-        for run in timeseries_runs()
-        if run["seed"] in seeds and (models == "all" or run["method"] == "baseline")
-    ]
-    if with_audio:
-        runs += expand(
-            run_path(
-                "audio",
-                dataset="{dataset}",
-                representation="{representation}",
-                model="{model}",
-                training="{training}",
-                seed="{seed}",
-            ),
-            dataset=AUDIO["datasets"],
-            representation=AUDIO["representations"],
-            model=AUDIO["models"],
-            training=AUDIO_TRAININGS,
-            seed=sorted(set(seeds) & set(AUDIO["seeds"])),
-        )
-    return runs
-
-
-def defended_runs():
-    """Run paths of the models post-averaging defends (defense.seeds, defense.models, defense.audio)."""
-    return trained_runs(DEF["seeds"], DEF["models"], bool(DEF_AUDIO))
-
-
-def branches_of(runs):
-    """The branches of ``runs`` (run paths), in order."""
-    return list(dict.fromkeys(parse_run(run)["branch"] for run in runs))
-
-
-def runs_of_branch(runs, branch):
-    return [run for run in runs if parse_run(run)["branch"] == branch]
-
-
+defended_runs = PLAN.defended_runs
 DEFENSE_BRANCHES = branches_of(defended_runs())
 
 
@@ -548,8 +457,7 @@ ROBUSTNESS_EPS = {
 }
 
 
-def robustness_runs():
-    return trained_runs(ROB["seeds"], ROB["models"], bool(ROB["audio"]))
+robustness_runs = PLAN.robustness_runs
 
 
 def robustness_records(branch):
@@ -568,63 +476,17 @@ ROBUSTNESS_BRANCHES = branches_of(robustness_runs())
 SMOOTHING = ROB["smoothing"]
 
 
-def smoothed_runs(branch=None, dataset=None):
-    """Run paths of the models smoothing certifies, of robustness.seeds: the time-series
-    gaussian_noise models and the audio models of audio.noise_training."""
-    if SMOOTHING is None:
-        return []
-    runs = [
-        run_path("timeseries", **run)
-        for run in timeseries_runs()
-        if run["method"] in SMOOTHED_METHODS and run["seed"] in ROB["seeds"]
-    ]
-    if AUDIO_NOISE_TRAINING:
-        runs += expand(
-            run_path(
-                "audio",
-                dataset="{dataset}",
-                representation="{representation}",
-                model="{model}",
-                training=AUDIO_NOISE_TRAINING_PATH,
-                seed="{seed}",
-            ),
-            dataset=AUDIO["datasets"],
-            representation=AUDIO["representations"],
-            model=AUDIO_NOISE_TRAINING["models"],
-            seed=sorted(set(ROB["seeds"]) & set(AUDIO["seeds"])),
-        )
-    return [
-        run
-        for run in runs
-        if branch in (None, parse_run(run)["branch"])
-        and dataset in (None, parse_run(run)["dataset"])
-    ]
-
-
+smoothed_runs = PLAN.smoothed_runs
 # (branch, dataset) of each certified-accuracy figure.
-SMOOTHING_DATASETS = list(
-    dict.fromkeys(
-        (parse_run(run)["branch"], parse_run(run)["dataset"]) for run in smoothed_runs()
-    )
-)
+SMOOTHING_DATASETS = PLAN.smoothing_datasets()
 
 
 def post_averaging_l2_files(branch, dataset):
-    """Post-averaging's adaptive L2 accuracy of ``dataset``'s defended models trained without
-    noise (time-series baselines, audio original training): the networks smoothing's
-    noise-trained models are, defended at test time instead.
-    """
+    """Post-averaging's adaptive L2 accuracy of the networks smoothing's noise-trained models
+    are, defended at test time instead (Plan.post_averaging_l2_runs)."""
     return [
         f"results/defense/{run}/adaptive_l2.csv"
-        for run in runs_of_branch(defended_runs(), branch)
-        if parse_run(run)["dataset"] == dataset
-        and (
-            parse_run(run).get("method") == "baseline"
-            or (
-                parse_run(run).get("training") == "original"
-                and parse_run(run)["model"] in AUDIO_NOISE_TRAINING["models"]
-            )
-        )
+        for run in PLAN.post_averaging_l2_runs(branch, dataset)
     ]
 
 

@@ -1,0 +1,155 @@
+"""Which trained models a configuration implies, and their run paths, for both branches.
+
+The rule files ask a ``Plan`` which models to train, evaluate, defend and certify; it reads
+only the config mapping (no files, no torch, no Snakemake), so what a config runs is tested
+here on small configs (tests/test_plan.py) rather than by dry runs. Run paths are
+``signal_robustness.runs``'s: ``timeseries/<dataset>/<method>/<regulariser>/seed<seed>`` and
+``audio/<dataset>/<representation>/<model>/<training>/seed<seed>``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from signal_robustness.catalog import BASELINE_METHODS, SMOOTHED_METHODS
+from signal_robustness.runs import parse_run, run_path
+
+# The training path of the audio models of audio.noise_training (trained and certified only).
+AUDIO_NOISE_TRAINING = "gaussian_noise"
+
+
+def branches_of(runs: Iterable[str]) -> list[str]:
+    """The branches of ``runs`` (run paths), in order of first appearance."""
+    return list(dict.fromkeys(parse_run(run)["branch"] for run in runs))
+
+
+def runs_of_branch(runs: Iterable[str], branch: str) -> list[str]:
+    return [run for run in runs if parse_run(run)["branch"] == branch]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The models of one validated configuration (``config.validate_config``)."""
+
+    config: Mapping[str, Any]
+
+    # --- time series (seed 000) ---
+    def timeseries_runs(self) -> list[dict[str, Any]]:
+        """(dataset, method, regulariser, seed) of every configured classifier: the baseline
+        (and Fawaz's and the Gaussian-noise one, if configured), and each augmentation method
+        without and/or with Feat-Sim."""
+        series = self.config["timeseries"]
+        regularisers = ["feat_sim" if flag else "none" for flag in series["feat_sim"]]
+        baselines = ["baseline"] + [m for m in series["methods"] if m in BASELINE_METHODS and m != "baseline"]
+        variants = [(m, "none") for m in baselines] + [
+            (m, r) for m in series["methods"] if m not in BASELINE_METHODS for r in regularisers
+        ]
+        return [
+            dict(dataset=d, method=m, regulariser=r, seed=s)
+            for d in series["datasets"]
+            for m, r in variants
+            for s in self.config["seeds"]
+        ]
+
+    def timeseries_variants(self) -> list[tuple[str, str]]:
+        """(method, regulariser) of every configured classifier of a dataset and seed."""
+        return list(dict.fromkeys((run["method"], run["regulariser"]) for run in self.timeseries_runs()))
+
+    def timeseries_run_paths(self) -> list[str]:
+        return [run_path("timeseries", **run) for run in self.timeseries_runs()]
+
+    # --- audio (seed 001) ---
+    def audio_trainings(self) -> list[str]:
+        """Path names of the training regimes (summary column ``adversarial_training``)."""
+        return [
+            "adversarial" if flag else "original" for flag in self.config["audio"]["adversarial_training"]["variants"]
+        ]
+
+    def audio_runs(
+        self,
+        seeds: Sequence[int] | None = None,
+        models: Sequence[str] | None = None,
+        trainings: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Run paths of audio models: every dataset and representation, by default every
+        model, training and seed of ``audio``; ``seeds`` are kept in the order audio.seeds gives."""
+        audio = self.config["audio"]
+        seeds = [s for s in audio["seeds"] if seeds is None or s in seeds]
+        combinations = itertools.product(
+            audio["datasets"],
+            audio["representations"],
+            audio["models"] if models is None else models,
+            self.audio_trainings() if trainings is None else trainings,
+            seeds,
+        )
+        return [
+            run_path("audio", dataset=d, representation=r, model=m, training=t, seed=s)
+            for d, r, m, t, s in combinations
+        ]
+
+    # --- evaluations of trained models ---
+    def trained_runs(self, seeds: Iterable[int], models: str, with_audio: bool) -> list[str]:
+        """Run paths an evaluation covers: of ``seeds``, the time-series baselines (or, with
+        ``models`` all, every method) and, ``with_audio``, every audio model."""
+        seeds = set(seeds)
+        runs = [
+            run_path("timeseries", **run)
+            for run in self.timeseries_runs()
+            if run["seed"] in seeds and (models == "all" or run["method"] == "baseline")
+        ]
+        return runs + (self.audio_runs(sorted(seeds)) if with_audio else [])
+
+    def defended_runs(self) -> list[str]:
+        """The models post-averaging defends (defense.seeds, defense.models, defense.audio)."""
+        defense = self.config["defense"]
+        return self.trained_runs(defense["seeds"], defense["models"], bool(defense["audio"]))
+
+    def robustness_runs(self) -> list[str]:
+        """The models the AutoAttack-grade evaluation attacks (robustness.seeds, .models, .audio)."""
+        robustness = self.config["robustness"]
+        return self.trained_runs(robustness["seeds"], robustness["models"], bool(robustness["audio"]))
+
+    def smoothed_runs(self, branch: str | None = None, dataset: str | None = None) -> list[str]:
+        """The models randomized smoothing certifies, of robustness.seeds: the time-series
+        Gaussian-noise models and the audio models of audio.noise_training."""
+        robustness = self.config["robustness"]
+        if robustness["smoothing"] is None:
+            return []
+        runs = [
+            run_path("timeseries", **run)
+            for run in self.timeseries_runs()
+            if run["method"] in SMOOTHED_METHODS and run["seed"] in robustness["seeds"]
+        ]
+        noise_training = self.config["audio"]["noise_training"]
+        if noise_training:
+            runs += self.audio_runs(robustness["seeds"], noise_training["models"], [AUDIO_NOISE_TRAINING])
+        return [
+            run
+            for run in runs
+            if branch in (None, parse_run(run)["branch"]) and dataset in (None, parse_run(run)["dataset"])
+        ]
+
+    def smoothing_datasets(self) -> list[tuple[str, str]]:
+        """(branch, dataset) of each certified-accuracy table and figure."""
+        return list(
+            dict.fromkeys((parse_run(run)["branch"], parse_run(run)["dataset"]) for run in self.smoothed_runs())
+        )
+
+    def post_averaging_l2_runs(self, branch: str, dataset: str) -> list[str]:
+        """The defended models of ``dataset`` trained without noise (time-series baselines,
+        audio original training of a noise-trained architecture): the networks smoothing's
+        noise-trained models are, defended at test time instead, for the certified figure."""
+        noise_models = (self.config["audio"]["noise_training"] or {}).get("models", [])
+        chosen = []
+        for run in runs_of_branch(self.defended_runs(), branch):
+            fields = parse_run(run)
+            if fields["dataset"] != dataset:
+                continue
+            if fields.get("method") == "baseline" or (
+                fields.get("training") == "original" and fields["model"] in noise_models
+            ):
+                chosen.append(run)
+        return chosen

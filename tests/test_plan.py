@@ -1,0 +1,96 @@
+"""What a configuration runs: the models, run paths and evaluations a Plan gives, on small configs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from signal_robustness.plan import AUDIO_NOISE_TRAINING, Plan, branches_of, runs_of_branch
+from signal_robustness.runs import parse_run
+
+
+@pytest.fixture()
+def config(default_config):
+    config = copy.deepcopy(default_config)
+    config["seeds"] = [0, 1, 2]
+    config["timeseries"].update(
+        datasets=["Coffee", "GunPoint"],
+        methods=["baseline", "fawaz", "gaussian_noise", "spec_den"],
+        feat_sim=[False, True],
+    )
+    config["audio"].update(
+        datasets=["synthetic"], seeds=[2, 0], representations=["stft", "dwt_tonnetz"], models=["resnet18", "alexnet"]
+    )
+    config["audio"]["adversarial_training"]["variants"] = [False, True]
+    config["audio"]["noise_training"] = {"sigma": 0.25, "models": ["resnet18"]}
+    config["defense"].update(seeds=[1, 2], models="baseline", audio=None)
+    config["robustness"].update(seeds=[2], models="all")
+    return config
+
+
+def test_every_time_series_variant_is_trained_once_per_dataset_and_seed(config):
+    plan = Plan(config)
+    # The three baselines without Feat-Sim, the augmentation with and without it.
+    assert plan.timeseries_variants() == [
+        ("baseline", "none"),
+        ("fawaz", "none"),
+        ("gaussian_noise", "none"),
+        ("spec_den", "none"),
+        ("spec_den", "feat_sim"),
+    ]
+    paths = plan.timeseries_run_paths()
+    assert len(paths) == len(set(paths)) == 2 * 5 * 3
+    assert (
+        paths[0] == "timeseries/Coffee/baseline/none/seed0"
+        and paths[-1] == "timeseries/GunPoint/spec_den/feat_sim/seed2"
+    )
+
+
+def test_the_baseline_is_trained_even_when_methods_omit_it(config):
+    config["timeseries"]["methods"] = ["spec_den"]
+    assert {parse_run(run)["method"] for run in Plan(config).timeseries_run_paths()} == {"baseline", "spec_den"}
+
+
+def test_audio_runs_cover_every_combination_in_the_config_s_order(config):
+    runs = Plan(config).audio_runs()
+    assert len(runs) == 1 * 2 * 2 * 2 * 2
+    assert runs[:3] == [
+        "audio/synthetic/stft/resnet18/original/seed2",
+        "audio/synthetic/stft/resnet18/original/seed0",
+        "audio/synthetic/stft/resnet18/adversarial/seed2",
+    ]
+
+
+def test_evaluations_cover_their_own_seeds_and_models(config):
+    plan = Plan(config)
+    defended = plan.defended_runs()
+    assert branches_of(defended) == ["timeseries"]  # defense.audio is null
+    assert {parse_run(run)["method"] for run in defended} == {"baseline"}
+    assert sorted({int(parse_run(run)["seed"]) for run in defended}) == [1, 2]
+
+    robust = plan.robustness_runs()
+    assert set(branches_of(robust)) == {"timeseries", "audio"}
+    series = runs_of_branch(robust, "timeseries")
+    assert len(series) == 2 * 5 and {parse_run(run)["seed"] for run in series} == {"2"}  # models: all
+    # Audio models exist for seeds 2 and 0 only; robustness asks for seed 2.
+    assert {parse_run(run)["seed"] for run in runs_of_branch(robust, "audio")} == {"2"}
+
+
+def test_smoothing_certifies_only_the_noise_trained_models_of_its_seeds(config):
+    plan = Plan(config)
+    smoothed = plan.smoothed_runs()
+    assert {parse_run(run).get("method") for run in runs_of_branch(smoothed, "timeseries")} == {"gaussian_noise"}
+    audio = runs_of_branch(smoothed, "audio")
+    assert {(parse_run(run)["model"], parse_run(run)["training"]) for run in audio} == {
+        ("resnet18", AUDIO_NOISE_TRAINING)
+    }
+    assert plan.smoothing_datasets() == [("timeseries", "Coffee"), ("timeseries", "GunPoint"), ("audio", "synthetic")]
+    assert plan.smoothed_runs("timeseries", "Coffee") == ["timeseries/Coffee/gaussian_noise/none/seed2"]
+    # Post-averaging's side of the figure: the same dataset's defended baselines.
+    assert plan.post_averaging_l2_runs("timeseries", "Coffee") == [
+        "timeseries/Coffee/baseline/none/seed1",
+        "timeseries/Coffee/baseline/none/seed2",
+    ]
+    config["robustness"]["smoothing"] = None
+    assert Plan(config).smoothed_runs() == [] and Plan(config).smoothing_datasets() == []
