@@ -94,3 +94,32 @@ def test_smoothing_certifies_only_the_noise_trained_models_of_its_seeds(config):
     ]
     config["robustness"]["smoothing"] = None
     assert Plan(config).smoothed_runs() == [] and Plan(config).smoothing_datasets() == []
+
+
+def test_each_stage_asks_for_the_tables_and_figures_its_config_implies(config):
+    plan = Plan(config)
+    series = plan.timeseries_targets()
+    assert "results/timeseries/figures/augmentation_examples.png" in series  # spec_den is configured
+    assert {
+        "results/timeseries/figures/latent_pca_Coffee.png",
+        "results/timeseries/figures/latent_pca_GunPoint.png",
+    } <= set(series)
+    assert [p for p in series if "fawaz_comparison" in p] == [
+        f"results/timeseries/tables/fawaz_comparison.{ext}" for ext in ("csv", "md", "tex", "html")
+    ]
+    assert {p.split("/")[2] for p in plan.defense_targets()} == {"timeseries"}  # defense.audio is null
+    robustness = plan.robustness_targets()
+    assert "results/robustness/audio/tables/autoattack.md" in robustness
+    assert "results/robustness/audio/certified/synthetic.png" in robustness
+    assert plan.results_targets() == series + plan.audio_targets() + plan.defense_targets() + robustness
+
+    config["timeseries"]["methods"] = ["baseline"]
+    config["timeseries"]["attacks"]["eps_curve"] = None
+    config["audio"]["attacks"]["methods"] = {}
+    config["robustness"]["smoothing"] = None
+    plain = Plan(config)
+    assert not any(
+        "augmentation_examples" in p or "latent_pca" in p or "accuracy_vs_eps" in p for p in plain.timeseries_targets()
+    )
+    assert not any(p.startswith("results/attacks/") for p in plain.audio_targets())
+    assert not any("/certified/" in p for p in plain.robustness_targets())

@@ -153,3 +153,97 @@ class Plan:
             ):
                 chosen.append(run)
         return chosen
+
+    # --- targets: the tables and figures of each stage ---
+    def augmentation_methods(self) -> list[str]:
+        """The configured time-series methods that are not baselines."""
+        return [m for m in self.config["timeseries"]["methods"] if m not in BASELINE_METHODS]
+
+    def timeseries_targets(self) -> list[str]:
+        """Seed 000 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
+        series = self.config["timeseries"]
+        figures = []
+        if self.augmentation_methods():  # Figures 3, 5 and 6 show augmentations
+            figures = ["results/timeseries/figures/augmentation_examples.png"] + [
+                f"results/timeseries/figures/latent_pca_{dataset}.png" for dataset in series["datasets"]
+            ]
+        eps_curve = (
+            ["results/timeseries/tables/accuracy_vs_eps.csv", "results/timeseries/figures/accuracy_vs_eps.png"]
+            if series["attacks"]["eps_curve"]
+            else []
+        )
+        return [
+            *figures,
+            "results/timeseries/summary.csv",
+            *_tables("results/timeseries/tables/fawaz_comparison"),
+            "results/timeseries/figures/clean_vs_adversarial.png",
+            "results/timeseries/figures/training_curves.png",
+            *(f"results/timeseries/tables/{table}.md" for table in ("table1", "table2", "table3")),
+            *eps_curve,
+        ]
+
+    def audio_targets(self) -> list[str]:
+        """Seed 001: Table I and the representations figure; Tables II-III and the attack
+        figures where attacks are configured (target `audio`)."""
+        attacks = []
+        if self.config["audio"]["attacks"]["methods"]:
+            attacks = [
+                "results/attacks/summary.csv",
+                "results/attacks/searches.csv",
+                *_tables("results/attacks/tables/table2"),
+                *_tables("results/attacks/tables/table3"),
+                "results/attacks/figures/adversarial_examples.png",
+                "results/attacks/figures/fooling_rate.png",
+            ]
+        return [
+            *attacks,
+            "results/audio/summary.csv",
+            *_tables("results/audio/tables/table1"),
+            "results/audio/figures/representations.png",
+        ]
+
+    def defense_targets(self) -> list[str]:
+        """Seed 002 on every branch with defended models (target `defense`)."""
+        return [
+            path
+            for branch in branches_of(self.defended_runs())
+            for path in [
+                f"results/defense/{branch}/summary.csv",
+                *_tables(f"results/defense/{branch}/tables/table1"),
+                *_tables(f"results/defense/{branch}/tables/table2"),
+                f"results/defense/{branch}/tables/adaptive_checks.csv",
+                f"results/defense/{branch}/figures/radius_sweep.png",
+                f"results/defense/{branch}/figures/eps_sweep.png",
+            ]
+        ]
+
+    def robustness_targets(self) -> list[str]:
+        """The AutoAttack-grade summary, table and checks of each branch, and each dataset's
+        certified accuracy beside post-averaging's (target `robustness`)."""
+        evaluated = [
+            path
+            for branch in branches_of(self.robustness_runs())
+            for path in [
+                f"results/robustness/{branch}/summary.csv",
+                *_tables(f"results/robustness/{branch}/tables/autoattack"),
+                f"results/robustness/{branch}/tables/checks.csv",
+            ]
+        ]
+        certified = [
+            f"results/robustness/{branch}/certified/{dataset}.{ext}"
+            for branch, dataset in self.smoothing_datasets()
+            for ext in ("csv", "png")
+        ]
+        return evaluated + certified
+
+    def results_targets(self) -> list[str]:
+        """Every table and figure of the configured stages (the provenance record hashes them)."""
+        return self.timeseries_targets() + self.audio_targets() + self.defense_targets() + self.robustness_targets()
+
+
+TABLE_FORMATS = ("csv", "md", "tex", "html")
+
+
+def _tables(stem: str) -> list[str]:
+    """A table in every format ``report.tables.write_table`` writes."""
+    return [f"{stem}.{extension}" for extension in TABLE_FORMATS]

@@ -52,6 +52,9 @@ CODE_VERSION = code_version(REPO)
 PACKAGE_VERSIONS = package_versions()
 
 TS = config["timeseries"]
+# Which models the configuration trains, evaluates, defends and certifies, and the tables and
+# figures of each stage (signal_robustness.plan; tests/test_plan.py).
+PLAN = Plan(config)
 DEF = config["defense"]
 DEF_ATTACKS = list(DEF["attacks"])
 
@@ -66,7 +69,7 @@ PUBLISHED = {
 }
 
 # The configured augmentation methods, and the datasets the seed's Figure 3 shows (two, as the seed).
-TS_AUGMENTATIONS = [m for m in TS["methods"] if m not in BASELINE_METHODS]
+TS_AUGMENTATIONS = PLAN.augmentation_methods()
 FIGURE_DATASETS = TS["datasets"][:2]
 
 # Every method and regulariser the paths may name (wildcard constraints).
@@ -74,8 +77,6 @@ TS_METHODS = [*BASELINE_METHODS, *AUGMENTATION_METHODS]
 TS_REGULARISERS = ["none", "feat_sim"]
 
 
-# Which models the configuration trains, evaluates, defends and certifies (tests/test_plan.py).
-PLAN = Plan(config)
 timeseries_runs = PLAN.timeseries_runs
 timeseries_variants = PLAN.timeseries_variants
 timeseries_run_paths = PLAN.timeseries_run_paths
@@ -162,15 +163,6 @@ def augmentation_inputs(wildcards):
 
 def timeseries_metrics(wildcards=None):
     return [f"results/{run}/metrics.json" for run in timeseries_run_paths()]
-
-
-def augmentation_figures():
-    """Figures 3, 5 and 6 exist only when augmentation methods are configured."""
-    if not TS_AUGMENTATIONS:
-        return []
-    return ["results/timeseries/figures/augmentation_examples.png"] + expand(
-        "results/timeseries/figures/latent_pca_{dataset}.png", dataset=TS["datasets"]
-    )
 
 
 AUDIO = config["audio"]
@@ -395,7 +387,6 @@ DEFENSE_SETTINGS = {
 
 
 defended_runs = PLAN.defended_runs
-DEFENSE_BRANCHES = branches_of(defended_runs())
 
 
 def run_branch(wildcards):
@@ -469,16 +460,12 @@ def robustness_records(branch):
     ]
 
 
-ROBUSTNESS_BRANCHES = branches_of(robustness_runs())
-
 # Randomized smoothing (robustness.smoothing): the Gaussian-noise-trained series models it
 # certifies, and post-averaging's defended models of the same datasets, attacked in L2.
 SMOOTHING = ROB["smoothing"]
 
 
 smoothed_runs = PLAN.smoothed_runs
-# (branch, dataset) of each certified-accuracy figure.
-SMOOTHING_DATASETS = PLAN.smoothing_datasets()
 
 
 def post_averaging_l2_files(branch, dataset):
@@ -487,60 +474,6 @@ def post_averaging_l2_files(branch, dataset):
     return [
         f"results/defense/{run}/adaptive_l2.csv"
         for run in PLAN.post_averaging_l2_runs(branch, dataset)
-    ]
-
-
-def smoothing_targets():
-    """Per branch and dataset, certified accuracy against L2 radius beside post-averaging's
-    (target `robustness`)."""
-    return [
-        f"results/robustness/{branch}/certified/{dataset}.{ext}"
-        for branch, dataset in SMOOTHING_DATASETS
-        for ext in ("csv", "png")
-    ]
-
-
-def robustness_targets():
-    """The AutoAttack-grade table, checks and summary of each branch (target `robustness`)."""
-    return [
-        path
-        for branch in ROBUSTNESS_BRANCHES
-        for path in [
-            f"results/robustness/{branch}/summary.csv",
-            *expand(
-                f"results/robustness/{branch}/tables/autoattack.{{ext}}",
-                ext=["csv", "md", "tex", "html"],
-            ),
-            f"results/robustness/{branch}/tables/checks.csv",
-        ]
-    ] + smoothing_targets()
-
-
-def audio_attack_targets():
-    if not AUDIO_ATTACKS:
-        return []
-    tables = expand(
-        "results/attacks/tables/{table}.{ext}",
-        table=["table2", "table3"],
-        ext=["csv", "md", "tex", "html"],
-    )
-    return [
-        "results/attacks/summary.csv",
-        "results/attacks/searches.csv",
-        *tables,
-        "results/attacks/figures/adversarial_examples.png",
-        "results/attacks/figures/fooling_rate.png",
-    ]
-
-
-def audio_targets():
-    return audio_attack_targets() + [
-        "results/audio/summary.csv",
-        "results/audio/tables/table1.csv",
-        "results/audio/tables/table1.md",
-        "results/audio/tables/table1.tex",
-        "results/audio/tables/table1.html",
-        "results/audio/figures/representations.png",
     ]
 
 
@@ -553,65 +486,16 @@ def data_targets():
     ]
 
 
+# The tables and figures of each stage (targets of the same names in the Snakefile).
+timeseries_targets = PLAN.timeseries_targets
+audio_targets = PLAN.audio_targets
+defense_targets = PLAN.defense_targets
+robustness_targets = PLAN.robustness_targets
+results_targets = PLAN.results_targets
+
+
 def all_targets():
     return results_targets() + ["results/provenance.json", "results/provenance.html"]
-
-
-def results_targets():
-    """Every table and figure of the configured branches (the provenance record hashes them)."""
-    return (
-        timeseries_targets()
-        + audio_targets()
-        + defense_targets()
-        + robustness_targets()
-    )
-
-
-def timeseries_targets():
-    """Seed 000 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
-    return (
-        augmentation_figures()
-        + [
-            "results/timeseries/summary.csv",
-            *expand(
-                "results/timeseries/tables/fawaz_comparison.{ext}",
-                ext=["csv", "md", "tex", "html"],
-            ),
-            "results/timeseries/figures/clean_vs_adversarial.png",
-            "results/timeseries/figures/training_curves.png",
-            *expand(
-                "results/timeseries/tables/{table}.md",
-                table=["table1", "table2", "table3"],
-            ),
-        ]
-        + (
-            [
-                "results/timeseries/tables/accuracy_vs_eps.csv",
-                "results/timeseries/figures/accuracy_vs_eps.png",
-            ]
-            if TS["attacks"]["eps_curve"]
-            else []
-        )
-    )
-
-
-def defense_targets():
-    """Seed 002 on every branch with defended models (target `defense`)."""
-    return [
-        path
-        for branch in DEFENSE_BRANCHES
-        for path in [
-            f"results/defense/{branch}/summary.csv",
-            *expand(
-                f"results/defense/{branch}/tables/{{table}}.{{ext}}",
-                table=["table1", "table2"],
-                ext=["csv", "md", "tex", "html"],
-            ),
-            f"results/defense/{branch}/tables/adaptive_checks.csv",
-            f"results/defense/{branch}/figures/radius_sweep.png",
-            f"results/defense/{branch}/figures/eps_sweep.png",
-        ]
-    ]
 
 
 def raw_contents(wildcards):
