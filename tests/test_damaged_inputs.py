@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -419,3 +420,48 @@ def test_another_run_s_weights_copied_in_place_are_refused_naming_both(ucr_copy,
         tmp_path / "moved" / "results" / "timeseries" / "Coffee" / "baseline" / "none" / "seed0" / "model.pt",
         build_model("resnet1d", 1, 2),
     )
+
+
+def test_a_dataset_nobody_may_read_is_named_before_any_job(shared_ucr, esc50_copy, repo):
+    """Run as an ordinary user (root reads everything): a UCR folder and an ESC-50 metadata
+    file without read permission stop validation, each named, with no traceback."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run the check as an ordinary user")
+    as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    if subprocess.run([*as_nobody, "-c", "import signal_robustness"], capture_output=True).returncode != 0:
+        pytest.skip("an ordinary user cannot run this environment's Python")
+    folder = Path(tempfile.mkdtemp(prefix="unreadable-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        shutil.copytree(shared_ucr / "Coffee", folder / "ucr" / "Coffee")
+        shutil.copytree(esc50_copy, folder / "esc50")
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (folder / "ucr" / "Coffee").chmod(0o000)
+        (folder / "esc50" / "meta" / "esc50.csv").chmod(0o000)
+        script = f"""
+import yaml
+from signal_robustness.config import ConfigError, load_schema, validate_config
+config = yaml.safe_load(open({str(repo / "config" / "config.yaml")!r}))
+config.update(ucr_archive_dir={str(folder / "ucr")!r})
+config["timeseries"]["datasets"] = ["Coffee"]
+config["audio"]["datasets"] = ["esc10"]
+config["audio"]["local_dirs"]["esc50"] = {str(folder / "esc50")!r}
+try:
+    validate_config(config, load_schema({str(repo / "workflow" / "schemas" / "config.schema.yaml")!r}))
+except ConfigError as error:
+    print(error)
+"""
+        done = subprocess.run([*as_nobody, "-c", script], capture_output=True, text=True, cwd=folder)
+    finally:
+        subprocess.run(["chmod", "-R", "u+rwX", str(folder)], check=True)
+        shutil.rmtree(folder)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{folder / 'ucr' / 'Coffee'}" in done.stdout and "cannot be read (permission denied)" in done.stdout
+    assert f"{folder / 'esc50' / 'meta' / 'esc50.csv'} cannot be read (permission denied)" in done.stdout

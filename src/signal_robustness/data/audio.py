@@ -147,8 +147,16 @@ def _check_file_names(name: str, file_names: pd.Series, metadata_path: Path) -> 
 def read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
     """The clip table of dataset ``name`` in folder ``root``; every listed file must exist.
 
-    AudioDatasetError names the metadata file and the rows at fault.
+    AudioDatasetError names the metadata file and the rows at fault, or the file or folder
+    that cannot be read.
     """
+    try:
+        return _read_clip_table(name, root)
+    except PermissionError as error:
+        raise AudioDatasetError(f"{name}: {error.filename} cannot be read (permission denied)") from None
+
+
+def _read_clip_table(name: str, root: str | os.PathLike) -> pd.DataFrame:
     spec = audio_spec(name)
     root = Path(root)
     metadata_path = root / spec.metadata

@@ -292,8 +292,13 @@ def ucr_source(name: str, archive_dir: str | os.PathLike | None) -> str:
     Raises DatasetError for a name that is not a UCR univariate dataset and is not
     in the local archive either; it suggests the 2018 name of a 2015 one.
     """
-    if archive_dir is not None and archive_files(name, archive_dir)[0].parent.is_dir():
-        return "archive"
+    if archive_dir is not None:
+        folder = archive_files(name, archive_dir)[0].parent
+        try:
+            if folder.is_dir():
+                return "archive"
+        except PermissionError:
+            raise DatasetError(f"UCR dataset {name!r}: {archive_dir} cannot be read (permission denied)") from None
     if name not in ucr_dataset_names():
         suggestion = suggest_ucr_name(name)
         raise DatasetError(
@@ -439,6 +444,13 @@ def _tsv_layout_problem(path: Path) -> str | None:
 
 def _read_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Series and numeric labels of one ``.tsv`` or ``.ts`` file."""
+    try:
+        return _read_readable_split(name, path)
+    except PermissionError as error:
+        raise DatasetError(f"UCR dataset {name!r}: {error.filename} cannot be read (permission denied)") from None
+
+
+def _read_readable_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     from aeon.datasets import load_from_ts_file, load_from_tsv_file
 
     if not path.is_file():
