@@ -123,3 +123,35 @@ def test_each_stage_asks_for_the_tables_and_figures_its_config_implies(config):
     )
     assert not any(p.startswith("results/attacks/") for p in plain.audio_targets())
     assert not any("/certified/" in p for p in plain.robustness_targets())
+
+
+def test_loading_a_model_reads_its_data_weights_and_for_audio_every_fold(config):
+    plan = Plan(config)
+    assert plan.model_inputs("timeseries/Coffee/baseline/none/seed1") == {
+        "data": "results/timeseries/Coffee/data.npz",
+        "model": "results/timeseries/Coffee/baseline/none/seed1/model.pt",
+    }
+    config["audio"]["split"]["train_folds"] = 2
+    run = "audio/synthetic/dwt_tonnetz/resnet18/original/seed2"
+    inputs = Plan(config).model_inputs(run)
+    assert inputs["dwt"] == "results/audio/synthetic/features/dwt.npy" and "stft" not in inputs
+    assert inputs["tonnetz"] == "results/audio/synthetic/features/tonnetz.npy"
+    assert inputs["split"] == "results/audio/synthetic/splits/seed2.csv"
+    assert inputs["models"] == [f"results/{run}/fold{k}/model.pt" for k in (0, 1)]
+    assert inputs["metrics"] == f"results/{run}/metrics.json"
+
+
+def test_defence_and_evaluation_files_follow_their_models(config):
+    plan = Plan(config)
+    settings = plan.defense_settings()
+    assert settings["audio"] is None  # defense.audio is null
+    assert config["defense"]["eps"] in settings["timeseries"]["eps_grid"]
+    assert settings["timeseries"]["eps_grid"] == sorted(settings["timeseries"]["eps_grid"])
+    assert (
+        plan.defense_files("timeseries", "adaptive.csv")[0]
+        == "results/defense/timeseries/Coffee/baseline/none/seed1/adaptive.csv"
+    )
+    config["robustness"]["audio"] = {"eps": {"linf": 0.03, "l2": 1.0}}
+    records = Plan(config).robustness_records("audio")
+    assert {norm for _, _, norm in records} == {"linf", "l2"}
+    assert all(path == f"results/robustness/{run}/{norm}.csv" for path, run, norm in records)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from signal_robustness.catalog import BASELINE_METHODS, SMOOTHED_METHODS
+from signal_robustness.catalog import BASELINE_METHODS, REPRESENTATIONS, SMOOTHED_METHODS
 from signal_robustness.runs import parse_run, run_path
 
 # The training path of the audio models of audio.noise_training (trained and certified only).
@@ -153,6 +153,85 @@ class Plan:
             ):
                 chosen.append(run)
         return chosen
+
+    # --- what loading a trained model reads ---
+    def audio_folds(self) -> list[int]:
+        return list(range(self.config["audio"]["split"]["train_folds"]))
+
+    def audio_image_inputs(self, dataset: str, representation: str, seed: int | str) -> dict[str, str]:
+        """Clips, split and the base images of an audio model's representation."""
+        inputs = {
+            "clips": f"results/audio/{dataset}/clips.csv",
+            "split": f"results/audio/{dataset}/splits/seed{seed}.csv",
+        }
+        for base in REPRESENTATIONS[representation]:
+            inputs[base] = f"results/audio/{dataset}/features/{base}.npy"
+        return inputs
+
+    def model_inputs(self, run: str) -> dict[str, Any]:
+        """What loading the trained model ``run`` names reads (``defenses.runs.load_defended_run``):
+        a time-series model and its data; an audio model's images, fold models, their
+        training.json and the run's metrics.json (which fold was selected)."""
+        fields = parse_run(run)
+        if fields["branch"] == "timeseries":
+            return {"data": f"results/timeseries/{fields['dataset']}/data.npz", "model": f"results/{run}/model.pt"}
+        folds = self.audio_folds()
+        return {
+            **self.audio_image_inputs(fields["dataset"], fields["representation"], fields["seed"]),
+            "models": [f"results/{run}/fold{fold}/model.pt" for fold in folds],
+            "trainings": [f"results/{run}/fold{fold}/training.json" for fold in folds],
+            "metrics": f"results/{run}/metrics.json",
+        }
+
+    # --- post-averaging and the AutoAttack-grade evaluation: files per model ---
+    def defense_settings(self) -> dict[str, dict[str, Any] | None]:
+        """Per branch, the budgets, grids and subsample sizes post-averaging uses (None for
+        audio unless defense.audio is set); the sweeps' eps grid holds the tables' eps."""
+        defense, audio = self.config["defense"], self.config["defense"]["audio"]
+
+        def grid(settings: Mapping[str, Any]) -> list[float]:
+            return sorted(set(settings["eps_grid"]) | {settings["eps"]})
+
+        return {
+            "timeseries": dict(
+                eps=defense["eps"],
+                eps_grid=grid(defense),
+                n_test=defense["n_test"],
+                n_train=None,  # r is chosen on every training series
+                radius_grid=defense["radius_grid"],
+                batch_size=self.config["timeseries"]["attack_batch_size"],
+            ),
+            "audio": (
+                dict(
+                    eps=audio["eps"],
+                    eps_grid=grid(audio),
+                    n_test=audio["n_test"],
+                    n_train=audio["n_test"],  # r is chosen on as many training images
+                    radius_grid=audio["radius_grid"],
+                    batch_size=self.config["audio"]["attacks"]["batch_size"],
+                )
+                if audio
+                else None
+            ),
+        }
+
+    def defense_files(self, branch: str, name: str) -> list[str]:
+        """``name`` in the defence folder of every defended model of ``branch``."""
+        return [f"results/defense/{run}/{name}" for run in runs_of_branch(self.defended_runs(), branch)]
+
+    def robustness_budgets(self, branch: str) -> dict[str, float]:
+        """Norm -> budget of the evaluations of ``branch``'s models (robustness.<branch>.eps)."""
+        robustness = self.config["robustness"]
+        settings = robustness["timeseries"] if branch == "timeseries" else robustness["audio"]
+        return dict(settings["eps"]) if settings else {}
+
+    def robustness_records(self, branch: str) -> list[tuple[str, str, str]]:
+        """(records file, run path, norm) of every AutoAttack-grade evaluation of ``branch``."""
+        return [
+            (f"results/robustness/{run}/{norm}.csv", run, norm)
+            for run in runs_of_branch(self.robustness_runs(), branch)
+            for norm in self.robustness_budgets(branch)
+        ]
 
     # --- targets: the tables and figures of each stage ---
     def augmentation_methods(self) -> list[str]:

@@ -172,7 +172,6 @@ AUDIO_TRAININGS = PLAN.audio_trainings()
 AUDIO_NOISE_TRAINING = AUDIO["noise_training"]
 # The dataset whose first clip the representations figure shows.
 AUDIO_FIGURE_DATASET = AUDIO["datasets"][0]
-AUDIO_FOLDS = list(range(AUDIO["split"]["train_folds"]))
 # Folders soundata can fill (esc10 reads esc50's).
 AUDIO_DOWNLOADS = sorted(
     {spec.folder_key for spec in AUDIO_DATASETS.values() if spec.soundata_name}
@@ -271,15 +270,8 @@ def pretrained_targets():
 
 
 def _audio_common_inputs(run):
-    """Clips, split and the base images of ``run``'s representation (``run``: a mapping
-    holding at least dataset, representation and seed)."""
-    inputs = {
-        "clips": f"results/audio/{run['dataset']}/clips.csv",
-        "split": f"results/audio/{run['dataset']}/splits/seed{run['seed']}.csv",
-    }
-    for base in REPRESENTATIONS[run["representation"]]:
-        inputs[base] = f"results/audio/{run['dataset']}/features/{base}.npy"
-    return inputs
+    """Clips, split and the base images of ``run``'s representation."""
+    return PLAN.audio_image_inputs(run["dataset"], run["representation"], run["seed"])
 
 
 def audio_training_inputs(wildcards):
@@ -292,17 +284,10 @@ def audio_training_inputs(wildcards):
 
 
 def audio_model_inputs(run):
-    """What loading the trained audio model ``run`` names (a mapping of its run-path fields)
-    reads: its data, the fold models and their training.json, and (with ``metrics``) which
-    fold was selected."""
-    fields = {key: run[key] for key in RUN_FIELDS["audio"]}
-    folder = f"results/{run_path('audio', **fields)}"
-    return {
-        **_audio_common_inputs(run),
-        "models": [f"{folder}/fold{fold}/model.pt" for fold in AUDIO_FOLDS],
-        "trainings": [f"{folder}/fold{fold}/training.json" for fold in AUDIO_FOLDS],
-        "metrics": f"{folder}/metrics.json",
-    }
+    """What loading the trained audio model ``run`` names (a mapping of its run-path fields) reads."""
+    return PLAN.model_inputs(
+        run_path("audio", **{key: run[key] for key in RUN_FIELDS["audio"]})
+    )
 
 
 def audio_evaluation_inputs(wildcards):
@@ -357,35 +342,7 @@ def audio_figure_searches(wildcards=None):
 DEF_AUDIO = DEF["audio"]
 
 
-def _budget_grid(settings):
-    """The eps grid of the sweeps, with the tables' eps in it."""
-    return sorted(set(settings["eps_grid"]) | {settings["eps"]})
-
-
-DEFENSE_SETTINGS = {
-    "timeseries": dict(
-        eps=DEF["eps"],
-        eps_grid=_budget_grid(DEF),
-        n_test=DEF["n_test"],
-        n_train=None,  # r is chosen on every training series
-        radius_grid=DEF["radius_grid"],
-        batch_size=TS["attack_batch_size"],
-    ),
-    "audio": (
-        dict(
-            eps=DEF_AUDIO["eps"],
-            eps_grid=_budget_grid(DEF_AUDIO),
-            n_test=DEF_AUDIO["n_test"],
-            n_train=DEF_AUDIO["n_test"],  # r is chosen on as many training images
-            radius_grid=DEF_AUDIO["radius_grid"],
-            batch_size=AUDIO["attacks"]["batch_size"],
-        )
-        if DEF_AUDIO
-        else None
-    ),
-}
-
-
+DEFENSE_SETTINGS = PLAN.defense_settings()
 defended_runs = PLAN.defended_runs
 
 
@@ -422,42 +379,19 @@ def job_memory(rule_name):
 
 
 def trained_model_inputs(wildcards):
-    """What loading the trained model {run} names reads (signal_robustness.defenses.runs.load_defended_run)."""
-    fields = parse_run(wildcards.run)
-    if fields["branch"] == "timeseries":
-        return {
-            "data": f"results/timeseries/{fields['dataset']}/data.npz",
-            "model": f"results/{wildcards.run}/model.pt",
-        }
-    return audio_model_inputs(fields)
+    """What loading the trained model {run} names reads."""
+    return PLAN.model_inputs(wildcards.run)
 
 
-def defense_files(branch, name):
-    """One file per defended model of ``branch``."""
-    return [
-        f"results/defense/{run}/{name}"
-        for run in runs_of_branch(defended_runs(), branch)
-    ]
+defense_files = PLAN.defense_files
 
 
 # AutoAttack-grade robust accuracy (robustness.smk): the same run paths, one records file per norm.
 ROB = config["robustness"]
-ROBUSTNESS_EPS = {
-    "timeseries": ROB["timeseries"]["eps"],
-    "audio": ROB["audio"]["eps"] if ROB["audio"] else {},
-}
-
-
 robustness_runs = PLAN.robustness_runs
 
 
-def robustness_records(branch):
-    """(records file, run path, norm) of every evaluation of ``branch``."""
-    return [
-        (f"results/robustness/{run}/{norm}.csv", run, norm)
-        for run in runs_of_branch(robustness_runs(), branch)
-        for norm in ROBUSTNESS_EPS[branch]
-    ]
+robustness_records = PLAN.robustness_records
 
 
 # Randomized smoothing (robustness.smoothing): the Gaussian-noise-trained series models it

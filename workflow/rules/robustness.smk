@@ -22,7 +22,9 @@ rule evaluate_robustness:
         mem_mb=job_memory("evaluate_robustness"),
     params:
         run="{run}",
-        eps=lambda wildcards: ROBUSTNESS_EPS[run_branch(wildcards)][wildcards.norm],
+        eps=lambda wildcards: PLAN.robustness_budgets(run_branch(wildcards))[
+            wildcards.norm
+        ],
         eps_fractions=ROB["eps_fractions"],
         zero_budget_points=ROB["zero_budget_points"],
         cascade=ROB["cascade"],
