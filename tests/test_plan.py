@@ -155,3 +155,38 @@ def test_defence_and_evaluation_files_follow_their_models(config):
     records = Plan(config).robustness_records("audio")
     assert {norm for _, _, norm in records} == {"linf", "l2"}
     assert all(path == f"results/robustness/{run}/{norm}.csv" for path, run, norm in records)
+
+
+def test_time_series_jobs_read_what_their_method_needs(config):
+    plan = Plan(config)
+    assert plan.training_recipe("fawaz") == {**plan.training_recipe("baseline"), **config["timeseries"]["fawaz_recipe"]}
+    assert plan.training_inputs("Coffee", "baseline", 0) == {"data": "results/timeseries/Coffee/data.npz"}
+    assert (
+        plan.training_inputs("Coffee", "spec_den", 0)["augmented"] == "results/timeseries/Coffee/aug/spec_den/seed0.npz"
+    )
+    spec_den, in_sign = (
+        plan.augmentation_inputs("Coffee", "spec_den", 1),
+        plan.augmentation_inputs("Coffee", "in_sign_grad", 1),
+    )
+    assert set(spec_den) == {"data"}  # the spectral method needs no ODENet
+    assert in_sign["odenet"] == "results/timeseries/Coffee/odenet/seed1.pt"
+    assert plan.variant_files("model.pt")[-1] == "results/timeseries/{dataset}/spec_den/feat_sim/seed{seed}/model.pt"
+
+
+def test_audio_jobs_read_their_weights_and_figure_1_its_searches(config):
+    config["audio"]["pretrained_weights"] = {"resnet18": "imagenet", "alexnet": None}
+    config["audio"]["attacks"]["seeds"] = [2]
+    config["audio"]["attacks"]["methods"] = {"cw": {"budget": "steps", "grid": [5]}}
+    plan = Plan(config)
+    assert plan.pretrained_targets() == ["resources/pretrained/resnet18_imagenet.pt"]
+    assert plan.audio_training_inputs("synthetic", "stft", "alexnet", 2).get("weights") is None
+    assert (
+        plan.audio_training_inputs("synthetic", "stft", "resnet18", 2)["weights"]
+        == "resources/pretrained/resnet18_imagenet.pt"
+    )
+    searches = plan.audio_attack_searches()
+    assert (
+        len(searches) == 2 * 2 * 2 and searches[0] == "results/attacks/synthetic/stft/resnet18/original/seed2/cw.json"
+    )
+    figure = plan.audio_figure_searches()
+    assert figure["dwt_tonnetz/cw/npz"] == "results/attacks/synthetic/dwt_tonnetz/resnet18/original/seed2/cw.npz"

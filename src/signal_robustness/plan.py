@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from signal_robustness.catalog import BASELINE_METHODS, REPRESENTATIONS, SMOOTHED_METHODS
+from signal_robustness.catalog import (
+    BASELINE_METHODS,
+    NEEDS_ODENET,
+    REPRESENTATIONS,
+    SMOOTHED_METHODS,
+    needs_classifier,
+)
+from signal_robustness.config import PRETRAINED_DIR
 from signal_robustness.runs import parse_run, run_path
 
 # The training path of the audio models of audio.noise_training (trained and certified only).
@@ -61,6 +68,40 @@ class Plan:
     def timeseries_run_paths(self) -> list[str]:
         return [run_path("timeseries", **run) for run in self.timeseries_runs()]
 
+    def variant_files(self, name: str) -> list[str]:
+        """``name`` in the folder of every classifier of a dataset and seed, as templates
+        with ``{dataset}`` and ``{seed}`` left for the rule's wildcards."""
+        return [
+            f"results/timeseries/{{dataset}}/{method}/{regulariser}/seed{{seed}}/{name}"
+            for method, regulariser in self.timeseries_variants()
+        ]
+
+    def training_recipe(self, method: str) -> dict[str, Any]:
+        """The training settings of a method: seed 000's, or Fawaz et al.'s Adam for ``fawaz``."""
+        series = self.config["timeseries"]
+        recipe = {
+            key: series[key] for key in ("epochs", "batch_size_cap", "learning_rate", "weight_decay", "lr_plateau")
+        }
+        if method == "fawaz":
+            recipe.update(series["fawaz_recipe"])
+        return recipe
+
+    def training_inputs(self, dataset: str, method: str, seed: int | str) -> dict[str, str]:
+        """data.npz, and for an augmentation method its augmented series."""
+        inputs = {"data": f"results/timeseries/{dataset}/data.npz"}
+        if method not in BASELINE_METHODS:
+            inputs["augmented"] = f"results/timeseries/{dataset}/aug/{method}/seed{seed}.npz"
+        return inputs
+
+    def augmentation_inputs(self, dataset: str, method: str, seed: int | str) -> dict[str, str]:
+        """What a method's augmentation reads: the data, the ODENet, the baseline classifier."""
+        inputs = {"data": f"results/timeseries/{dataset}/data.npz"}
+        if method in NEEDS_ODENET:
+            inputs["odenet"] = f"results/timeseries/{dataset}/odenet/seed{seed}.pt"
+        if needs_classifier(method, self.config["timeseries"]["augment"]):
+            inputs["classifier"] = f"results/timeseries/{dataset}/baseline/none/seed{seed}/model.pt"
+        return inputs
+
     # --- audio (seed 001) ---
     def audio_trainings(self) -> list[str]:
         """Path names of the training regimes (summary column ``adversarial_training``)."""
@@ -89,6 +130,62 @@ class Plan:
             run_path("audio", dataset=d, representation=r, model=m, training=t, seed=s)
             for d, r, m, t, s in combinations
         ]
+
+    def pretrained_weights(self, model: str) -> str | None:
+        """The weights file ``model`` starts from: a path from audio.pretrained_weights, the
+        file download_pretrained saves for 'imagenet', or None (random weights)."""
+        value = self.config["audio"]["pretrained_weights"].get(model)
+        return f"{PRETRAINED_DIR}/{model}_imagenet.pt" if value == "imagenet" else value
+
+    def pretrained_targets(self) -> list[str]:
+        """The ImageNet weights the configuration asks for: what `download_pretrained` fetches."""
+        audio = self.config["audio"]
+        return [
+            self.pretrained_weights(model)
+            for model, value in audio["pretrained_weights"].items()
+            if value == "imagenet" and model in audio["models"]
+        ]
+
+    def audio_training_inputs(self, dataset: str, representation: str, model: str, seed: int | str) -> dict[str, str]:
+        """Clips, split and images; and the pretrained weights a model starts from, if any."""
+        inputs = self.audio_image_inputs(dataset, representation, seed)
+        weights = self.pretrained_weights(model)
+        if weights is not None:
+            inputs["weights"] = weights
+        return inputs
+
+    def audio_attack_searches(self) -> list[str]:
+        """The budget search of every attack on every model of audio.attacks.seeds (section VI)."""
+        attacks = list(self.config["audio"]["attacks"]["methods"])
+        return [
+            f"results/attacks/{run.removeprefix('audio/')}/{attack}.json"
+            for run in self.audio_runs(seeds=self.config["audio"]["attacks"]["seeds"])
+            for attack in attacks
+        ]
+
+    def audio_figure_run(self) -> dict[str, Any]:
+        """The model whose adversarial examples Figure 1 shows: the first dataset and model,
+        original training where there is one, the first attacked seed."""
+        audio, trainings = self.config["audio"], self.audio_trainings()
+        return dict(
+            dataset=audio["datasets"][0],
+            model=audio["models"][0],
+            training="original" if "original" in trainings else trainings[0],
+            seed=audio["attacks"]["seeds"][0],
+        )
+
+    def audio_figure_searches(self) -> dict[str, str]:
+        """Figure 1's inputs, keyed '<representation>/<attack>/<npz|json>'."""
+        run = self.audio_figure_run()
+        folder = (
+            f"results/attacks/{run['dataset']}/{{representation}}/{run['model']}/{run['training']}/seed{run['seed']}"
+        )
+        return {
+            f"{representation}/{attack}/{kind}": f"{folder.format(representation=representation)}/{attack}.{kind}"
+            for representation in self.config["audio"]["representations"]
+            for attack in self.config["audio"]["attacks"]["methods"]
+            for kind in ("npz", "json")
+        }
 
     # --- evaluations of trained models ---
     def trained_runs(self, seeds: Iterable[int], models: str, with_audio: bool) -> list[str]:

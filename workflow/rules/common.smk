@@ -82,12 +82,7 @@ timeseries_variants = PLAN.timeseries_variants
 timeseries_run_paths = PLAN.timeseries_run_paths
 
 
-def timeseries_variant_files(name):
-    """``name`` in the folder of every classifier of {dataset} and {seed}, variants in order."""
-    return [
-        f"results/timeseries/{{dataset}}/{method}/{regulariser}/seed{{seed}}/{name}"
-        for method, regulariser in timeseries_variants()
-    ]
+timeseries_variant_files = PLAN.variant_files
 
 
 def ucr_inputs_of(dataset):
@@ -121,44 +116,15 @@ def ucr_content(dataset):
 
 
 def timeseries_recipe(wildcards):
-    """The training settings of a method: seed 000's, or Fawaz et al.'s Adam for method fawaz."""
-    recipe = {
-        key: TS[key]
-        for key in (
-            "epochs",
-            "batch_size_cap",
-            "learning_rate",
-            "weight_decay",
-            "lr_plateau",
-        )
-    }
-    if wildcards.method == "fawaz":
-        recipe.update(TS["fawaz_recipe"])
-    return recipe
+    return PLAN.training_recipe(wildcards.method)
 
 
 def training_inputs(wildcards):
-    """data.npz, and for an augmentation method its augmented series."""
-    inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
-    if wildcards.method not in BASELINE_METHODS:
-        inputs["augmented"] = (
-            f"results/timeseries/{wildcards.dataset}/aug/{wildcards.method}/seed{wildcards.seed}.npz"
-        )
-    return inputs
+    return PLAN.training_inputs(wildcards.dataset, wildcards.method, wildcards.seed)
 
 
 def augmentation_inputs(wildcards):
-    """What a method's augmentation reads: the data, the ODENet, the baseline classifier."""
-    inputs = {"data": f"results/timeseries/{wildcards.dataset}/data.npz"}
-    if wildcards.method in NEEDS_ODENET:
-        inputs["odenet"] = (
-            f"results/timeseries/{wildcards.dataset}/odenet/seed{wildcards.seed}.pt"
-        )
-    if needs_classifier(wildcards.method, TS["augment"]):
-        inputs["classifier"] = (
-            f"results/timeseries/{wildcards.dataset}/baseline/none/seed{wildcards.seed}/model.pt"
-        )
-    return inputs
+    return PLAN.augmentation_inputs(wildcards.dataset, wildcards.method, wildcards.seed)
 
 
 def timeseries_metrics(wildcards=None):
@@ -249,38 +215,18 @@ def audio_bases(wildcards):
     return list(REPRESENTATIONS[wildcards.representation])
 
 
-def pretrained_weights_of(model):
-    """The state dict ``model`` is fine-tuned from: a configured path, torchvision's ImageNet
-    weights as download_pretrained saves them ('imagenet'), or None (random weights)."""
-    value = AUDIO["pretrained_weights"].get(model)
-    return f"{PRETRAINED_DIR}/{model}_imagenet.pt" if value == "imagenet" else value
+pretrained_weights_of = PLAN.pretrained_weights
+pretrained_targets = PLAN.pretrained_targets
 
 
 def audio_pretrained_weights(wildcards):
     return pretrained_weights_of(wildcards.model)
 
 
-def pretrained_targets():
-    """The ImageNet weights the configuration asks for: what `download_pretrained` fetches."""
-    return [
-        pretrained_weights_of(model)
-        for model, value in AUDIO["pretrained_weights"].items()
-        if value == "imagenet" and model in AUDIO["models"]
-    ]
-
-
-def _audio_common_inputs(run):
-    """Clips, split and the base images of ``run``'s representation."""
-    return PLAN.audio_image_inputs(run["dataset"], run["representation"], run["seed"])
-
-
 def audio_training_inputs(wildcards):
-    """Clips, split and images; and the pretrained weights a model starts from, if any."""
-    inputs = _audio_common_inputs(wildcards)
-    weights = audio_pretrained_weights(wildcards)
-    if weights is not None:
-        inputs["weights"] = weights
-    return inputs
+    return PLAN.audio_training_inputs(
+        wildcards.dataset, wildcards.representation, wildcards.model, wildcards.seed
+    )
 
 
 def audio_model_inputs(run):
@@ -305,35 +251,15 @@ audio_run_paths = PLAN.audio_runs
 
 # The budget searches (seed 001, section VI); Figure 1 shows the first model's original training.
 AUDIO_ATTACKS = list(AUDIO["attacks"]["methods"])
-AUDIO_FIGURE_RUN = dict(
-    dataset=AUDIO_FIGURE_DATASET,
-    model=AUDIO["models"][0],
-    training="original" if "original" in AUDIO_TRAININGS else AUDIO_TRAININGS[0],
-    seed=AUDIO["attacks"]["seeds"][0],
-)
+AUDIO_FIGURE_RUN = PLAN.audio_figure_run()
 
 
 def audio_attack_searches(wildcards=None):
-    return [
-        f"results/attacks/{run.removeprefix('audio/')}/{attack}.json"
-        for run in PLAN.audio_runs(seeds=AUDIO["attacks"]["seeds"])
-        for attack in AUDIO_ATTACKS
-    ]
+    return PLAN.audio_attack_searches()
 
 
 def audio_figure_searches(wildcards=None):
-    """Figure 1's inputs, keyed '<representation>/<attack>/<npz|json>'."""
-    run = "results/attacks/{dataset}/{{representation}}/{model}/{training}/seed{seed}/{{attack}}".format(
-        **AUDIO_FIGURE_RUN
-    )
-    return {
-        f"{representation}/{attack}/{kind}": f"{run}.{kind}".format(
-            representation=representation, attack=attack
-        )
-        for representation in AUDIO["representations"]
-        for attack in AUDIO_ATTACKS
-        for kind in ("npz", "json")
-    }
+    return PLAN.audio_figure_searches()
 
 
 # Post-averaging (seed 002) on the trained models of both branches, by one set of rules.
