@@ -14,7 +14,7 @@ import torch
 from signal_robustness.catalog import IMAGE_DB_RANGE, input_space
 from signal_robustness.data import load_ucr
 from signal_robustness.evaluate.smoothing import certify, with_raw_radius
-from signal_robustness.features.representations import TOP_DB
+from signal_robustness.features.representations import stft_image
 from signal_robustness.report.figures import certified_vs_empirical
 from signal_robustness.report.robustness import certified_curves
 
@@ -57,8 +57,19 @@ def test_series_certificates_carry_their_space_and_raw_radius(shared_ucr, cpu):
     assert labels == [f"raw radius (raw series units, x {median_scale:.3g})"]
 
 
+def test_one_unit_of_a_spectrogram_image_is_the_stated_number_of_decibels():
+    # Two tones on exact STFT bins, the second 20 dB below the first in power: their pixels
+    # must differ by 20 dB / IMAGE_DB_RANGE, the factor raw_radius uses.
+    rate, n_fft = 22050, 2048
+    time = np.arange(rate * 2) / rate
+    loud, quiet = 100 * rate / n_fft, 300 * rate / n_fft
+    samples = np.sin(2 * np.pi * loud * time) + 0.1 * np.sin(2 * np.pi * quiet * time)
+    image = stft_image(samples.astype(np.float32), rate, n_fft=n_fft)
+    frames = image[:, 4:-4]  # away from the padded edges
+    assert np.median(frames[100] - frames[300]) == pytest.approx(20.0 / IMAGE_DB_RANGE, abs=0.005)
+
+
 def test_image_spaces_are_in_decibels_or_tonnetz_units_and_mixed_rows_have_no_raw_radius():
-    assert IMAGE_DB_RANGE == TOP_DB  # the images' own scale, not a copy that can drift
     assert (input_space("stft").raw_unit, input_space("stft").raw_per_unit) == ("dB", 80.0)
     assert input_space("dwt").raw_per_unit == 80.0
     mixed = input_space("stft_tonnetz")

@@ -55,6 +55,8 @@ AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg
 MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
 # The range every representation image is scaled to, and attacks clip to.
 IMAGE_BOUNDS = (0.0, 1.0)
+# Where fetch_imagenet_weights saves torchvision's ImageNet weights (relative to the working folder).
+PRETRAINED_DIR = "resources/pretrained"
 # Log spectrogram images span this many dB below the clip's maximum over [0, 1]; tonnetz
 # coordinates span [-1, 1], so 2 units over [0, 1].
 IMAGE_DB_RANGE = 80.0

@@ -24,7 +24,13 @@ from signal_robustness.attacks.settings import (
     jsma_iterations_needed,
     jsma_iterations_per_feature,
 )
-from signal_robustness.catalog import IMAGE_BOUNDS, MIN_IMAGE_SIDE, SMOOTHED_METHODS, image_features
+from signal_robustness.catalog import (  # noqa: F401 (PRETRAINED_DIR re-exported)
+    IMAGE_BOUNDS,
+    MIN_IMAGE_SIDE,
+    PRETRAINED_DIR,
+    SMOOTHED_METHODS,
+    image_features,
+)
 from signal_robustness.data.audio import (
     AUDIO_DATASETS,
     AudioDatasetError,
@@ -36,9 +42,6 @@ from signal_robustness.data.audio import (
 from signal_robustness.data.synthetic_audio import synthetic_metadata
 from signal_robustness.data.ucr import DatasetError, archive_files, load_ucr, ucr_download_cached, ucr_source
 from signal_robustness.errors import InputError
-
-# Where fetch_imagenet_weights saves torchvision's ImageNet weights (relative to the working folder).
-PRETRAINED_DIR = "resources/pretrained"
 
 
 class ConfigError(InputError):

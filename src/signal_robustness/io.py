@@ -194,8 +194,11 @@ def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise ArtifactError(path, error) from None
     # Another run's weights copied in place would load into a network of the same shape.
     # (A file without the record, written before weights named their path, is read unchecked.)
-    with zipfile.ZipFile(path) as archive:
-        identity = archive.read(_IDENTITY_RECORD).decode() if _IDENTITY_RECORD in archive.namelist() else None
+    identity = None
+    if zipfile.is_zipfile(path):  # torch's legacy (non-zip) format has no room for the record
+        with zipfile.ZipFile(path) as archive:
+            if _IDENTITY_RECORD in archive.namelist():
+                identity = archive.read(_IDENTITY_RECORD).decode()
     if identity is not None and identity != artifact_identity(path):
         raise ArtifactMismatchError(path, f"the weights of {artifact_identity(path)}", f"the weights of {identity}")
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):

@@ -17,11 +17,11 @@ from typing import Any
 from signal_robustness.catalog import (
     BASELINE_METHODS,
     NEEDS_ODENET,
+    PRETRAINED_DIR,
     REPRESENTATIONS,
     SMOOTHED_METHODS,
     needs_classifier,
 )
-from signal_robustness.config import PRETRAINED_DIR
 from signal_robustness.runs import parse_run, run_path
 
 # The training path of the audio models of audio.noise_training (trained and certified only).

@@ -11,10 +11,8 @@ from signal_robustness.catalog import (
     AUGMENTATION_METHODS,
     BASE_REPRESENTATIONS,
     BASELINE_METHODS,
-    NEEDS_ODENET,
     REPRESENTATIONS,
     SMOOTHED_METHODS,
-    needs_classifier,
 )
 from signal_robustness.config import (
     PRETRAINED_DIR,
@@ -32,7 +30,7 @@ from signal_robustness.data.audio import (
 )
 from signal_robustness.data.ucr import ucr_files
 from signal_robustness.provenance import code_version, content_digest, package_versions
-from signal_robustness.plan import Plan, branches_of, runs_of_branch
+from signal_robustness.plan import Plan, runs_of_branch
 from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 
 # Stop before any job, naming every wrong key or value; nothing is written under results/.

@@ -392,8 +392,13 @@ def parse_labels(raw: np.ndarray, path: Path) -> np.ndarray:
     return values
 
 
-def _label_text(value: Decimal | float) -> str:
-    value = Decimal(str(value)) if not isinstance(value, Decimal) else value
+def _exact(value: object) -> Decimal:
+    """A label as an exact decimal (``parse_labels`` gives these; tests pass strings or numbers)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _label_text(value: object) -> str:
+    value = _exact(value)
     return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
 
 
@@ -405,8 +410,8 @@ def encode_labels(
     Labels compare exactly (``parse_labels``' decimals). Refuses a training split with fewer
     than two classes and test labels that training never shows, naming ``dataset``.
     """
-    train_values = [Decimal(str(v)) if not isinstance(v, Decimal) else v for v in y_train]
-    test_values = [Decimal(str(v)) if not isinstance(v, Decimal) else v for v in y_test]
+    train_values = [_exact(v) for v in y_train]
+    test_values = [_exact(v) for v in y_test]
     labels = sorted(set(train_values))
     if len(labels) < 2:
         shown = ", ".join(_label_text(v) for v in labels) or "none"

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from signal_robustness.catalog import BASE_REPRESENTATIONS, IMAGE_DB_RANGE, REPRESENTATIONS  # noqa: F401 (re-exported)
+from signal_robustness.catalog import BASE_REPRESENTATIONS, IMAGE_DB_RANGE, REPRESENTATIONS, TONNETZ_RANGE  # noqa: F401 (re-exported)
 
 TOP_DB = IMAGE_DB_RANGE
 TONNETZ_SAMPLE_RATE = 22050
@@ -169,7 +169,7 @@ def tonnetz_image(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         # FFT for short clips; librosa warns and zero-pads, which is what we want.
         warnings.filterwarnings("ignore", message="n_fft=.* is too large for input signal")
         tonnetz = librosa.feature.tonnetz(y=samples, sr=TONNETZ_SAMPLE_RATE)
-    return ((np.nan_to_num(tonnetz) + 1.0) / 2.0).clip(0.0, 1.0).astype(np.float32)
+    return ((np.nan_to_num(tonnetz) + TONNETZ_RANGE / 2) / TONNETZ_RANGE).clip(0.0, 1.0).astype(np.float32)
 
 
 def resize_image(image: np.ndarray, height: int, width: int, clamp: bool = True) -> np.ndarray:

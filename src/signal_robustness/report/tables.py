@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from signal_robustness.errors import ArtifactError, ArtifactMismatchError
-from signal_robustness.io import load_json, read_csv, save_csv, save_text
+from signal_robustness.io import artifact_identity, load_json, read_csv, save_csv, save_text
 from signal_robustness.runs import run_identity
 
 SUMMARY_COLUMNS = ["dataset", "method", "feat_sim", "seed", "clean_acc", "fgsm_acc", "bim_acc"]
@@ -39,7 +39,7 @@ def _checked_metrics(path: str | os.PathLike, columns: Sequence[str]) -> dict:
     missing = [column for column in columns if column not in metrics]
     if missing:
         raise ArtifactError(path, f"no {', '.join(missing)}")
-    run = Path(path).parent.as_posix().split("results/", 1)[-1]
+    run = Path(artifact_identity(path)).parent.as_posix()
     try:
         expected = run_identity(run)
     except ValueError:
