@@ -32,7 +32,7 @@ from paper_gpu_hours import merged_paper_config
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.distributed._tools.mem_tracker import MemTracker
 
-from signal_robustness.evaluate.robustness import accuracy
+from signal_robustness.evaluate.accuracy import accuracy
 from signal_robustness.models import build_model
 from signal_robustness.precision import with_precision
 from signal_robustness.runtime import batch_that_fits, check_training_batch

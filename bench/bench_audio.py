@@ -2,8 +2,8 @@
 
 Prints (and writes bench/out/audio_<device>.json):
 - seconds per 5 s clip of pitch shifting (four scales) and of each representation
-  (stft, dwt, tonnetz, and the stacked stft_tonnetz, dwt_tonnetz) at the default image
-  size and at a larger one (--large, e.g. the seed's 768 x 1568 with --large 768 1568);
+  (stft, cwt, tonnetz, and the stacked stft_tonnetz, cwt_tonnetz) at the default image
+  size and at a larger one (--large, e.g. the paper's 768 x 1568 with --large 768 1568);
 - training throughput (images/s, forward + backward + Adam) of each classifier, plain
   and with FGSM adversarial training, on random images of --image-size, on the CPU here
   or on CUDA when torch sees a GPU.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from signal_robustness.augment.pitch import SEED_PITCH_SCALES, pitch_versions
+from signal_robustness.augment.pitch import PAPER_PITCH_SCALES, pitch_versions
 from signal_robustness.data.audio import load_clip, read_clip_table
 from signal_robustness.data.synthetic_audio import synthetic_clip
 from signal_robustness.features import (
@@ -59,7 +59,7 @@ def seconds(function, repeats: int) -> float:
 def representation_times(clip: np.ndarray, settings: RepresentationSettings, repeats: int) -> dict[str, float]:
     bases = {}
     times = {}
-    for name in ("stft", "dwt", "tonnetz"):
+    for name in ("stft", "cwt", "tonnetz"):
         times[name] = seconds(
             lambda name=name: bases.__setitem__(name, base_representation(name, clip, SAMPLE_RATE, settings)), repeats
         )
@@ -110,13 +110,13 @@ def main() -> None:
 
     result: dict = {"device": str(device), "threads": args.threads, "clip": clip_name, "clip_seconds": 5.0}
     result["pitch_shift_seconds_per_clip"] = seconds(
-        lambda: pitch_versions(clip, SAMPLE_RATE, SEED_PITCH_SCALES), args.repeats
+        lambda: pitch_versions(clip, SAMPLE_RATE, PAPER_PITCH_SCALES), args.repeats
     )
     sizes = {"default": (32, 32, 8), "large": (args.large[0], args.large[1], max(6, args.large[0] * 540 // 768))}
     result["representation_seconds_per_clip"] = {}
     for label, (height, width, tonnetz_height) in sizes.items():
         settings = RepresentationSettings(
-            height=height, width=width, tonnetz_height=tonnetz_height, dwt_sample_rate=16000
+            height=height, width=width, tonnetz_height=tonnetz_height, cwt_sample_rate=16000
         )
         repeats = args.repeats if label == "default" else 1
         result["representation_seconds_per_clip"][f"{label} {height}x{width}"] = representation_times(

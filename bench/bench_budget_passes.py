@@ -1,4 +1,4 @@
-"""Forward and backward passes of seed 001's budget searches, counted on a trained audio model.
+"""Forward and backward passes of sallo2020's budget searches, counted on a trained audio model.
 
     python bench/bench_budget_passes.py WORKDIR [--run audio/synthetic/stft/resnet18/original/seed0]
 

@@ -4,7 +4,7 @@ and time-series classifiers trained side by side: the rates the paper's GPU-hour
     python bench/bench_gpu.py [--device cuda] [--size paper|small] [--models resnet18 ...]
                               [--precisions fp32 tf32 bf16] [--batch 16] [--steps 4]
 
-On CUDA, ``--size paper`` (the default there) uses the seed's images (768 x 1568) and the
+On CUDA, ``--size paper`` (the default there) uses the paper's images (768 x 1568) and the
 paper config's batch; on CPU the default ``--size small`` (64 x 128) runs the same code in
 seconds. Both go through the pipeline's own code: ``train.classifier.train_classifier`` for a
 training step (forward, backward, Adam, as ``train_audio`` runs it) and the budget search's

@@ -1,12 +1,12 @@
-"""What storing images as float16 or uint8 costs in accuracy of the stored values, at the seed's size.
+"""What storing images as float16 or uint8 costs in accuracy of the stored values, at the paper's size.
 
-    python bench/bench_image_storage.py [--data ../shared/data/esc50-mini] [--clips 8] [--dwt]
+    python bench/bench_image_storage.py [--data ../shared/data/esc50-mini] [--clips 8] [--cwt]
 
 Computes each base representation of the first ESC-10 clips at 768 x 1568 (tonnetz 540 rows),
 stores it in every ``audio.image.storage`` type, reads it back as the training reader does, and
 prints per type: bytes per image, the largest and the RMS difference from float32, and the L2
-norm of the difference per image (to set beside the attacks' L2 budgets). ``--dwt`` adds the
-DWT images, about 5 CPU-s each.
+norm of the difference per image (to set beside the attacks' L2 budgets). ``--cwt`` adds the
+CWT images, about 5 CPU-s each.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/esc50-mini"))
     parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--dwt", action="store_true")
+    parser.add_argument("--cwt", action="store_true")
     args = parser.parse_args()
     table = read_clip_table("esc10", args.data).iloc[: args.clips]
     clips = np.stack(list(iter_clips(table, args.data, SAMPLE_RATE, 5.0, progress=False)))[:, None]
-    settings = RepresentationSettings(height=768, width=1568, tonnetz_height=540, dwt_sample_rate=16000)
+    settings = RepresentationSettings(height=768, width=1568, tonnetz_height=540, cwt_sample_rate=16000)
     rows = []
-    for name in ("stft", "tonnetz", *(("dwt",) if args.dwt else ())):
+    for name in ("stft", "tonnetz", *(("cwt",) if args.cwt else ())):
         height = settings.tonnetz_height if name == "tonnetz" else settings.height
         exact = np.zeros((len(clips), 1, height, settings.width), dtype=np.float32)
         fill_representation(name, clips, SAMPLE_RATE, settings, exact, progress=False)

@@ -93,9 +93,9 @@ def paper_noise(config) -> list[tuple[str, float, float]]:
     copies = smoothed["certify"]["forward"]
     # PIA: n_samples noise images per NES step (their negatives are free), for the steps
     # max_queries pays for; every query a forward pass.
-    nes = audio["attacks"]["methods"]["nes"]["params"]
+    pia = audio["attacks"]["methods"]["pia"]["params"]
     clips = audio["attacks"]["samples"]
-    steps = nes["max_queries"] // (2 * nes["n_samples"] + 2)
+    steps = pia["max_queries"] // (2 * pia["n_samples"] + 2)
     # Noise training: one noise image per training image, over every fold's epochs.
     epochs = AUDIO_EPOCHS * audio["split"]["train_folds"]
     images = training_images_per_epoch(audio)
@@ -116,7 +116,7 @@ def paper_noise(config) -> list[tuple[str, float, float]]:
         ("certification", *used(copies, "forward", copies, of=noise_networks)),
         (
             "PIA (NES samples, bound)",
-            *used(clips * steps * nes["n_samples"], "forward", clips * nes["max_queries"], times=trainings),
+            *used(clips * steps * pia["n_samples"], "forward", clips * pia["max_queries"], times=trainings),
         ),
         ("Gaussian-noise training", *training),
         ("EOT directions", adaptive[0] + l2[0], adaptive[1] + l2[1]),
@@ -125,7 +125,7 @@ def paper_noise(config) -> list[tuple[str, float, float]]:
 
 def check_cuda_paths(device: torch.device) -> None:
     """Each sampler once on ``device`` through the pipeline's code: they must run there and stay there."""
-    from signal_robustness.attacks.nes import pia_at_epsilons
+    from signal_robustness.attacks.pia import partial_information_attack_at_epsilons
     from signal_robustness.defenses.adaptive import eot_pgd
     from signal_robustness.evaluate.smoothing import certify
     from signal_robustness.train.losses import GaussianNoiseLoss
@@ -136,7 +136,9 @@ def check_cuda_paths(device: torch.device) -> None:
     y = model(x).argmax(dim=1)
     certificates = certify(model, x.cpu(), y.cpu(), [0.25], n0=10, n=2000, alpha=0.001, seed=0, device=device)
     loss = GaussianNoiseLoss.seeded(0.25, 0)(model, (x, y))
-    pia = pia_at_epsilons(model, x, y, (y + 1) % 4, [0.05], seed=0, n_samples=5, max_queries=600, epsilon_decay="auto")
+    pia = partial_information_attack_at_epsilons(
+        model, x, y, (y + 1) % 4, [0.05], seed=0, n_samples=5, max_queries=600, epsilon_decay="auto"
+    )
     adversarial = eot_pgd(PostAveraging(model, 2, 0.5), x, y, 0.03, steps=2, eot_samples=2)
     # Each ran where its noise was drawn, and gave what it gives on a CPU: one row per point,
     # a finite loss, outputs on the device and within the attack's budget.

@@ -1,4 +1,4 @@
-"""Seed 000's TwoLeadECG row at the paper's 1500 epochs under both readings of Out-Sign-Grad.
+"""sarkar2020's TwoLeadECG row at the paper's 1500 epochs under both readings of Out-Sign-Grad.
 
 Out-Sign-Grad (eq. 9) takes its direction from dg(z)/dz without saying which network's
 (`timeseries.augment.out_sign_grad_model`). This runs the workflow with config/paper.yaml
@@ -46,7 +46,7 @@ STAGES = {
         },
     },
 }
-# Seed 000's TwoLeadECG numbers (config/published/sarkar2020_augmentation.csv), by (method, Feat-Sim).
+# sarkar2020's TwoLeadECG numbers (config/published/sarkar2020_augmentation.csv), by (method, Feat-Sim).
 PUBLISHED_KEYS = {
     "baseline": ("table1", "baseline"),
     "in_clamp_grad": ("table3", "in_clamp_grad"),

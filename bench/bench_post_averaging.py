@@ -4,7 +4,7 @@ For K in {6, 15, 30}: time to classify a batch of inputs with the defended model
 divided by the time for the undefended model on the same inputs, beside 6K+1
 (the number of points each input expands to). Below 6K+1 means batching the
 points pays; at or above means it does not. Also the latency of one input at a
-time, as the seed's Table 2 reports it.
+time, as the paper's Table 2 reports it.
 
 Prints a Markdown table and writes bench/out/post_averaging_<device>.json.
 Usage: python bench/bench_post_averaging.py [--device cpu|cuda] [--threads N] [--length T]

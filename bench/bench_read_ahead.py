@@ -2,7 +2,7 @@
 
     python bench/bench_read_ahead.py [--images 96] [--batch 8] [--read-ahead 0 2 4] [--host-decodes] [--device cuda]
 
-At the seed's size (768 x 1568) the training images live on disk as float16 and are read
+At the paper's size (768 x 1568) the training images live on disk as float16 and are read
 batch by batch (``train.audio.RepresentationImages``); for a GPU the training loop copies
 them as stored and the GPU decodes them to float32 (``train.classifier.batches``).
 This writes a memory-mapped float16 array of ``--images`` images (five versions a clip, as the
@@ -46,9 +46,9 @@ def check_device_decoding(device: torch.device) -> None:
     rng = np.random.default_rng(1)
     for storage in IMAGE_STORAGE:
         bases = {
-            name: encode_images(rng.random((6, 5, rows, 16)), storage) for name, rows in (("dwt", 12), ("tonnetz", 4))
+            name: encode_images(rng.random((6, 5, rows, 16)), storage) for name, rows in (("cwt", 12), ("tonnetz", 4))
         }
-        images = RepresentationImages(bases, "dwt_tonnetz", np.arange(6), range(5))
+        images = RepresentationImages(bases, "cwt_tonnetz", np.arange(6), range(5))
         labels = torch.arange(len(images))
         order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
         host = list(batches([images, labels], order, 4, torch.device("cpu")))

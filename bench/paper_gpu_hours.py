@@ -7,7 +7,7 @@ passes of a network: a forward pass (1 forward-equivalent), an attack step (a fo
 and a backward pass to the input with the weights frozen: 2), a training step per image (a
 forward and a backward pass with weight gradients: 3; FGSM adversarial training adds an attack
 step: 5). A pass of an audio network costs the forward FLOPs torch's ``FlopCounterMode``
-counts for it at the seed's image size (on the meta device: nothing is computed), times
+counts for it at the paper's image size (on the meta device: nothing is computed), times
 1,308 / 768 for the representations that stack tonnetz rows. Rates:
 
 - assumed (no ``--rates``): 40 TFLOP/s sustained in fp32 and tf32 (about what ResNet-50 trains

@@ -97,9 +97,9 @@ def test_real_clip_loads_as_five_seconds_mono_at_the_requested_rate(esc50_mini):
 
 def test_real_clips_give_finite_images_in_the_unit_range(esc50_mini):
     table = read_clip_table("esc10", esc50_mini)
-    settings = RepresentationSettings(height=32, width=24, tonnetz_height=6, dwt_sample_rate=16000)
+    settings = RepresentationSettings(height=32, width=24, tonnetz_height=6, cwt_sample_rate=16000)
     clip = next(iter_clips(table.iloc[:1], esc50_mini, SAMPLE_RATE, 5.0, progress=False))
-    for name in ("stft", "dwt", "tonnetz"):
+    for name in ("stft", "cwt", "tonnetz"):
         image = base_representation(name, clip, SAMPLE_RATE, settings)
         assert image.shape == ((6 if name == "tonnetz" else 32), 24)
         assert np.isfinite(image).all() and 0 <= image.min() and image.max() <= 1
@@ -256,9 +256,9 @@ def test_tonnetz_has_six_rows_in_the_unit_range():
 
 
 def test_stacked_representations_append_tonnetz_below_the_spectrogram():
-    settings = RepresentationSettings(height=16, width=12, tonnetz_height=4, dwt_sample_rate=8000)
+    settings = RepresentationSettings(height=16, width=12, tonnetz_height=4, cwt_sample_rate=8000)
     clip = tone(660.0)
-    bases = {name: base_representation(name, clip, SAMPLE_RATE, settings) for name in ("stft", "dwt", "tonnetz")}
+    bases = {name: base_representation(name, clip, SAMPLE_RATE, settings) for name in ("stft", "cwt", "tonnetz")}
     for name, parts in REPRESENTATIONS.items():
         image = compose_representation(name, bases)
         assert image.shape == (settings.image_height(name), 12)
@@ -437,7 +437,7 @@ def _fgsm_loss_on(model, inputs: torch.Tensor, labels: torch.Tensor, epsilon: fl
 
 def test_fgsm_adversarial_training_lowers_the_loss_on_adversarial_examples(synthetic_set, cpu):
     table = read_clip_table("synthetic", synthetic_set)
-    settings = RepresentationSettings(height=16, width=16, tonnetz_height=4, dwt_sample_rate=8000)
+    settings = RepresentationSettings(height=16, width=16, tonnetz_height=4, cwt_sample_rate=8000)
     clips = np.stack(list(iter_clips(table, synthetic_set, SAMPLE_RATE, 0.5, progress=False)))
     images = torch.from_numpy(np.stack([[base_representation("stft", clip, SAMPLE_RATE, settings)] for clip in clips]))
     labels = torch.from_numpy(table["label"].to_numpy())
@@ -483,7 +483,7 @@ def test_table1_drop_is_original_minus_adversarial_per_seed_beside_the_paper(rep
             rows.append(
                 {
                     "dataset": "esc50",
-                    "representation": "dwt",
+                    "representation": "cwt",
                     "model": "resnet56",
                     "adversarial_training": flag,
                     "seed": seed,
@@ -492,7 +492,7 @@ def test_table1_drop_is_original_minus_adversarial_per_seed_beside_the_paper(rep
             )
     published = pd.read_csv(repo / "config" / "published" / "sallo2020_audio.csv")
     tidy = table1(pd.DataFrame(rows), published)
-    cell = tidy[(tidy["dataset"] == "esc50") & (tidy["representation"] == "dwt") & (tidy["model"] == "resnet56")]
+    cell = tidy[(tidy["dataset"] == "esc50") & (tidy["representation"] == "cwt") & (tidy["model"] == "resnet56")]
     accuracy = cell[cell["metric"] == "accuracy"].iloc[0]
     drop = cell[cell["metric"] == "accuracy_drop"].iloc[0]
     assert accuracy["ours_mean"] == pytest.approx(82.0) and accuracy["n_seeds"] == 2
@@ -538,10 +538,10 @@ def test_a_download_failing_its_checksums_is_refused_with_the_file(monkeypatch, 
 def test_representations_computed_in_parallel_equal_the_serial_ones():
     rng = np.random.default_rng(0)
     waveforms = (0.1 * rng.standard_normal((5, 2, 4000))).astype(np.float32)
-    settings = RepresentationSettings(height=8, width=8, tonnetz_height=4, dwt_sample_rate=8000)
+    settings = RepresentationSettings(height=8, width=8, tonnetz_height=4, cwt_sample_rate=8000)
     serial, parallel = (np.zeros((5, 2, 8, 8), dtype=np.float32) for _ in range(2))
-    fill_representation("dwt", waveforms, 16000, settings, serial, workers=1, progress=False)
-    fill_representation("dwt", waveforms, 16000, settings, parallel, workers=2, progress=False)
+    fill_representation("cwt", waveforms, 16000, settings, serial, workers=1, progress=False)
+    fill_representation("cwt", waveforms, 16000, settings, parallel, workers=2, progress=False)
     assert np.array_equal(serial, parallel) and serial.std() > 0
 
 
@@ -618,11 +618,11 @@ def test_images_read_on_indexing_train_exactly_like_an_in_memory_tensor(cpu):
     from signal_robustness.train.audio import RepresentationImages
 
     rng = np.random.default_rng(1)
-    bases = {"dwt": rng.random((6, 3, 8, 8), dtype=np.float32), "tonnetz": rng.random((6, 3, 2, 8), dtype=np.float32)}
-    lazy = RepresentationImages(bases, "dwt_tonnetz", np.array([4, 0, 2]), range(3))
+    bases = {"cwt": rng.random((6, 3, 8, 8), dtype=np.float32), "tonnetz": rng.random((6, 3, 2, 8), dtype=np.float32)}
+    lazy = RepresentationImages(bases, "cwt_tonnetz", np.array([4, 0, 2]), range(3))
     assert lazy.shape == (9, 1, 10, 8) and len(lazy) == 9
     expected = torch.from_numpy(
-        np.concatenate([bases["dwt"][[4, 0, 2]], bases["tonnetz"][[4, 0, 2]]], axis=-2)
+        np.concatenate([bases["cwt"][[4, 0, 2]], bases["tonnetz"][[4, 0, 2]]], axis=-2)
     ).reshape(9, 1, 10, 8)
     assert torch.equal(lazy[:], expected)
     assert torch.equal(lazy[torch.tensor([5, 1])], expected[[5, 1]])
@@ -644,7 +644,7 @@ def test_table1_markdown_keeps_one_column_per_cell_with_stacked_representations(
     rows = [
         {
             "dataset": "synthetic",
-            "representation": "dwt_tonnetz",
+            "representation": "cwt_tonnetz",
             "model": "resnet56",
             "adversarial_training": flag,
             "seed": 0,

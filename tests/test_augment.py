@@ -1,4 +1,4 @@
-"""ODENet, the five augmentations and Feat-Sim: the seed's invariants, on real series."""
+"""ODENet, the five augmentations and Feat-Sim: the paper's invariants, on real series."""
 
 from __future__ import annotations
 
@@ -186,7 +186,7 @@ def test_spec_den_is_real_keeps_the_dominant_energy_and_bounds_the_change(name):
         assert energy(original, tail) <= 0.1 * total + 1e-9
         delta = abs(energy(changed, np.arange(len(changed))) - total)
         assert delta <= TRIPLE_ENERGY_BOUND * energy(original, tail) + 1e-9
-        assert delta <= 0.0125 * total  # the seed's appendix B, on real data
+        assert delta <= 0.0125 * total  # the paper's appendix B, on real data
     assert not np.allclose(spec_den(data[:3]), data[:3])
 
 

@@ -15,8 +15,8 @@ from torch import nn
 from signal_robustness import runtime
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.evaluate import autoattack, robustness, smoothing
+from signal_robustness.evaluate.accuracy import predict
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, robust_records
-from signal_robustness.evaluate.robustness import predict
 from signal_robustness.evaluate.smoothing import certify
 from signal_robustness.train import classifier
 from signal_robustness.train.classifier import evaluate_loss_accuracy

@@ -1,4 +1,4 @@
-"""BIM-a and BIM-b with an L2 budget, targeted (seed 001's BIM variants)."""
+"""BIM-a and BIM-b with an L2 budget, targeted (sallo2020's BIM variants)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The budget search of seed 001: every attack on a small trained network, the AUC, the bounds of its metrics."""
+"""The budget search of sallo2020: every attack on a small trained network, the AUC, the bounds of its metrics."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ UNLIMITED = {
     "cw": BudgetGrid(
         "cw", "steps", (200,), {"binary_search_steps": 4, "initial_const": 1.0, "stepsize": 0.05, "targeted": True}
     ),
-    "nes": BudgetGrid("nes", "max_queries", (20_000,), {"epsilon": 0.3, "n_samples": 10, "epsilon_decay": 0.01}),
+    "pia": BudgetGrid("pia", "max_queries", (20_000,), {"epsilon": 0.3, "n_samples": 10, "epsilon_decay": 0.01}),
 }
 
 
@@ -78,7 +78,7 @@ def test_perturbations_respect_the_budget_in_the_attacks_norm(small_network, qua
         (BudgetGrid("bim_b", "eps", (0.2, 0.4), {"steps": 10}), "l2", lambda b: b),
         (BudgetGrid("jsma", "gamma", (0.05, 0.1)), "l0", lambda b: math.floor(b * n_features)),
         (
-            BudgetGrid("nes", "epsilon", (0.02, 0.05), {"n_samples": 5, "max_queries": 400, "epsilon_decay": 0.05}),
+            BudgetGrid("pia", "epsilon", (0.02, 0.05), {"n_samples": 5, "max_queries": 400, "epsilon_decay": 0.05}),
             "linf",
             lambda b: b,
         ),
@@ -226,7 +226,7 @@ def test_pia_from_one_run_equals_its_budget_by_budget_runs(small_network, quadra
     x_all, labels_all = quadrant_images
     donors = (x_all[40:], labels_all[40:])  # the attacker's data, apart from the attacked images
     params = {"n_samples": 10, "max_queries": 6_000, "lr_max": 0.2, "lr_min": 0.005, "sigma": 0.01}
-    search = BudgetGrid("nes", "epsilon", (0.1, 0.15, 0.2, 0.3), params)
+    search = BudgetGrid("pia", "epsilon", (0.1, 0.15, 0.2, 0.3), params)
     assert search.one_run(BOUNDS)
     counted = PassCounter(model).eval()
     runs = {}
@@ -285,7 +285,7 @@ def test_a_fooling_rate_exactly_at_the_threshold_stops_the_search(small_network)
 
 
 def test_bim_with_a_target_probability_counts_only_confident_targets(small_network):
-    # Seed 001's BIMs succeed at "the confidence of (>= 75 %)": the target's softmax probability.
+    # sallo2020's BIMs succeed at "the confidence of (>= 75 %)": the target's softmax probability.
     from signal_robustness.attacks.bim_l2 import bim_a_attack
 
     model, x, labels = small_network

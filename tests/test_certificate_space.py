@@ -71,7 +71,7 @@ def test_one_unit_of_a_spectrogram_image_is_the_stated_number_of_decibels():
 
 def test_image_spaces_are_in_decibels_or_tonnetz_units_and_mixed_rows_have_no_raw_radius():
     assert (input_space("stft").raw_unit, input_space("stft").raw_per_unit) == ("dB", 80.0)
-    assert input_space("dwt").raw_per_unit == 80.0
+    assert input_space("cwt").raw_per_unit == 80.0
     mixed = input_space("stft_tonnetz")
     assert mixed.raw_per_unit is None and "tonnetz" in mixed.name
 

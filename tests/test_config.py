@@ -201,11 +201,11 @@ def test_missing_data_is_listed_with_how_to_get_it(default_config, schema, tmp_p
 
 def test_audio_relations_between_keys_are_checked(default_config, schema):
     audio = default_config["audio"]
-    audio["dwt"]["sample_rate"] = 44100  # above the 22050 Hz clips are resampled to
+    audio["cwt"]["sample_rate"] = 44100  # above the 22050 Hz clips are resampled to
     audio["split"]["train_folds"] = 6  # of 5 folds
     audio["models"] = ["alexnet"]  # needs 63 x 63, the default images are 32 x 32
     problems = _problems(default_config, schema)
-    assert "'audio.dwt.sample_rate': synthetic's DWT rate 44100 Hz exceeds 'audio.sample_rate' 22050 Hz" in problems
+    assert "'audio.cwt.sample_rate': synthetic's CWT rate 44100 Hz exceeds 'audio.sample_rate' 22050 Hz" in problems
     assert "'audio.split.train_folds': 6 exceeds 'audio.split.cv_folds' 5" in problems
     assert "'audio.image': alexnet needs images of at least 63 x 63, got 32 x 32" in problems
 
@@ -265,18 +265,18 @@ def test_every_bad_attack_search_is_named_at_once(default_config, schema):
     methods["bim_a"]["grid"] = [2.0, 1.0]  # decreasing
     methods["cw"]["params"]["stepsiz"] = 0.1  # misspelt
     methods["deepfool"]["budget"] = "eps"  # DeepFool's budget is its steps
-    methods["pia"] = {"budget": "epsilon", "grid": [0.1]}  # PIA is registered as nes
+    methods["zoo"] = {"budget": "epsilon", "grid": [0.1]}  # no attack of this workflow
     problems = _problems(default_config, schema)
     assert "'audio.attacks.methods.jsma': jsma gamma must lie in (0, 1], got 1.5" in problems
     assert "'audio.attacks.methods.bim_a': bim_a: the budget grid must increase strictly" in problems
     assert "'audio.attacks.methods.cw'" in problems and "stepsiz" in problems
     assert "'audio.attacks.methods.deepfool': deepfool has no parameter 'eps'" in problems
-    assert "'audio.attacks.methods.pia': unknown attack 'pia'" in problems
+    assert "'audio.attacks.methods.zoo': unknown attack 'zoo'" in problems
 
 
 def test_a_jsma_grid_its_iteration_cap_cannot_reach_is_refused(default_config, schema, repo):
     """JSMA changes one feature per iteration (theta = 1 on [0, 1]): on 768 x 1568 images with
-    540 tonnetz rows, gamma 0.001 means 2,050 features, beyond the seed's 1,000 iterations, and
+    540 tonnetz rows, gamma 0.001 means 2,050 features, beyond the paper's 1,000 iterations, and
     the AUC would be read at a gamma never attained. Refused, naming each representation."""
     paper = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
     audio = default_config["audio"]
@@ -284,12 +284,12 @@ def test_a_jsma_grid_its_iteration_cap_cannot_reach_is_refused(default_config, s
         **audio["image"],
         **{k: paper["audio"]["image"][k] for k in ("height", "width", "tonnetz_height")},
     }
-    audio["representations"] = ["stft", "dwt_tonnetz"]
+    audio["representations"] = ["stft", "cwt_tonnetz"]
     audio["attacks"]["methods"]["jsma"] = paper["audio"]["attacks"]["methods"]["jsma"]
     validate_config(default_config, schema)  # the paper's grid ends within reach
     audio["attacks"]["methods"]["jsma"]["grid"] = [0.0001, 0.0005, 0.001]
     problems = _problems(default_config, schema)
-    assert "gamma 0.001 changes 2,050 of the 2,050,944 features of a dwt_tonnetz image" in problems
+    assert "gamma 0.001 changes 2,050 of the 2,050,944 features of a cwt_tonnetz image" in problems
     assert "gamma 0.001 changes 1,204 of the 1,204,224 features of a stft image" in problems
     assert "at most 0.000488 or raise max_iterations" in problems
     audio["attacks"]["methods"]["jsma"]["params"]["max_iterations"] = 2050
@@ -364,4 +364,31 @@ def test_a_duplicated_key_stops_the_workflow_before_any_job(repo, tmp_path):
     done = snakemake(repo, tmp_path, "-n", "--configfile", str(config), timeout=120)
     assert done.returncode != 0
     assert f"config file {config}: key 'seeds' is written twice (lines 1 and 2)" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_renamed_keys_and_values_are_refused_with_their_new_names(default_config, schema):
+    # A config written for an earlier version, merged over the defaults as Snakemake merges it.
+    audio = default_config["audio"]
+    audio["dwt"] = {"wavelet": "cmor1.5-1.0"}
+    audio["attacks"]["methods"]["nes"] = {"budget": "epsilon", "grid": [0.1]}
+    audio["representations"] = ["stft", "dwt", "dwt_tonnetz"]
+    problems = _problems(default_config, schema)
+    assert "config key 'audio.dwt' was renamed to 'audio.cwt'" in problems
+    assert "config key 'audio.attacks.methods.nes' was renamed to 'audio.attacks.methods.pia'" in problems
+    assert "config key 'audio.representations': 'dwt' was renamed to 'cwt'" in problems
+    assert "config key 'audio.representations': 'dwt_tonnetz' was renamed to 'cwt_tonnetz'" in problems
+    assert "is not a known key" not in problems and "is not one of" not in problems
+
+
+def test_an_old_config_file_stops_the_workflow_naming_the_new_key(repo, tmp_path):
+    from workflow_runs import snakemake
+
+    config = tmp_path / "old.yaml"
+    config.write_text("audio:\n  representations: [stft, dwt_tonnetz]\n  dwt: {min_frequency: 60.0}\n")
+    done = snakemake(repo, tmp_path, "-n", "--configfile", str(config), timeout=120)
+    assert done.returncode != 0
+    output = done.stderr + done.stdout
+    assert "config key 'audio.dwt' was renamed to 'audio.cwt'" in output
+    assert "config key 'audio.representations': 'dwt_tonnetz' was renamed to 'cwt_tonnetz'" in output
     assert not (tmp_path / "results").exists()

@@ -28,7 +28,7 @@ def counted_gflop(model: str, height: int, width: int) -> float:
 
 @pytest.mark.parametrize("model", AUDIO_MODELS)
 def test_the_flop_table_is_torchs_count(model):
-    # Exact at the seed's size (the paper's GPU-hours), close at a rehearsal's, where a limit has
+    # Exact at the paper's size (the paper's GPU-hours), close at a rehearsal's, where a limit has
     # a margin and an overhead far above the work.
     assert costs.forward_gflop(model, 768, 1568) == pytest.approx(counted_gflop(model, 768, 1568), rel=1e-3)
     assert costs.forward_gflop(model, 224, 224) == pytest.approx(counted_gflop(model, 224, 224), rel=1e-2)
@@ -54,7 +54,7 @@ def test_limits_follow_the_work_and_grow_on_retry(paper_gpu_hours_module):
     first = costs.runtime_minutes("train_audio", config, job, attempt=1)
     assert costs.runtime_minutes("train_audio", config, job, attempt=2) == 2 * first
     assert costs.mem_mb("train_audio", config, job, attempt=2) == 2 * costs.mem_mb("train_audio", config, job)
-    # Memory follows the images: the seed's size asks for what the rules asked before, a
+    # Memory follows the images: the paper's size asks for what the rules asked before, a
     # rehearsal's small images for little more than the process.
     assert costs.mem_mb("train_audio", config, job) == 16000
     small = copy.deepcopy(config)

@@ -1,4 +1,4 @@
-"""Post-averaging, the seed's protocol and the adaptive attack."""
+"""Post-averaging, the paper's protocol and the adaptive attack."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from torch import nn
 from signal_robustness.defenses import LogProbabilities, PostAveraging, eot_pgd
 from signal_robustness.defenses.evaluation import adaptive_rows, apgd_inputs, choose_radius, defended_predict
 from signal_robustness.evaluate import predict
+from signal_robustness.evaluate.accuracy import share
 from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
-from signal_robustness.evaluate.robustness import share
 
 
 class ConstantClassifier(nn.Module):
@@ -67,7 +67,7 @@ def test_six_k_plus_one_points_per_input(k):
     assert counter.seen == 4 * (6 * k + 1) == 4 * defended.points_per_input
 
 
-def test_points_lie_on_the_seed_s_radii_around_the_input():
+def test_points_lie_on_the_paper_s_radii_around_the_input():
     defended = PostAveraging(nn.Identity(), n_directions=4, radius=3.0)
     x = torch.randn(2, 1, 50)
     directions = defended.directions(x.shape[1:])

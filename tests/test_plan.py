@@ -20,7 +20,7 @@ def config(default_config):
         feat_sim=[False, True],
     )
     config["audio"].update(
-        datasets=["synthetic"], seeds=[2, 0], representations=["stft", "dwt_tonnetz"], models=["resnet18", "alexnet"]
+        datasets=["synthetic"], seeds=[2, 0], representations=["stft", "cwt_tonnetz"], models=["resnet18", "alexnet"]
     )
     config["audio"]["adversarial_training"]["variants"] = [False, True]
     config["audio"]["noise_training"] = {"sigma": 0.25, "models": ["resnet18"]}
@@ -132,9 +132,9 @@ def test_loading_a_model_reads_its_data_weights_and_for_audio_every_fold(config)
         "model": "results/timeseries/Coffee/baseline/none/seed1/model.pt",
     }
     config["audio"]["split"]["train_folds"] = 2
-    run = "audio/synthetic/dwt_tonnetz/resnet18/original/seed2"
+    run = "audio/synthetic/cwt_tonnetz/resnet18/original/seed2"
     inputs = Plan(config).model_inputs(run)
-    assert inputs["dwt"] == "results/audio/synthetic/features/dwt.npy" and "stft" not in inputs
+    assert inputs["cwt"] == "results/audio/synthetic/features/cwt.npy" and "stft" not in inputs
     assert inputs["tonnetz"] == "results/audio/synthetic/features/tonnetz.npy"
     assert inputs["split"] == "results/audio/synthetic/splits/seed2.csv"
     assert inputs["models"] == [f"results/{run}/fold{k}/model.pt" for k in (0, 1)]
@@ -189,4 +189,4 @@ def test_audio_jobs_read_their_weights_and_figure_1_its_searches(config):
         len(searches) == 2 * 2 * 2 and searches[0] == "results/attacks/synthetic/stft/resnet18/original/seed2/cw.json"
     )
     figure = plan.audio_figure_searches()
-    assert figure["dwt_tonnetz/cw/npz"] == "results/attacks/synthetic/dwt_tonnetz/resnet18/original/seed2/cw.npz"
+    assert figure["cwt_tonnetz/cw/npz"] == "results/attacks/synthetic/cwt_tonnetz/resnet18/original/seed2/cw.npz"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from signal_robustness.report.augmentation import best_input_gradient_method, seed_table, seed_table_layout
+from signal_robustness.report.augmentation import best_input_gradient_method, paper_table, paper_table_layout
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_input_gradient_column_takes_the_method_with_the_better_mean_robust_accu
 
 
 def test_table1_puts_the_paper_beside_ours(published):
-    table = seed_table(SUMMARY, published, "table1")
+    table = paper_table(SUMMARY, published, "table1")
     paper = published[(published["table"] == "table1") & (published["dataset"] == "CricketX")]
     row = table[(table["dataset"] == "CricketX") & (table["column"] == "Baseline") & (table["metric"] == "fgsm")].iloc[
         0
@@ -53,7 +53,7 @@ def test_table1_puts_the_paper_beside_ours(published):
 
 
 def test_layout_marks_cells_not_run_and_the_winning_method(published):
-    layout = seed_table_layout(seed_table(SUMMARY, published, "table1"))
+    layout = paper_table_layout(paper_table(SUMMARY, published, "table1"))
     assert layout.loc["Adiac", ("Spec-Den", "BIM")].startswith("not run (")
     assert layout.loc["CricketX", ("In-Clamp/In-Sign-Grad", "True")].startswith("79.5 [sign]")
     assert layout.loc["CricketX", ("Baseline", "FGSM")].startswith("32.0 ± 2.8 (35.4")
@@ -61,9 +61,9 @@ def test_layout_marks_cells_not_run_and_the_winning_method(published):
 
 def test_every_published_value_has_its_table_column(published):
     for table in ("table1", "table2", "table3"):
-        tidy = seed_table(SUMMARY, published, table)
+        tidy = paper_table(SUMMARY, published, table)
         paper = published[published["table"] == table]
-        # Table I shows the paper's baseline beside both of ours (seed 000's and Fawaz's recipe).
+        # Table I shows the paper's baseline beside both of ours (sarkar2020's and Fawaz's recipe).
         repeated = (paper["method"] == "baseline").sum() if table == "table1" else 0
         assert tidy["published"].notna().sum() == len(paper) + repeated
 
@@ -103,10 +103,10 @@ def _defense_summary() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_seed_s_rows(repo):
+def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_paper_s_rows(repo):
     from signal_robustness.report.defense import layout, model_columns, table1, with_published
 
-    published = pd.read_csv(repo / "config" / "published" / "post_averaging_2020.csv")
+    published = pd.read_csv(repo / "config" / "published" / "lin2019_post_averaging.csv")
     tidy = table1(_defense_summary(), eps=0.1, n_directions=6)
     clean = tidy[tidy["value"] == "clean_acc"].set_index("method")
     assert clean.loc["baseline", "mean"] == 90.5 and clean.loc["rand_grad", "mean"] == 80.5  # not averaged together
@@ -121,7 +121,7 @@ def test_post_averaging_tables_keep_every_defended_model_apart_and_show_the_seed
     wide = layout(both, ["source", "dataset", "method", "feat_sim", "attack"])
     assert ("ours", "GunPoint", "rand_grad", "yes", "PGD") in wide.index
     assert wide.loc[("published", "CIFAR-10", "ResNet-110", "–", "C&W L2"), "Defence rate"] == "93.7"
-    assert len(wide) == 2 + 8  # our two models' PGD rows, the seed's eight rows
+    assert len(wide) == 2 + 8  # our two models' PGD rows, the paper's eight rows
 
 
 def test_post_averaging_tables_name_audio_models_by_representation_model_and_training(repo):
@@ -136,7 +136,7 @@ def test_post_averaging_tables_name_audio_models_by_representation_model_and_tra
     assert model_keys(summary) == AUDIO_KEYS
     tidy = table1(summary, eps=0.1, n_directions=6)
     assert model_columns(tidy) == ["representation", "model", "adversarial_training"]
-    published = pd.read_csv(repo / "config" / "published" / "post_averaging_2020.csv")
+    published = pd.read_csv(repo / "config" / "published" / "lin2019_post_averaging.csv")
     both = with_published(tidy, published, "table1", [*AUDIO_KEYS[:-1], "attack"])
     wide = layout(both, ["source", "dataset", *model_columns(tidy), "attack"])
     assert wide.loc[("ours", "GunPoint", "stft", "vgg16", "yes", "PGD"), "Original clean"] == "80.5 ± 0.7"
@@ -200,11 +200,11 @@ def test_both_baselines_stand_beside_the_paper_s_and_the_fawaz_table_takes_fawaz
         ],
         ignore_index=True,
     )
-    table = seed_table(summary, published, "table1")
+    table = paper_table(summary, published, "table1")
     cricket = table[(table["dataset"] == "CricketX") & (table["metric"] == "clean")].set_index("column")
     assert cricket.loc["Baseline", "ours_mean"] == pytest.approx(79.0)
     assert cricket.loc["Baseline, Fawaz's recipe", "ours_mean"] == pytest.approx(83.0)
-    # Seed 000's baseline row is Fawaz's published numbers: both columns are compared with it.
+    # sarkar2020's baseline row is Fawaz's published numbers: both columns are compared with it.
     assert cricket.loc["Baseline, Fawaz's recipe", "published"] == cricket.loc["Baseline", "published"]
     fawaz = load_published(repo / "config" / "published" / "fawaz2019_resnet_attacks.csv", FAWAZ_SOURCE)
     both = fawaz_comparison(summary, fawaz)
@@ -324,7 +324,7 @@ def test_an_attacked_accuracy_above_clean_is_flagged_in_every_table_and_its_capt
     assert above_clean_caption(fawaz_comparison(SUMMARY, fawaz)) == ""
 
     published = pd.read_csv(repo / "config" / "published" / "sarkar2020_augmentation.csv")
-    seed = seed_table(odd, published, "table1")
+    seed = paper_table(odd, published, "table1")
     flagged = seed[seed["above_clean"]]
     assert set(zip(flagged["column"], flagged["metric"])) == {("Baseline", "fgsm")}
-    assert seed_table_layout(seed).loc["CricketX", ("Baseline", "FGSM")].startswith("42.0 ± 1.4 †")
+    assert paper_table_layout(seed).loc["CricketX", ("Baseline", "FGSM")].startswith("42.0 ± 1.4 †")

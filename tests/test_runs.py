@@ -19,11 +19,11 @@ def test_a_run_path_round_trips_and_names_its_model():
     }
     assert run_identity(run) == {"dataset": "GunPoint", "method": "out_sign_grad", "feat_sim": True, "seed": 2}
     audio = run_path(
-        "audio", dataset="esc50", representation="dwt_tonnetz", model="resnet56", training="adversarial", seed=0
+        "audio", dataset="esc50", representation="cwt_tonnetz", model="resnet56", training="adversarial", seed=0
     )
     assert run_identity(audio) == {
         "dataset": "esc50",
-        "representation": "dwt_tonnetz",
+        "representation": "cwt_tonnetz",
         "model": "resnet56",
         "adversarial_training": True,
         "seed": 0,

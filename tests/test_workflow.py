@@ -219,23 +219,23 @@ def test_audio_branch_runs_from_synthetic_clips_to_table1(tiny_run):
     assert len(clips) == 5 * 6 and clips["label"].nunique() == 5
     waveforms = np.load(audio / "synthetic" / "waveforms.npy", mmap_mode="r")
     assert waveforms.shape == (30, 3, 11025)  # original + two pitch shifts, 0.5 s at 22.05 kHz
-    for base, rows in (("dwt", 16), ("tonnetz", 4)):
+    for base, rows in (("cwt", 16), ("tonnetz", 4)):
         images = np.load(audio / "synthetic" / "features" / f"{base}.npy")
         assert images.shape == (30, 3, rows, 16) and 0 <= images.min() and images.max() <= 1
         assert images.dtype == np.float16  # audio.image.storage; the readers convert per batch
     summary = pd.read_csv(audio / "summary.csv")
     assert list(summary.columns) == AUDIO_SUMMARY_COLUMNS
     assert len(summary) == 1 * 1 * 2 * 2  # representations x models x (original, adversarial) x seeds
-    assert set(summary["representation"]) == {"dwt_tonnetz"}
+    assert set(summary["representation"]) == {"cwt_tonnetz"}
     assert sorted(summary["adversarial_training"].unique()) == [False, True]
     assert (summary["folds_trained"] == 2).all() and summary["selected_fold"].isin([0, 1]).all()
-    assert (summary["image_height"] == 16 + 4).all()  # the DWT's rows and the tonnetz's, stacked
+    assert (summary["image_height"] == 16 + 4).all()  # the CWT's rows and the tonnetz's, stacked
     split = pd.read_csv(audio / "synthetic" / "splits" / "seed1.csv")
     n_test = int((split["role"] == "test").sum())
     assert (summary["n_test"] == n_test).all()
     # Accuracies are counts over the test clips.
     assert ((summary["accuracy"] * n_test / 100).round(6) % 1 == 0).all()
-    run = audio / "synthetic" / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed0"
+    run = audio / "synthetic" / "cwt_tonnetz" / "resnet56" / "adversarial" / "seed0"
     training = json.loads((run / "fold1" / "training.json").read_text())
     split0 = pd.read_csv(audio / "synthetic" / "splits" / "seed0.csv")
     # Fold 1's model trains on fold 0's clips, each with its two pitch-shifted copies.
@@ -277,11 +277,11 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
     assert (correct["n_attacked"] == attackable).all() and len(correct) == len(summary)
     bim = summary[summary["attack"] == "bim_a"].dropna(subset=["l2_mean"])
     assert (bim["l2_mean"] <= bim["budget"] + 1e-4).all()
-    assert summary.loc[summary["attack"] == "nes", "queries_mean"].gt(0).all()
-    assert summary.loc[summary["attack"] != "nes", "queries_mean"].isna().all()
+    assert summary.loc[summary["attack"] == "pia", "queries_mean"].gt(0).all()
+    assert summary.loc[summary["attack"] != "pia", "queries_mean"].isna().all()
 
     # The stored example is what the model sees: fooled exactly when it lands on its target.
-    run = ("synthetic", "dwt_tonnetz", "resnet56", "original", "seed0")
+    run = ("synthetic", "cwt_tonnetz", "resnet56", "original", "seed0")
     folder = attacks.joinpath(*run)
     metrics = json.loads((tiny_run / "results" / "audio").joinpath(*run, "metrics.json").read_text())
     model = build_model("resnet56", 1, 5)
@@ -301,7 +301,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
             search["l2"][:, 0],
             atol=1e-4,
         )
-    with np.load(folder / "nes.npz", allow_pickle=False) as search:
+    with np.load(folder / "pia.npz", allow_pickle=False) as search:
         assert (search["queries"] > 0).all() and (search["linf"] <= search["budgets"][:, None] + 1e-5).all()
 
     table2 = pd.read_csv(attacks / "tables" / "table2.csv")
@@ -323,7 +323,7 @@ def test_audio_attacks_search_budgets_and_fill_tables_2_and_3(tiny_run):
 # a radius choice. (The series' attack job would train every classifier of its seed.)
 REPEATED_TARGETS = [
     "results/timeseries/GunPoint/out_sign_grad/feat_sim/seed0/model.pt",
-    "results/attacks/synthetic/dwt_tonnetz/resnet56/original/seed0/bim_a.json",
+    "results/attacks/synthetic/cwt_tonnetz/resnet56/original/seed0/bim_a.json",
     "results/defense/timeseries/GunPoint/baseline/none/seed1/radius.json",
 ]
 
@@ -402,7 +402,7 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     config = yaml.safe_load(yaml.safe_dump(TINY))
     config["defense"]["audio"] = {"n_test": 6, "eps": 0.05, "eps_grid": [0.0, 0.1], "radius_grid": [0.5, 2.0]}
     run = (
-        tiny_run / "results" / "defense" / "audio" / "synthetic" / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
+        tiny_run / "results" / "defense" / "audio" / "synthetic" / "cwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
     )
     targets = [str((run / name).relative_to(tiny_run)) for name in ("post_averaging.csv", "adaptive.csv")]
     done = snakemake(repo, tiny_run, "--cores", "2", *targets, config=config)
@@ -411,7 +411,7 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     rows = pd.read_csv(run / "post_averaging.csv")
     identity = {
         "dataset": "synthetic",
-        "representation": "dwt_tonnetz",
+        "representation": "cwt_tonnetz",
         "model": "resnet56",
         "adversarial_training": True,
         "seed": 1,
@@ -424,17 +424,17 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     assert radius["selected_radius"] in (0.5, 2.0)
     # The attacked images stay in [0, 1] and within each L-inf budget of their clean clip.
     audio = tiny_run / "results" / "audio" / "synthetic"
-    trained = audio / "dwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
+    trained = audio / "cwt_tonnetz" / "resnet56" / "adversarial" / "seed1"
     inputs = {
         "clips": audio / "clips.csv",
         "split": audio / "splits" / "seed1.csv",
-        "dwt": audio / "features" / "dwt.npy",
+        "cwt": audio / "features" / "cwt.npy",
         "tonnetz": audio / "features" / "tonnetz.npy",
         "models": [trained / f"fold{fold}" / "model.pt" for fold in (0, 1)],
         "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
         "metrics": trained / "metrics.json",
     }
-    defended = load_defended_run("audio/synthetic/dwt_tonnetz/resnet56/adversarial/seed1", inputs)
+    defended = load_defended_run("audio/synthetic/cwt_tonnetz/resnet56/adversarial/seed1", inputs)
     attacked = np.load(run / "attacked" / "fgsm.npz")
     clean, _ = defended.test_at(attacked["indices"])
     for i, eps in enumerate(attacked["eps"]):

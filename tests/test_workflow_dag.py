@@ -43,8 +43,8 @@ def _broken_archive(root: Path) -> Path:
         ("broken-archive", "Broken_TRAIN.tsv"),
         ({"defense": {"n_directions": 0}}, "defense.n_directions': 0"),
         (
-            {"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "nes": {}}}},
-            "'defense.attacks.nes' is not a known key",
+            {"defense": {"attacks": {"pgd": {"steps": 3, "rel_stepsize": 0.5}, "pia": {}}}},
+            "'defense.attacks.pia' is not a known key",
         ),
         ({"audio": {"representations": ["mfcc"]}}, "audio.representations.0': 'mfcc'"),
         ("audio-folder-without-metadata", "meta/esc50.csv"),
@@ -331,7 +331,7 @@ def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, p
     searches = next(row for row in rows if row.rules == "`attack_audio`")
     assert searches.seconds["fp32"] < 0.5 * searches.before["fp32"]
     assert all(row.seconds["bf16"] <= row.seconds["fp32"] for row in rows)
-    # Measured rates must come from a GPU at the seed's size.
+    # Measured rates must come from a GPU at the paper's size.
     with pytest.raises(ValueError, match="CUDA"):
         hours.Rates(config, {"device": "cpu", "size": "small", "audio": []})
     # ... and cover every network and precision the table needs, or a "measured" row would be partly assumed.

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# --- time series (seed 000) ---
+# --- time series (sarkar2020) ---
 AUGMENTATION_METHODS = ("in_clamp_grad", "in_sign_grad", "out_sign_grad", "rand_grad", "spec_den")
-# Methods that train on the original series alone: seed 000's baseline (its recipe), Fawaz et al.'s
+# Methods that train on the original series alone: sarkar2020's baseline (its recipe), Fawaz et al.'s
 # baseline (Fawaz's recipe, the network whose attacked accuracies Fawaz et al. 2019 published), and
 # the baseline trained on Gaussian-noised series (Cohen et al. 2019), the base classifier that
 # randomized smoothing certifies.
@@ -40,16 +40,16 @@ def needs_classifier(method: str, params: Mapping[str, Any]) -> bool:
     return method in NEEDS_CLASSIFIER and params.get("out_sign_grad_model", "baseline") == "baseline"
 
 
-# --- audio (seed 001) ---
-BASE_REPRESENTATIONS = ("stft", "dwt", "tonnetz")
+# --- audio (sallo2020) ---
+BASE_REPRESENTATIONS = ("stft", "cwt", "tonnetz")
 # Each representation a classifier can train on, and the base images it stacks.
 REPRESENTATIONS: dict[str, tuple[str, ...]] = {
     "stft": ("stft",),
-    "dwt": ("dwt",),
+    "cwt": ("cwt",),
     "stft_tonnetz": ("stft", "tonnetz"),
-    "dwt_tonnetz": ("dwt", "tonnetz"),
+    "cwt_tonnetz": ("cwt", "tonnetz"),
 }
-# The seed 001's six spectrogram classifiers, in its tables' column order.
+# sallo2020's six spectrogram classifiers, in its tables' column order.
 AUDIO_MODELS = ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16")
 # The smallest image side each network accepts (AlexNet's and VGG's pooling chains, GoogLeNet's strides).
 MIN_IMAGE_SIDE = {"googlenet": 16, "alexnet": 63, "resnet18": 8, "resnet34": 8, "resnet56": 8, "vgg16": 32}
@@ -77,7 +77,7 @@ class InputSpace:
 SERIES_SPACE = InputSpace("z-normalised series", "raw series units", None)  # x each series' own std
 _BASE_IMAGE_SPACES = {
     "stft": InputSpace("log-power STFT image in [0, 1]", "dB", IMAGE_DB_RANGE),
-    "dwt": InputSpace("log-magnitude wavelet image in [0, 1]", "dB", IMAGE_DB_RANGE),
+    "cwt": InputSpace("log-magnitude wavelet image in [0, 1]", "dB", IMAGE_DB_RANGE),
     "tonnetz": InputSpace("tonnetz image in [0, 1]", "tonnetz coordinate", TONNETZ_RANGE),
 }
 
@@ -100,7 +100,7 @@ def image_features(representation: str, image: Mapping[str, Any]) -> int:
     return int(rows) * int(image["width"])
 
 
-# --- post-averaging (seed 002) and AutoAttack ---
+# --- post-averaging (lin2019) and AutoAttack ---
 # Post-averaging's steps along each direction, as fractions of the radius r.
 STEP_FRACTIONS = (-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0)
 # AutoAttack's standard version runs APGD-T against the 9 most likely other classes;

@@ -269,7 +269,7 @@ def audio_split_problems(dataset: str, table: Any, split: Mapping[str, Any]) -> 
             for problem in random_split_problems(counts, split["test_fraction"], split["cv_folds"])
         ]
     try:
-        # The official folds draw nothing: the seed does not matter.
+        # The official folds draw nothing: the paper does not matter.
         assignment = audio_split(table, split["protocol"], 0, test_fold=split["test_fold"])
     except ValueError as error:
         return [f"config key 'audio.split': {dataset}: {error}"]
@@ -320,10 +320,10 @@ def audio_data_problems(audio: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def dwt_sample_rate(audio: Mapping[str, Any], dataset: str) -> int:
-    """The configured DWT rate, or the seed's rate for ``dataset``."""
-    configured = audio["dwt"]["sample_rate"]
-    return int(configured) if configured is not None else AUDIO_DATASETS[dataset].dwt_sample_rate
+def cwt_sample_rate(audio: Mapping[str, Any], dataset: str) -> int:
+    """The configured CWT rate, or the paper's rate for ``dataset``."""
+    configured = audio["cwt"]["sample_rate"]
+    return int(configured) if configured is not None else AUDIO_DATASETS[dataset].cwt_sample_rate
 
 
 def audio_attack_problems(audio: Mapping[str, Any]) -> list[str]:
@@ -369,15 +369,15 @@ def jsma_grid_problems(jsma: Mapping[str, Any], audio: Mapping[str, Any]) -> lis
 def audio_consistency_problems(audio: Mapping[str, Any]) -> list[str]:
     problems = audio_attack_problems(audio)
     for dataset in audio["datasets"]:
-        rate = dwt_sample_rate(audio, dataset)
+        rate = cwt_sample_rate(audio, dataset)
         if rate > audio["sample_rate"]:
             problems.append(
-                f"config key 'audio.dwt.sample_rate': {dataset}'s DWT rate {rate} Hz exceeds 'audio.sample_rate' "
+                f"config key 'audio.cwt.sample_rate': {dataset}'s CWT rate {rate} Hz exceeds 'audio.sample_rate' "
                 f"{audio['sample_rate']} Hz, which clips are resampled to first"
             )
-        if audio["dwt"]["min_frequency"] >= 0.45 * rate:
+        if audio["cwt"]["min_frequency"] >= 0.45 * rate:
             problems.append(
-                f"config key 'audio.dwt.min_frequency': {audio['dwt']['min_frequency']} Hz is not below 0.45 x {dataset}'s DWT rate {rate} Hz"
+                f"config key 'audio.cwt.min_frequency': {audio['cwt']['min_frequency']} Hz is not below 0.45 x {dataset}'s CWT rate {rate} Hz"
             )
     side = min(audio["image"]["height"], audio["image"]["width"])
     for model in audio["models"]:
@@ -469,6 +469,37 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     return problems + audio_consistency_problems(config["audio"])
 
 
+# Keys and values renamed since earlier versions: a config written for them is refused with
+# the new name, not with "unknown key" (CHANGELOG.md lists each rename).
+RENAMED_KEYS = {
+    ("audio", "dwt"): "audio.cwt",
+    ("audio", "attacks", "methods", "nes"): "audio.attacks.methods.pia",
+}
+RENAMED_VALUES = {("audio", "representations"): {"dwt": "cwt", "dwt_tonnetz": "cwt_tonnetz"}}
+
+
+def renamed_problems(config: Mapping[str, Any]) -> list[str]:
+    """Old names in ``config``, each with the name it has now."""
+    problems = []
+    for path, new in RENAMED_KEYS.items():
+        node: Any = config
+        for part in path[:-1]:
+            node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        if isinstance(node, Mapping) and path[-1] in node:
+            problems.append(f"config key '{_key(path)}' was renamed to '{new}'")
+    for path, names in RENAMED_VALUES.items():
+        node = config
+        for part in path:
+            node = node.get(part, []) if isinstance(node, Mapping) else []
+        if isinstance(node, list):
+            problems += [
+                f"config key '{_key(path)}': '{value}' was renamed to '{names[value]}'"
+                for value in node
+                if isinstance(value, str) and value in names
+            ]
+    return problems
+
+
 def validate_config(
     config: Mapping[str, Any], schema: Mapping[str, Any], config_files: Sequence[str | os.PathLike] = ()
 ) -> None:
@@ -478,6 +509,9 @@ def validate_config(
     problems = config_file_problems(config_files)
     if problems:
         raise ConfigError(problems)  # before anything walks a config that may not be finite
+    problems = renamed_problems(config)
+    if problems:
+        raise ConfigError(problems)  # before the schema calls the old names unknown
     problems = schema_problems(config, schema) + number_problems(config)
     if not problems:
         problems = consistency_problems(config) + data_problems(config)
@@ -513,8 +547,8 @@ def representation_settings(audio: Mapping[str, Any], dataset: str) -> dict[str,
         tonnetz_height=int(image["tonnetz_height"]),
         n_fft=int(audio["stft"]["n_fft"]),
         hop_length=int(audio["stft"]["hop_length"]),
-        wavelet=str(audio["dwt"]["wavelet"]),
-        dwt_sample_rate=dwt_sample_rate(audio, dataset),
-        dwt_min_frequency=float(audio["dwt"]["min_frequency"]),
+        wavelet=str(audio["cwt"]["wavelet"]),
+        cwt_sample_rate=cwt_sample_rate(audio, dataset),
+        cwt_min_frequency=float(audio["cwt"]["min_frequency"]),
         storage=str(image.get("storage", "float32")),
     )

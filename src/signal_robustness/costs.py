@@ -59,7 +59,7 @@ SERIES_TEST_BOUND = 3582
 CHECKS_PER_BUDGET = 3
 
 # Forward GFLOP of one single-channel image of h x w pixels, as (per megapixel, fixed): torch's
-# FlopCounterMode at 768 x 1568 (the seed's size) and 224 x 224, fitted (tests/test_costs.py
+# FlopCounterMode at 768 x 1568 (the paper's size) and 224 x 224, fitted (tests/test_costs.py
 # recounts them). The fixed part is the classifier after adaptive pooling.
 FORWARD_GFLOP = {
     "googlenet": (56.5480, 0.0),
@@ -74,12 +74,12 @@ BATCH_NORM_MODELS = frozenset({"googlenet", "resnet18", "resnet34", "resnet56"})
 
 # CPU work (measured on the development machine, one core: docs/performance.md; the ODENet
 # from docs/odenet.md's GunPoint fits, with room for longer series): seconds per clip to load,
-# resample and pitch-shift it; per image of a base representation at the seed's 768 x 1568,
+# resample and pitch-shift it; per image of a base representation at the paper's 768 x 1568,
 # scaled by pixel count; per training series and epoch of the ODENet (and per series of an
 # augmentation's one pass).
 PREPARE_SECONDS_PER_CLIP = 0.5
-SEED_PIXELS = 768 * 1568
-REPRESENTATION_SECONDS_PER_IMAGE = {"stft": 0.024, "dwt": 4.63, "tonnetz": 0.11}
+PAPER_PIXELS = 768 * 1568
+REPRESENTATION_SECONDS_PER_IMAGE = {"stft": 0.024, "cwt": 4.63, "tonnetz": 0.11}
 ODENET_SECONDS_PER_SERIES_EPOCH = 0.02
 
 # A job's limit: its counted work times MARGIN, plus OVERHEAD_SECONDS, times the attempt.
@@ -153,7 +153,7 @@ def attack_work(methods: Mapping[str, Any], n_features: int, one_run: bool) -> t
         elif name == "cw":
             steps += params["binary_search_steps"] * sum(grid)
             forwards += params["binary_search_steps"] * len(grid)
-        elif name == "nes":
+        elif name == "pia":
             forwards += (1 if once else len(grid)) * params["max_queries"]
         else:
             raise ValueError(f"no work count for attack {name!r}")
@@ -408,7 +408,7 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
         return audio_clips(fields["dataset"], audio) * PREPARE_SECONDS_PER_CLIP
     if rule == "audio_representation":
         image = audio["image"]
-        pixels = image["height"] * image["width"] / SEED_PIXELS
+        pixels = image["height"] * image["width"] / PAPER_PIXELS
         per_image = REPRESENTATION_SECONDS_PER_IMAGE[fields["base"]] * max(pixels, 1 / 16)
         return audio_clips(fields["dataset"], audio) * (1 + len(audio["pitch_scales"])) * per_image
     return 0.0
@@ -454,11 +454,11 @@ def job_branch(rule: str, fields: Mapping[str, str]) -> str:
 def mem_mb(rule: str, config: Mapping[str, Any], fields: Mapping[str, str], attempt: int = 1) -> int:
     """A job's host memory, MB; a retry asks for twice as much, a third try four times. An audio
     job's share above ``AUDIO_PROCESS_MB`` (the process, torch, a network) scales with its
-    images' pixels from the figure at the seed's 768 x 1568."""
+    images' pixels from the figure at the paper's 768 x 1568."""
     branch = job_branch(rule, fields)
     base = RULE_MEMORY_MB.get(rule, {}).get(branch, MEMORY_MB[branch])
     if branch == "audio":
         image = config["audio"]["image"]
-        pixels = min(1.0, image["height"] * image["width"] / SEED_PIXELS)
+        pixels = min(1.0, image["height"] * image["width"] / PAPER_PIXELS)
         base = AUDIO_PROCESS_MB + round((base - AUDIO_PROCESS_MB) * pixels)
     return base * 2 ** (max(1, int(attempt)) - 1)

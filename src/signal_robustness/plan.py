@@ -43,7 +43,7 @@ class Plan:
 
     config: Mapping[str, Any]
 
-    # --- time series (seed 000) ---
+    # --- time series (sarkar2020) ---
     def timeseries_runs(self) -> list[dict[str, Any]]:
         """(dataset, method, regulariser, seed) of every configured classifier: the baseline
         (and Fawaz's and the Gaussian-noise one, if configured), and each augmentation method
@@ -77,7 +77,7 @@ class Plan:
         ]
 
     def training_recipe(self, method: str) -> dict[str, Any]:
-        """The training settings of a method: seed 000's, or Fawaz et al.'s Adam for ``fawaz``."""
+        """The training settings of a method: sarkar2020's, or Fawaz et al.'s Adam for ``fawaz``."""
         series = self.config["timeseries"]
         recipe = {
             key: series[key] for key in ("epochs", "batch_size_cap", "learning_rate", "weight_decay", "lr_plateau")
@@ -102,7 +102,7 @@ class Plan:
             inputs["classifier"] = f"results/timeseries/{dataset}/baseline/none/seed{seed}/model.pt"
         return inputs
 
-    # --- audio (seed 001) ---
+    # --- audio (sallo2020) ---
     def audio_trainings(self) -> list[str]:
         """Path names of the training regimes (summary column ``adversarial_training``)."""
         return [
@@ -336,7 +336,7 @@ class Plan:
         return [m for m in self.config["timeseries"]["methods"] if m not in BASELINE_METHODS]
 
     def timeseries_targets(self) -> list[str]:
-        """Seed 000 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
+        """sarkar2020 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
         series = self.config["timeseries"]
         figures = []
         if self.augmentation_methods():  # Figures 3, 5 and 6 show augmentations
@@ -359,7 +359,7 @@ class Plan:
         ]
 
     def audio_targets(self) -> list[str]:
-        """Seed 001: Table I and the representations figure; Tables II-III and the attack
+        """sallo2020: Table I and the representations figure; Tables II-III and the attack
         figures where attacks are configured (target `audio`)."""
         attacks = []
         if self.config["audio"]["attacks"]["methods"]:
@@ -379,7 +379,7 @@ class Plan:
         ]
 
     def defense_targets(self) -> list[str]:
-        """Seed 002 on every branch with defended models (target `defense`)."""
+        """lin2019 on every branch with defended models (target `defense`)."""
         return [
             path
             for branch in branches_of(self.defended_runs())

@@ -207,7 +207,7 @@ def batch_that_fits(
     ``requested``, or on CUDA fewer where half the free memory holds fewer (``points_that_fit``,
     probed once per network, input shape and gradient mode; a lowered batch is logged).
 
-    A configured batch is thus a cap: at the seed's image size a validation batch of 256 or an
+    A configured batch is thus a cap: at the paper's image size a validation batch of 256 or an
     AutoAttack batch of 100 holds more activations than an 80 GB GPU has for VGG-16 or
     ResNet-56 (counted by bench/bench_activation_memory.py; no GPU has measured it). Results depend on the batch only through
     draws made per batch (random starts; targets not fixed beforehand) and the last bits of
@@ -235,7 +235,7 @@ def check_training_batch(network: torch.nn.Module, sample: torch.Tensor, device:
     inputs like ``sample`` would not fit on a CUDA ``device`` (nine tenths of its free memory,
     probed in evaluation mode, so no BatchNorm statistic moves): the training batch is part of
     the recipe and is never lowered, and CUDA's out-of-memory error names no setting. At the
-    seed's size a ResNet-56 step holds 8 GiB an image in fp32, 4 in bf16 (counted by
+    paper's size a ResNet-56 step holds 8 GiB an image in fp32, 4 in bf16 (counted by
     bench/bench_activation_memory.py)."""
     if device.type != "cuda":
         return

@@ -1,4 +1,4 @@
-# Audio attacks (seed 001, sections VI and VIII): every trained audio model -> one budget
+# Audio attacks (sallo2020, sections VI and VIII): every trained audio model -> one budget
 # search per attack -> summary.csv and searches.csv (Tables II, III and Figure 1 in report.smk).
 
 
@@ -36,7 +36,7 @@ rule attack_audio:
 rule summarise_attacks:
     """One row per budget run (summary.csv) and per search (searches.csv)."""
     input:
-        audio_attack_searches,
+        PLAN.audio_attack_searches(),
     output:
         summary=report(
             "results/attacks/summary.csv",

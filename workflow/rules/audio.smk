@@ -1,4 +1,4 @@
-# Audio (seed 001): clips -> pitch-shifted waveforms -> STFT/DWT/tonnetz images ->
+# Audio (sallo2020): clips -> pitch-shifted waveforms -> STFT/CWT/tonnetz images ->
 # six classifiers, original and FGSM adversarially trained -> summary.csv, Table I.
 
 
@@ -67,7 +67,7 @@ rule prepare_audio:
         runtime=job_runtime("prepare_audio"),
         mem_mb=job_memory("prepare_audio"),
     params:
-        content=lambda wildcards: audio_content(wildcards.dataset),
+        content=lambda wildcards: SOURCES.audio_digest(wildcards.dataset),
         folder=audio_folder,
         sample_rate=AUDIO["sample_rate"],
         duration=audio_duration,
@@ -77,7 +77,7 @@ rule prepare_audio:
 
 
 rule audio_representation:
-    """One base representation (stft, dwt or tonnetz) of every clip and pitch-shifted copy."""
+    """One base representation (stft, cwt or tonnetz) of every clip and pitch-shifted copy."""
     input:
         waveforms="results/audio/{dataset}/waveforms.npy",
     output:
@@ -141,7 +141,9 @@ rule train_audio:
         bases=audio_bases,
         training=AUDIO["training"],
         adversarial=AUDIO["adversarial_training"],
-        noise_sigma=AUDIO_NOISE_TRAINING["sigma"] if AUDIO_NOISE_TRAINING else None,
+        noise_sigma=(
+            AUDIO["noise_training"]["sigma"] if AUDIO["noise_training"] else None
+        ),
         weights_path=audio_pretrained_weights,
         device=config["device"],
         precision=config["precision"],
@@ -179,7 +181,7 @@ rule evaluate_audio:
 rule summarise_audio:
     """One row per (dataset, representation, model, adversarial training, seed)."""
     input:
-        audio_metrics,
+        metrics_files(PLAN.audio_runs()),
     output:
         report(
             "results/audio/summary.csv",

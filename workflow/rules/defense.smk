@@ -1,11 +1,11 @@
-# Post-averaging (seed 002) on any trained model, named by its run path {run} (for example
+# Post-averaging (lin2019) on any trained model, named by its run path {run} (for example
 # timeseries/GunPoint/baseline/none/seed0): attacks on the undefended model -> radius
 # choice -> sweeps -> adaptive attack, under results/defense/{run}/; then one summary per
 # branch. The settings that differ by branch come from defense_setting (common.smk).
 
 
 rule attack_undefended:
-    """The seed's Attacked set for one attack, at every budget of the branch's eps grid."""
+    """The paper's Attacked set for one attack, at every budget of the branch's eps grid."""
     input:
         unpack(trained_model_inputs),
     output:
@@ -23,10 +23,10 @@ rule attack_undefended:
         mem_mb=job_memory("attack_undefended"),
     params:
         run="{run}",
-        attack_params=lambda wildcards: DEF["attacks"][wildcards.attack],
+        attack_params=lambda wildcards: DEFENSE["attacks"][wildcards.attack],
         eps_grid=defense_setting("eps_grid"),
         n_test=defense_setting("n_test"),
-        subset_seed=DEF["defense_seed"],
+        subset_seed=DEFENSE["defense_seed"],
         batch_size=defense_setting("batch_size"),
         device=config["device"],
         precision=config["precision"],
@@ -54,10 +54,10 @@ rule choose_radius:
     params:
         run="{run}",
         n_train=defense_setting("n_train"),
-        n_directions=DEF["n_directions"],
+        n_directions=DEFENSE["n_directions"],
         radius_grid=defense_setting("radius_grid"),
-        max_clean_drop=DEF["max_clean_drop"],
-        defense_seed=DEF["defense_seed"],
+        max_clean_drop=DEFENSE["max_clean_drop"],
+        defense_seed=DEFENSE["defense_seed"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -70,7 +70,8 @@ rule evaluate_post_averaging:
         unpack(trained_model_inputs),
         radius="results/defense/{run}/radius.json",
         attacked=expand(
-            "results/defense/{{run}}/attacked/{attack}.npz", attack=DEF_ATTACKS
+            "results/defense/{{run}}/attacked/{attack}.npz",
+            attack=list(DEFENSE["attacks"]),
         ),
     output:
         "results/defense/{run}/post_averaging.csv",
@@ -87,12 +88,12 @@ rule evaluate_post_averaging:
         mem_mb=job_memory("evaluate_post_averaging"),
     params:
         run="{run}",
-        attacks=DEF_ATTACKS,
+        attacks=list(DEFENSE["attacks"]),
         eps=defense_setting("eps"),
-        n_directions=DEF["n_directions"],
-        n_directions_grid=DEF["n_directions_grid"],
+        n_directions=DEFENSE["n_directions"],
+        n_directions_grid=DEFENSE["n_directions_grid"],
         radius_grid=defense_setting("radius_grid"),
-        defense_seed=DEF["defense_seed"],
+        defense_seed=DEFENSE["defense_seed"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -120,9 +121,9 @@ rule adaptive_attack:
         mem_mb=job_memory("adaptive_attack"),
     params:
         run="{run}",
-        n_directions=DEF["n_directions"],
-        defense_seed=DEF["defense_seed"],
-        adaptive=DEF["adaptive"],
+        n_directions=DEFENSE["n_directions"],
+        defense_seed=DEFENSE["defense_seed"],
+        adaptive=DEFENSE["adaptive"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -151,10 +152,10 @@ rule attack_post_averaging_l2:
         run="{run}",
         radii=SMOOTHING["radii"] if SMOOTHING else [],
         n_test=SMOOTHING["n_test"] if SMOOTHING else None,
-        subset_seed=ROB["subset_seed"],
-        n_directions=DEF["n_directions"],
-        defense_seed=DEF["defense_seed"],
-        adaptive=DEF["adaptive"],
+        subset_seed=ROBUSTNESS["subset_seed"],
+        n_directions=DEFENSE["n_directions"],
+        defense_seed=DEFENSE["defense_seed"],
+        adaptive=DEFENSE["adaptive"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -164,10 +165,10 @@ rule attack_post_averaging_l2:
 rule summarise_defense:
     """results/defense/{branch}/summary.csv (one row per model, attack, eps, K, r) and adaptive.csv."""
     input:
-        post_averaging=lambda wildcards: defense_files(
+        post_averaging=lambda wildcards: PLAN.defense_files(
             wildcards.branch, "post_averaging.csv"
         ),
-        adaptive=lambda wildcards: defense_files(wildcards.branch, "adaptive.csv"),
+        adaptive=lambda wildcards: PLAN.defense_files(wildcards.branch, "adaptive.csv"),
     output:
         summary=report(
             "results/defense/{branch}/summary.csv",

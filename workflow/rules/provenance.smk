@@ -20,7 +20,7 @@ rule provenance:
     conda:
         "../envs/pipeline.yaml"
     params:
-        raw_contents=raw_contents,
+        raw_contents=lambda wildcards: SOURCES.digests(),
         code=CODE_VERSION,
         packages=PACKAGE_VERSIONS,
         config=config,

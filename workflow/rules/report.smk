@@ -28,8 +28,8 @@ rule fawaz_comparison_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=timeseries_run_paths(),
-        epochs=TS["epochs"],
+        runs=PLAN.timeseries_run_paths(),
+        epochs=TIMESERIES["epochs"],
     script:
         "../scripts/fawaz_comparison_table.py"
 
@@ -53,9 +53,9 @@ rule clean_vs_adversarial_figure:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=timeseries_run_paths(),
-        attacks=TS["attacks"],
-        epochs=TS["epochs"],
+        runs=PLAN.timeseries_run_paths(),
+        attacks=TIMESERIES["attacks"],
+        epochs=TIMESERIES["epochs"],
     script:
         "../scripts/clean_vs_adversarial_figure.py"
 
@@ -63,7 +63,7 @@ rule clean_vs_adversarial_figure:
 rule training_curves_figure:
     """Training loss against epoch of every time-series classifier (history.csv), per dataset and method."""
     input:
-        histories=[f"results/{run}/history.csv" for run in timeseries_run_paths()],
+        histories=[f"results/{run}/history.csv" for run in PLAN.timeseries_run_paths()],
     output:
         report(
             "results/timeseries/figures/training_curves.png",
@@ -78,8 +78,8 @@ rule training_curves_figure:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=timeseries_run_paths(),
-        epochs=TS["epochs"],
+        runs=PLAN.timeseries_run_paths(),
+        epochs=TIMESERIES["epochs"],
     script:
         "../scripts/training_curves_figure.py"
 
@@ -89,7 +89,7 @@ rule accuracy_vs_eps_figure:
     input:
         curves=expand(
             "results/timeseries/{dataset}/accuracy_vs_eps/seed{seed}.csv",
-            dataset=TS["datasets"],
+            dataset=TIMESERIES["datasets"],
             seed=config["seeds"],
         ),
     output:
@@ -111,11 +111,11 @@ rule accuracy_vs_eps_figure:
 
 
 rule post_averaging_tables:
-    """The seed's Tables 1 and 2 on one branch's models beside its published rows, and the adaptive attack's sanity checks."""
+    """The paper's Tables 1 and 2 on one branch's models beside its published rows, and the adaptive attack's sanity checks."""
     input:
         summary="results/defense/{branch}/summary.csv",
         adaptive="results/defense/{branch}/adaptive.csv",
-        published=PUBLISHED["post_averaging2020"],
+        published=PUBLISHED["lin2019"],
     output:
         table1_csv="results/defense/{branch}/tables/table1.csv",
         table1_md="results/defense/{branch}/tables/table1.md",
@@ -150,16 +150,16 @@ rule post_averaging_tables:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
+        runs=lambda wildcards: runs_of_branch(PLAN.defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
-        n_directions=DEF["n_directions"],
-        adaptive=DEF["adaptive"],
+        n_directions=DEFENSE["n_directions"],
+        adaptive=DEFENSE["adaptive"],
     script:
         "../scripts/post_averaging_tables.py"
 
 
 rule post_averaging_figures:
-    """The seed's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack) on one branch's models."""
+    """The paper's Figures 2 (r sweep) and 3 (eps sweep, with the adaptive attack) on one branch's models."""
     input:
         summary="results/defense/{branch}/summary.csv",
         adaptive="results/defense/{branch}/adaptive.csv",
@@ -183,15 +183,15 @@ rule post_averaging_figures:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: runs_of_branch(defended_runs(), wildcards.branch),
+        runs=lambda wildcards: runs_of_branch(PLAN.defended_runs(), wildcards.branch),
         eps=lambda wildcards: DEFENSE_SETTINGS[wildcards.branch]["eps"],
-        n_directions=DEF["n_directions"],
+        n_directions=DEFENSE["n_directions"],
     script:
         "../scripts/post_averaging_figures.py"
 
 
 rule augmentation_tables:
-    """The time-series seed's Tables I-III: ours (mean ± std over seeds) beside the paper's values."""
+    """The time-series paper's Tables I-III: ours (mean ± std over seeds) beside the paper's values."""
     input:
         summary="results/timeseries/summary.csv",
         published=PUBLISHED["sarkar2020"],
@@ -226,21 +226,21 @@ rule augmentation_tables:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=timeseries_run_paths(),
-        epochs=TS["epochs"],
-        attacks=TS["attacks"],
+        runs=PLAN.timeseries_run_paths(),
+        epochs=TIMESERIES["epochs"],
+        attacks=TIMESERIES["attacks"],
     script:
         "../scripts/augmentation_tables.py"
 
 
 rule augmentation_examples_figure:
-    """The seed's Figure 3: a training series and its augmented versions, per method."""
+    """The paper's Figure 3: a training series and its augmented versions, per method."""
     input:
         data=expand("results/timeseries/{dataset}/data.npz", dataset=FIGURE_DATASETS),
         augmented=expand(
             "results/timeseries/{dataset}/aug/{method}/seed{seed}.npz",
             dataset=FIGURE_DATASETS,
-            method=TS_AUGMENTATIONS,
+            method=TIMESERIES_AUGMENTATIONS,
             seed=min(config["seeds"]),
         ),
     output:
@@ -258,13 +258,13 @@ rule augmentation_examples_figure:
         "../envs/pipeline.yaml"
     params:
         datasets=FIGURE_DATASETS,
-        methods=TS_AUGMENTATIONS,
+        methods=TIMESERIES_AUGMENTATIONS,
     script:
         "../scripts/augmentation_examples_figure.py"
 
 
 rule latent_pca_figure:
-    """The seed's Figures 5/6: PCA of the latent features of test series, per training method."""
+    """The paper's Figures 5/6: PCA of the latent features of test series, per training method."""
     input:
         data="results/timeseries/{dataset}/data.npz",
         models=lambda wildcards: expand(
@@ -272,7 +272,7 @@ rule latent_pca_figure:
             dataset=wildcards.dataset,
             variant=[
                 f"{run['method']}/{run['regulariser']}"
-                for run in timeseries_runs()
+                for run in PLAN.timeseries_runs()
                 if run["dataset"] == wildcards.dataset
                 and run["seed"] == min(config["seeds"])
             ],
@@ -296,7 +296,7 @@ rule latent_pca_figure:
 
 
 rule audio_table1:
-    """The audio seed's Table I: accuracy and its drop after adversarial training, beside the paper."""
+    """sallo2020's Table I: accuracy and its drop after adversarial training, beside the paper."""
     input:
         summary=rules.summarise_audio.output[0],
         published=PUBLISHED["sallo2020"],
@@ -317,7 +317,7 @@ rule audio_table1:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=audio_run_paths(),
+        runs=PLAN.audio_runs(),
         training=AUDIO["training"],
         adversarial=AUDIO["adversarial_training"],
         image=AUDIO["image"],
@@ -346,13 +346,13 @@ rule audio_representations_figure:
     params:
         dataset=AUDIO_FIGURE_DATASET,
         sample_rate=AUDIO["sample_rate"],
-        settings=audio_settings_of(AUDIO_FIGURE_DATASET),
+        settings=representation_settings(AUDIO, AUDIO_FIGURE_DATASET),
     script:
         "../scripts/audio_representations_figure.py"
 
 
 rule audio_attack_tables:
-    """The audio seed's Tables II (fooling rate within the L2 bound) and III (ε_r), beside the paper."""
+    """sallo2020's Tables II (fooling rate within the L2 bound) and III (ε_r), beside the paper."""
     input:
         searches=rules.summarise_attacks.output.searches,
         published=PUBLISHED["sallo2020"],
@@ -385,7 +385,7 @@ rule audio_attack_tables:
         "../envs/pipeline.yaml"
     params:
         settings=AUDIO["attacks"],
-        attacks=AUDIO_ATTACKS,
+        attacks=list(AUDIO["attacks"]["methods"]),
         image=AUDIO["image"],
     script:
         "../scripts/audio_attack_tables.py"
@@ -394,7 +394,7 @@ rule audio_attack_tables:
 rule audio_adversarial_figure:
     """Figure 1: one test clip of the first model in every representation, clean and under every attack."""
     input:
-        unpack(audio_figure_searches),
+        unpack(lambda wildcards: PLAN.audio_figure_searches()),
         clips=f"results/audio/{AUDIO_FIGURE_DATASET}/clips.csv",
     output:
         report(
@@ -412,7 +412,7 @@ rule audio_adversarial_figure:
     params:
         **AUDIO_FIGURE_RUN,
         representations=AUDIO["representations"],
-        attacks=AUDIO_ATTACKS,
+        attacks=list(AUDIO["attacks"]["methods"]),
     script:
         "../scripts/audio_adversarial_figure.py"
 

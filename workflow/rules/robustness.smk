@@ -22,24 +22,25 @@ rule evaluate_robustness:
         mem_mb=job_memory("evaluate_robustness"),
     params:
         run="{run}",
-        eps=lambda wildcards: PLAN.robustness_budgets(run_branch(wildcards))[
-            wildcards.norm
-        ],
-        eps_fractions=ROB["eps_fractions"],
-        zero_budget_points=ROB["zero_budget_points"],
-        cascade=ROB["cascade"],
-        n_test=ROB["n_test"],
-        subset_seed=ROB["subset_seed"],
+        eps=lambda wildcards: PLAN.robustness_budgets(
+            parse_run(wildcards.run)["branch"]
+        )[wildcards.norm],
+        eps_fractions=ROBUSTNESS["eps_fractions"],
+        zero_budget_points=ROBUSTNESS["zero_budget_points"],
+        cascade=ROBUSTNESS["cascade"],
+        n_test=ROBUSTNESS["n_test"],
+        subset_seed=ROBUSTNESS["subset_seed"],
         settings={
-            "apgd_steps": ROB["apgd"]["steps"],
-            "apgd_restarts": ROB["apgd"]["restarts"],
-            "square_queries": ROB["square"]["queries"],
-            "batch_size": ROB["batch_size"],
+            "apgd_steps": ROBUSTNESS["apgd"]["steps"],
+            "apgd_restarts": ROBUSTNESS["apgd"]["restarts"],
+            "square_queries": ROBUSTNESS["square"]["queries"],
+            "batch_size": ROBUSTNESS["batch_size"],
         },
         # The papers' L-inf attacks beside, on the same series (time series only).
         papers_attacks=lambda wildcards: (
-            {name: TS["attacks"][name] for name in ("fgsm", "bim")}
-            if run_branch(wildcards) == "timeseries" and wildcards.norm == "linf"
+            {name: TIMESERIES["attacks"][name] for name in ("fgsm", "bim")}
+            if parse_run(wildcards.run)["branch"] == "timeseries"
+            and wildcards.norm == "linf"
             else {}
         ),
         device=config["device"],
@@ -51,7 +52,9 @@ rule evaluate_robustness:
 rule summarise_robustness:
     """One branch's records -> summary.csv, the AutoAttack-grade table and the checks."""
     input:
-        records=lambda wildcards: [r[0] for r in robustness_records(wildcards.branch)],
+        records=lambda wildcards: [
+            r[0] for r in PLAN.robustness_records(wildcards.branch)
+        ],
     output:
         summary=report(
             "results/robustness/{branch}/summary.csv",
@@ -81,9 +84,11 @@ rule summarise_robustness:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: [r[1] for r in robustness_records(wildcards.branch)],
-        norms=lambda wildcards: [r[2] for r in robustness_records(wildcards.branch)],
-        settings=ROB,
+        runs=lambda wildcards: [r[1] for r in PLAN.robustness_records(wildcards.branch)],
+        norms=lambda wildcards: [
+            r[2] for r in PLAN.robustness_records(wildcards.branch)
+        ],
+        settings=ROBUSTNESS,
     script:
         "../scripts/summarise_robustness.py"
 
@@ -108,8 +113,8 @@ rule certify_smoothing:
     params:
         run="{run}",
         smoothing=SMOOTHING,
-        subset_seed=ROB["subset_seed"],
-        batch_size=ROB["batch_size"],
+        subset_seed=ROBUSTNESS["subset_seed"],
+        batch_size=ROBUSTNESS["batch_size"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -121,7 +126,7 @@ rule certified_accuracy:
     input:
         certificates=lambda wildcards: [
             f"results/robustness/{run}/certificates.csv"
-            for run in smoothed_runs(wildcards.branch, wildcards.dataset)
+            for run in PLAN.smoothed_runs(wildcards.branch, wildcards.dataset)
         ],
         post_averaging=lambda wildcards: post_averaging_l2_files(
             wildcards.branch, wildcards.dataset

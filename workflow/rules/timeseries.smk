@@ -32,7 +32,7 @@ rule prepare_ucr:
     conda:
         "../envs/pipeline.yaml"
     params:
-        content=lambda wildcards: ucr_content(wildcards.dataset),
+        content=lambda wildcards: SOURCES.ucr_digest(wildcards.dataset),
     script:
         "../scripts/prepare_ucr.py"
 
@@ -58,14 +58,14 @@ rule fit_odenet:
         runtime=job_runtime("fit_odenet"),
         mem_mb=job_memory("fit_odenet"),
     params:
-        odenet=TS["odenet"],
+        odenet=TIMESERIES["odenet"],
         device=config["device"],
     script:
         "../scripts/fit_odenet.py"
 
 
 rule augment_timeseries:
-    """One augmented copy of every training series, by one of the seed's methods."""
+    """One augmented copy of every training series, by one of the paper's methods."""
     input:
         unpack(augmentation_inputs),
     output:
@@ -81,7 +81,7 @@ rule augment_timeseries:
         runtime=job_runtime("augment_timeseries"),
         mem_mb=job_memory("augment_timeseries"),
     params:
-        augment=TS["augment"],
+        augment=TIMESERIES["augment"],
         device=config["device"],
     script:
         "../scripts/augment_timeseries.py"
@@ -109,9 +109,9 @@ rule train_timeseries:
         mem_mb=job_memory("train_timeseries"),
     params:
         training=timeseries_recipe,
-        feat_sim_loss=TS["feat_sim_loss"],
+        feat_sim_loss=TIMESERIES["feat_sim_loss"],
         noise_sigma=lambda wildcards: (
-            TS["noise_sigma"] if wildcards.method in SMOOTHED_METHODS else None
+            TIMESERIES["noise_sigma"] if wildcards.method in SMOOTHED_METHODS else None
         ),
         device=config["device"],
         precision=config["precision"],
@@ -126,10 +126,10 @@ rule attack_timeseries:
     """
     input:
         data=rules.prepare_ucr.output[0],
-        models=timeseries_variant_files("model.pt"),
+        models=PLAN.variant_files("model.pt"),
     output:
-        metrics=timeseries_variant_files("metrics.json"),
-        adversarial=timeseries_variant_files("adversarial.npz"),
+        metrics=PLAN.variant_files("metrics.json"),
+        adversarial=PLAN.variant_files("adversarial.npz"),
         accuracy_vs_eps="results/timeseries/{dataset}/accuracy_vs_eps/seed{seed}.csv",
     log:
         "logs/attack_timeseries/{dataset}_seed{seed}.log",
@@ -143,11 +143,11 @@ rule attack_timeseries:
         runtime=job_runtime("attack_timeseries"),
         mem_mb=job_memory("attack_timeseries"),
     params:
-        attacks={name: TS["attacks"][name] for name in ("fgsm", "bim")},
-        labels=TS["attacks"]["labels"],
-        eps_curve=TS["attacks"]["eps_curve"],
+        attacks={name: TIMESERIES["attacks"][name] for name in ("fgsm", "bim")},
+        labels=TIMESERIES["attacks"]["labels"],
+        eps_curve=TIMESERIES["attacks"]["eps_curve"],
         subset_seed=config["robustness"]["subset_seed"],
-        batch_size=TS["attack_batch_size"],
+        batch_size=TIMESERIES["attack_batch_size"],
         device=config["device"],
         precision=config["precision"],
     script:
@@ -157,7 +157,7 @@ rule attack_timeseries:
 rule summarise_timeseries:
     """One tidy row per trained classifier: dataset, method, feat_sim, seed, accuracies."""
     input:
-        timeseries_metrics,
+        metrics_files(PLAN.timeseries_run_paths()),
     output:
         report(
             "results/timeseries/summary.csv",

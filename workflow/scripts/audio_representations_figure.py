@@ -1,4 +1,4 @@
-"""Rule audio_representations_figure: one clip -> its STFT, DWT, tonnetz and stacked images (PNG)."""
+"""Rule audio_representations_figure: one clip -> its STFT, CWT, tonnetz and stacked images (PNG)."""
 
 from signal_robustness.features import (
     BASE_REPRESENTATIONS,
@@ -24,7 +24,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
     dataset = snakemake.params.dataset
     title = (
         f"{DATASET_LABELS.get(dataset, dataset)} clip {table['path'][0]} ({table['category'][0]}): "
-        f"STFT n_fft {settings.n_fft} hop {settings.hop_length}; DWT {settings.wavelet} at {settings.dwt_sample_rate} Hz; "
+        f"STFT n_fft {settings.n_fft} hop {settings.hop_length}; CWT {settings.wavelet} at {settings.cwt_sample_rate} Hz; "
         f"{settings.height} × {settings.width} images"
     )
     save_figure(snakemake.output[0], representation_panels(images, title, REPRESENTATION_LABELS))

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from signal_robustness.io import read_csv
-from signal_robustness.report.augmentation import seed_table, seed_table_layout
+from signal_robustness.report.augmentation import paper_table, paper_table_layout
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import SUMMARY_COLUMNS, above_clean_caption, write_table
 from signal_robustness.runtime import log_to_file
@@ -21,16 +21,16 @@ with log_to_file(snakemake.log[0], snakemake.output):
     fgsm, bim = snakemake.params.attacks["fgsm"], snakemake.params.attacks["bim"]
     folder = Path(snakemake.output.table1).parent
     for table, title in TITLES.items():
-        tidy = seed_table(summary, published, table)
+        tidy = paper_table(summary, published, table)
         caption = (
             f"{title}. Accuracy (%) on clean, FGSM (ε={fgsm['eps']}) and BIM (ε={bim['eps']}, {bim['steps']} steps) "
             f"test sets: ours, mean ± std over seeds {seeds} after {snakemake.params.epochs} epochs, and in brackets "
-            "the seed paper's value (1500 epochs). 'not run': a cell of the paper that this configuration does not train."
+            "the paper's value (1500 epochs). 'not run': a cell of the paper that this configuration does not train."
         )
         caption += above_clean_caption(tidy)
         write_table(
             tidy,
-            seed_table_layout(tidy),
+            paper_table_layout(tidy),
             caption,
             *(folder / f"{table}.{extension}" for extension in ("csv", "md", "tex", "html")),
         )

@@ -1,6 +1,6 @@
 """Rule evaluate_audio: the fold models -> metrics.json of the selected one on the test clips."""
 
-from signal_robustness.evaluate.robustness import accuracy
+from signal_robustness.evaluate.accuracy import accuracy
 from signal_robustness.io import load_json, load_npy, read_csv, save_json
 from signal_robustness.precision import with_precision
 from signal_robustness.runtime import job_device, log_to_file

@@ -21,7 +21,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
     recipe = (
         "Fawaz et al.'s recipe (Adam lr 1e-3, no weight decay)"
         if table["method"].iloc[0] == "fawaz"
-        else "seed 000's recipe (Adam lr 2e-4, weight decay 1e-3), not Fawaz et al.'s: add method fawaz to compare like with like"
+        else "sarkar2020's recipe (Adam lr 2e-4, weight decay 1e-3), not Fawaz et al.'s: add method fawaz to compare like with like"
     )
     caption = (
         f"Baseline ResNet accuracy (%) on clean, FGSM and BIM test sets: ours (mean ± std over {n_seeds} seeds, "

@@ -29,7 +29,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
         f"r chosen on training data; accuracies and defence rate in %, mean ± std over seeds {seeds}). "
         f"The adaptive column attacks the defended model itself (per point, the worst of EOT-PGD, EOT-APGD-CE and EOT-APGD-DLR; {params.adaptive['steps']} steps, "
         f"{params.adaptive['eot_samples']} draw(s) per step, first {params.adaptive['n_test']} test inputs). "
-        "Published: the seed's Table 1 (ImageNet and CIFAR-10, ε = 8/255, K = 15), which we do not run; "
+        "Published: the paper's Table 1 (ImageNet and CIFAR-10, ε = 8/255, K = 15), which we do not run; "
         "its rows show the shape of the results, not a cell-by-cell comparison."
     )
     write_table(
@@ -46,7 +46,7 @@ with log_to_file(snakemake.log[0], snakemake.output):
     second = with_published(second, published, "table2", [*keys, "n_directions"])
     caption = (
         f"Post-averaging with K directions against PGD (ε = {params.eps}); inference time per input in ms. "
-        "Published: the seed's Table 2 (ImageNet, ε = 8/255, r = 30), which we do not run."
+        "Published: the paper's Table 2 (ImageNet, ε = 8/255, r = 30), which we do not run."
     )
     write_table(
         second,

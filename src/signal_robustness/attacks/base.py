@@ -9,10 +9,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from signal_robustness.attacks import gradient, minimal
+from signal_robustness.attacks import deepfool_cw, gradient
 from signal_robustness.attacks.bim_l2 import bim_a, bim_b
 from signal_robustness.attacks.jsma import jsma, jsma_at_gammas
-from signal_robustness.attacks.nes import nes, nes_at_epsilons
+from signal_robustness.attacks.pia import pia, pia_at_epsilons
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
 from signal_robustness.runtime import batch_that_fits
@@ -21,12 +21,12 @@ ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "fgsm": gradient.fgsm,
     "bim": gradient.bim,
     "pgd": gradient.pgd,
-    "deepfool": minimal.deepfool,
-    "cw": minimal.carlini_wagner,
+    "deepfool": deepfool_cw.deepfool,
+    "cw": deepfool_cw.carlini_wagner,
     "bim_a": bim_a,
     "bim_b": bim_b,
     "jsma": jsma,
-    "nes": nes,
+    "pia": pia,
 }
 
 # Attacks that search for the smallest perturbation and take no budget.
@@ -35,8 +35,8 @@ MINIMAL_ATTACKS = frozenset({"deepfool", "cw"})
 # (attack, budget) pairs where a run at a smaller budget is the start of a run at a larger one,
 # with the builder of the one run that gives every budget's output (``BudgetGrid.one_run``).
 ONE_RUN_BUILDERS: dict[tuple[str, str], Callable[..., BudgetAttack]] = {
-    ("deepfool", "steps"): minimal.deepfool_at_steps,
-    ("nes", "epsilon"): nes_at_epsilons,
+    ("deepfool", "steps"): deepfool_cw.deepfool_at_steps,
+    ("pia", "epsilon"): pia_at_epsilons,
     ("jsma", "gamma"): jsma_at_gammas,
 }
 

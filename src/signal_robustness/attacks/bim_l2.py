@@ -1,10 +1,10 @@
-"""The seed 001's two BIM variants (Kurakin et al.; seed eq. 1), targeted, L2 budget:
+"""sallo2020's two BIM variants (Kurakin et al.; the paper's eq. 1), targeted, L2 budget:
 
     x'_{n+1} = Proj_{‖x' − x‖₂ ≤ ε} ( x'_n − step(∇ J(x'_n, target)) ), clipped to the bounds
 
 with one of two steps (``step``):
 
-- ``sign`` (the seed's eq. 1): ζ · sgn(∇J), every feature moved by ζ. The seed's ζ = 1
+- ``sign`` (the paper's eq. 1): ζ · sgn(∇J), every feature moved by ζ. The paper's ζ = 1
   has no stated unit; here ζ = ``rel_step_size`` · ε / √d, so that a step's L2 length is
   ``rel_step_size`` · ε, the same as the other step's.
 - ``l2``: ζ · ∇J / ‖∇J‖₂, the L2 BIM of foolbox and ART.

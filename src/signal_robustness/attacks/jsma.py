@@ -1,4 +1,4 @@
-"""JSMA, the Jacobian-based saliency map attack (Papernot et al. 2016; seed 001, eq. 2).
+"""JSMA, the Jacobian-based saliency map attack (Papernot et al. 2016; sallo2020, eq. 2).
 
 foolbox 3 has none, so it is written here, batched. Targeted and L0: at every
 iteration each sample still running changes the one feature with the highest

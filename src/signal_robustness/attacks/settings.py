@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# How seed 001's BIM steps: sgn(∇J) (its eq. 1) or ∇J / ‖∇J‖₂ (foolbox's and ART's L2 BIM).
+# How sallo2020's BIM steps: sgn(∇J) (its eq. 1) or ∇J / ‖∇J‖₂ (foolbox's and ART's L2 BIM).
 BIM_STEPS = ("sign", "l2")
 DEEPFOOL_NORMS = ("linf", "l2")
 
@@ -76,7 +76,7 @@ class PGDSettings:
 
 @dataclass(frozen=True)
 class DeepFoolSettings:
-    """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (seed 001).
+    """DeepFool (Moosavi-Dezfooli et al.), foolbox's defaults; ``norm`` linf (post-averaging) or l2 (sallo2020).
 
     ``candidates`` (the most likely classes whose boundaries are tried) is capped at the model's classes.
     """
@@ -100,7 +100,7 @@ class DeepFoolSettings:
 class CarliniWagnerSettings:
     """Carlini-Wagner L2, foolbox's defaults; c found by binary search from ``initial_const``.
 
-    Untargeted, or ``targeted`` (seed 001) at the given targets or at random wrong labels.
+    Untargeted, or ``targeted`` (sallo2020) at the given targets or at random wrong labels.
     """
 
     binary_search_steps: int = 9
@@ -121,7 +121,7 @@ class CarliniWagnerSettings:
 @dataclass(frozen=True)
 class BIMASettings:
     """BIM-a: each sample stops at its target or after ``max_steps``. ``target_probability``:
-    the target is reached where the model gives it at least that probability (seed 001's
+    the target is reached where the model gives it at least that probability (sallo2020's
     "confidence of (≥ 75 %)", foolbox's TargetClassProbability); None: where it is the top class."""
 
     eps: float
@@ -202,8 +202,8 @@ class JSMASettings:
 
 
 @dataclass(frozen=True)
-class NESSettings:
-    """Ilyas et al.'s partial-information attack (PIA) with NES gradient estimates; see ``nes``."""
+class PIASettings:
+    """Ilyas et al.'s partial-information attack (PIA) with NES gradient estimates; see ``pia``."""
 
     epsilon: float
     top_k: int = 1
@@ -218,18 +218,18 @@ class NESSettings:
 
     def __post_init__(self) -> None:
         if not 0 < self.epsilon <= self.epsilon_start:
-            raise ValueError(f"nes needs 0 < epsilon <= epsilon_start, got {self.epsilon}, {self.epsilon_start}")
+            raise ValueError(f"pia needs 0 < epsilon <= epsilon_start, got {self.epsilon}, {self.epsilon_start}")
         if not 0 < self.lr_min <= self.lr_max:
-            raise ValueError(f"nes needs 0 < lr_min <= lr_max, got {self.lr_min}, {self.lr_max}")
-        check_positive("nes sigma", self.sigma)
+            raise ValueError(f"pia needs 0 < lr_min <= lr_max, got {self.lr_min}, {self.lr_max}")
+        check_positive("pia sigma", self.sigma)
         if self.epsilon_decay != "auto":
             if isinstance(self.epsilon_decay, str):
-                raise ValueError(f"nes epsilon_decay must be a number or 'auto', got {self.epsilon_decay!r}")
-            check_positive("nes epsilon_decay", self.epsilon_decay)
+                raise ValueError(f"pia epsilon_decay must be a number or 'auto', got {self.epsilon_decay!r}")
+            check_positive("pia epsilon_decay", self.epsilon_decay)
         if not 0 <= self.momentum < 1:
-            raise ValueError(f"nes momentum must lie in [0, 1), got {self.momentum}")
+            raise ValueError(f"pia momentum must lie in [0, 1), got {self.momentum}")
         for name in ("n_samples", "top_k", "max_queries"):
-            check_positive_int(f"nes {name}", getattr(self, name))
+            check_positive_int(f"pia {name}", getattr(self, name))
 
 
 ATTACK_SETTINGS: dict[str, type] = {
@@ -241,7 +241,7 @@ ATTACK_SETTINGS: dict[str, type] = {
     "bim_a": BIMASettings,
     "bim_b": BIMBSettings,
     "jsma": JSMASettings,
-    "nes": NESSettings,
+    "pia": PIASettings,
 }
 # Set by the pipeline, never by a user: the data's bounds, the run's seed, the attacker's data,
 # PIA's schedule in a budget search (its grid's smallest ε).

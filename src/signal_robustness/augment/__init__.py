@@ -1,4 +1,4 @@
-"""Augmentations of the time-series seed: gradient-based (ODENet, classifier) and spectral."""
+"""Augmentations of the time-series paper: gradient-based (ODENet, classifier) and spectral."""
 
 from signal_robustness.augment.gradient import (
     in_clamp_grad,

@@ -1,4 +1,4 @@
-"""Gradient-based augmentations of the seed paper 000 (section II-A, II-B).
+"""Gradient-based augmentations of sarkar2020 (section II-A, II-B).
 
 Each takes series shaped (n, 1, length) and the ODENet's dz/dt at every point,
 and returns one augmented copy per series (labels unchanged):
@@ -8,7 +8,7 @@ and returns one augmented copy per series (labels unchanged):
 - Out-Sign-Grad (eq. 9):     z + sign(dL/dz) · |clamp(dz/dt)|, L the classifier's cross-entropy
 - Rand-Grad (eq. 10):        z + (random ±1) · |clamp(dz/dt)|
 
-The seed draws In-Sign-Grad's ε "as a random value between 0.0 and 0.33"; we draw
+The paper draws In-Sign-Grad's ε "as a random value between 0.0 and 0.33"; we draw
 one per series, so every point of a series moves by the same amount.
 """
 

@@ -1,4 +1,4 @@
-"""One entry point for every augmentation method of the time-series seed, by name."""
+"""One entry point for every augmentation method of the time-series paper, by name."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Pitch shifting of training clips (seed 001, section VIII, after Esmaeilpour et al. 2020).
+"""Pitch shifting of training clips (sallo2020, section VIII, after Esmaeilpour et al. 2020).
 
 Each scale s moves every frequency by the factor s, i.e. ``12·log2(s)`` semitones;
-librosa's phase-vocoder shift keeps the clip's duration. The seed's scales
+librosa's phase-vocoder shift keeps the clip's duration. The paper's scales
 {0.75, 0.9, 1.15, 1.5} add four shifted copies of every training clip.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-SEED_PITCH_SCALES = (0.75, 0.9, 1.15, 1.5)
+PAPER_PITCH_SCALES = (0.75, 0.9, 1.15, 1.5)
 
 
 def semitones(scale: float) -> float:

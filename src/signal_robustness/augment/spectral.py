@@ -1,4 +1,4 @@
-"""Spec-Den (seed paper 000, section II-C, eqs. 11-14 and appendix B).
+"""Spec-Den (sarkar2020, section II-C, eqs. 11-14 and appendix B).
 
 In the DFT of a series, the components are sorted by magnitude; C is the
 smallest count of the largest components that hold ``energy_fraction`` (0.9) of
@@ -8,7 +8,7 @@ magnitude: |Z1| + |Z2|/4, |Z2|/2, |Z3| + |Z2|/4, phases kept; up to
 ``perturb_fraction`` (0.75) of those components are perturbed, in whole triples
 from the largest down.
 
-Two readings of the seed, stated:
+Two readings of the paper, stated:
 - Eq. 14 prints Z2p = Z2 + Z2/2, but its appendix B bounds the energy change
   with Z2p = Z2 - Z2/2 (eq. 19), and the text says the method "redistributes"
   energy. We follow the appendix: the middle component gives half its magnitude away.

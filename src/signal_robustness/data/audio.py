@@ -55,7 +55,7 @@ class AudioDatasetSpec:
     metadata: str  # the metadata CSV, relative to the dataset folder
     columns: dict[str, str]  # our column -> the CSV's column
     duration: float | None  # seconds every clip is padded or cut to (None: from the config)
-    dwt_sample_rate: int  # the seed's DWT rate (section IV)
+    cwt_sample_rate: int  # the paper's CWT rate (section IV)
     soundata_name: str | None  # soundata's loader, for download and checksums
     folder_key: str  # the dataset whose folder holds the files (esc10 reads esc50's)
     n_folds: int  # official folds, numbered 1..n_folds
@@ -417,7 +417,7 @@ def audio_split(
 ) -> pd.DataFrame:
     """Assign every clip to the test set or to one cross-validation fold of the development set.
 
-    ``random`` is the seed's protocol: a stratified ``test_fraction`` test set and
+    ``random`` is the paper's protocol: a stratified ``test_fraction`` test set and
     ``cv_folds`` stratified folds of the rest, both drawn with ``seed``. Clips cut
     from one recording may then fall on both sides. ``official`` uses the
     dataset's folds: ``test_fold`` is the test set and every other official fold

@@ -1,4 +1,4 @@
-"""Post-averaging experiments: the radius choice, the seed's sweeps, the adaptive attack.
+"""Post-averaging experiments: the radius choice, the paper's sweeps, the adaptive attack.
 
 Each function returns plain rows (dicts) that the workflow writes as tidy CSV.
 Accuracies and defence rates are in percent.
@@ -18,9 +18,9 @@ from signal_robustness.attacks import frozen_parameters
 from signal_robustness.catalog import post_averaging_configurations
 from signal_robustness.defenses.adaptive import THREAT_MODELS, RandomisedPostAveraging, eot_pgd
 from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging
+from signal_robustness.evaluate.accuracy import predict, share
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, UnitBox, autoattack_attack
 from signal_robustness.evaluate.protocol import inference_ms_per_input, protocol_metrics
-from signal_robustness.evaluate.robustness import predict, share
 from signal_robustness.io import load_npz, save_npz
 from signal_robustness.runtime import seeded_generator
 
@@ -42,7 +42,7 @@ def choose_radius(
     device: torch.device,
 ) -> dict[str, Any]:
     """The largest r of the grid whose defended training accuracy drops at most
-    ``max_clean_drop`` points below the undefended one (the seed's trade-off: a larger
+    ``max_clean_drop`` points below the undefended one (the paper's trade-off: a larger
     r leaves unlearned regions more often but adds noise). Uses training data only.
     If no r qualifies, the smallest is chosen and ``within_tolerance`` is false."""
     undefended = share(predict(model, x_train, device) == y_train, percent=True)

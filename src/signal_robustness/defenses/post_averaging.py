@@ -1,4 +1,4 @@
-"""Post-averaging (seed paper 002, section 3): average the softmax around the input.
+"""Post-averaging (lin2019, section 3): average the softmax around the input.
 
 For an input x, K random unit directions v_k (standard normal, normalised to unit
 L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with x
@@ -7,7 +7,7 @@ and averaged after the softmax (eq. 7-8). By default a chunk is cache-sized on a
 on CUDA, as large as half the free memory holds (``runtime.batch_that_fits``). When a
 gradient is wanted on CUDA, each chunk is checkpointed: its activations are recomputed during
 the backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
-of every input (at the seed's image size, one input's points alone exceed a GPU). On a CPU,
+of every input (at the paper's image size, one input's points alone exceed a GPU). On a CPU,
 where memory is not what binds, the recomputation would cost a third more, so by default it
 is not done (``checkpoint``).
 
@@ -82,7 +82,7 @@ class PostAveraging(nn.Module):
 
     def own_directions(self, like: torch.Tensor) -> torch.Tensor:
         """``directions`` for inputs like ``like``, drawn once and kept on its device: at the
-        seed's image size a draw is 18 M values, longer on one CPU core than the defended pass
+        paper's image size a draw is 18 M values, longer on one CPU core than the defended pass
         of an input."""
         key = (tuple(like.shape[1:]), like.device, like.dtype)
         if key not in self._directions:

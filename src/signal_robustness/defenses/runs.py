@@ -3,7 +3,7 @@
 A time-series run is a ``data.npz`` and its ``model.pt``; an audio run is the selected
 fold's model with its dataset's clip table, split and base images. Both come back as a
 ``DefendedRun`` whose train and test sets are indexed by position (audio images are read
-lazily: at the seed's size one image is 8 MB), so every defence step reads only the
+lazily: at the paper's size one image is 8 MB), so every defence step reads only the
 subset it uses.
 """
 

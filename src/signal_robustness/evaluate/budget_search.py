@@ -1,4 +1,4 @@
-"""The budget search of seed 001 (section VI) and the metrics read from it.
+"""The budget search of sallo2020 (section VI) and the metrics read from it.
 
 For one model and one attack, the attack's budget parameter (the L2 radius of
 BIM, JSMA's fraction of features, DeepFool's and C&W's iterations, PIA's query
@@ -44,7 +44,7 @@ from signal_robustness.attacks import run_attack
 from signal_robustness.attacks.settings import BudgetGrid
 from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.attacks.types import reaches_target
-from signal_robustness.evaluate.robustness import logits_of, predict, share
+from signal_robustness.evaluate.accuracy import logits_of, predict, share
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The post-averaging paper's evaluation protocol (seed 002, section 4.2).
+"""The post-averaging paper's evaluation protocol (lin2019, section 4.2).
 
 Attacked set: every correctly classified sample is replaced by its adversarial
 example when the attack succeeds on the undefended model within the L-inf
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from signal_robustness.attacks import MINIMAL_ATTACKS, build_attack, run_attack
-from signal_robustness.evaluate.robustness import predict
+from signal_robustness.evaluate.accuracy import predict
 
 # Relative slack on the budget check, for the float error of projected attacks.
 BUDGET_TOLERANCE = 1e-5
@@ -63,7 +63,7 @@ def attacked_sets(
 
     Budgeted attacks (FGSM, PGD) run once per eps; minimal-perturbation attacks
     (DeepFool, C&W) run once without a budget, and an example counts only where
-    its L-inf norm is within eps, as in the seed's L-inf threat model.
+    its L-inf norm is within eps, as in the paper's L-inf threat model.
     """
     extra = {} if bounds is None else {"bounds": bounds}
     correct = predict(model, x, device, batch_size) == y
@@ -110,7 +110,7 @@ def protocol_metrics(
 
 
 def inference_ms_per_input(model: nn.Module, x: torch.Tensor, device: torch.device, n_inputs: int = 16) -> float:
-    """Mean wall time of classifying one input at a time (the seed's Table 2 measure)."""
+    """Mean wall time of classifying one input at a time (the paper's Table 2 measure)."""
     model.eval().to(device)
     inputs = x[:n_inputs].to(device)
     with torch.no_grad():

@@ -1,17 +1,17 @@
-"""2D representations of a clip (seed 001, sections III-IV), as images in [0, 1].
+"""2D representations of a clip (sallo2020, sections III-IV), as images in [0, 1].
 
 Rows are frequencies (lowest first), columns time frames; every representation is
 resized to ``height`` x ``width`` (tonnetz to ``tonnetz_height`` rows) so that one
 network input size serves all of them.
 
 - ``stft``: log power spectrogram, Hann window ``n_fft`` (2048), hop ``hop_length`` (512).
-- ``dwt``: the seed's "DWT spectrogram", a continuous wavelet transform with the
-  complex Morlet (PyWavelets), of the clip resampled to the dataset's DWT rate
+- ``cwt``: the paper's "DWT spectrogram", a continuous wavelet transform with the
+  complex Morlet (PyWavelets), of the clip resampled to the dataset's CWT rate
   (16 kHz for ESC-50, 8 kHz for UrbanSound8K); the magnitude is averaged over
   frames that overlap by 50 %, then taken in dB.
 - ``tonnetz``: librosa's tonal centroids (Harte et al.'s six dimensions) at 22.05 kHz.
-- ``stft_tonnetz`` and ``dwt_tonnetz``: the tonnetz image appended below the
-  spectrogram along the frequency axis (seed section IV).
+- ``stft_tonnetz`` and ``cwt_tonnetz``: the tonnetz image appended below the
+  spectrogram along the frequency axis (the paper's section IV).
 
 Log spectrograms are in dB relative to the clip's maximum and floored 80 dB below
 it, then mapped to [0, 1]; tonnetz coordinates lie in [-1, 1] and are mapped to
@@ -69,19 +69,19 @@ class RepresentationSettings:
     n_fft: int = 2048
     hop_length: int = 512
     wavelet: str = "cmor1.5-1.0"
-    dwt_sample_rate: int = 16000
-    dwt_min_frequency: float = 50.0
+    cwt_sample_rate: int = 16000
+    cwt_min_frequency: float = 50.0
     storage: str = "float32"
 
     def __post_init__(self) -> None:
         if self.storage not in IMAGE_STORAGE:
             raise ValueError(f"storage must be one of {list(IMAGE_STORAGE)}, got {self.storage!r}")
-        for key in ("height", "width", "tonnetz_height", "n_fft", "hop_length", "dwt_sample_rate"):
+        for key in ("height", "width", "tonnetz_height", "n_fft", "hop_length", "cwt_sample_rate"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
-        if not 0 < self.dwt_min_frequency < self.dwt_sample_rate / 2:
+        if not 0 < self.cwt_min_frequency < self.cwt_sample_rate / 2:
             raise ValueError(
-                f"dwt_min_frequency must lie in (0, {self.dwt_sample_rate / 2}), got {self.dwt_min_frequency}"
+                f"cwt_min_frequency must lie in (0, {self.cwt_sample_rate / 2}), got {self.cwt_min_frequency}"
             )
 
     def image_height(self, representation: str) -> int:
@@ -183,20 +183,20 @@ def resize_image(image: np.ndarray, height: int, width: int, clamp: bool = True)
 def base_representation(
     name: str, samples: np.ndarray, sample_rate: int, settings: RepresentationSettings
 ) -> np.ndarray:
-    """One base image (stft, dwt or tonnetz) of a clip at ``sample_rate``, resized."""
+    """One base image (stft, cwt or tonnetz) of a clip at ``sample_rate``, resized."""
     if name == "stft":
         return stft_image(samples, sample_rate, settings.n_fft, settings.hop_length, (settings.height, settings.width))
-    if name == "dwt":
+    if name == "cwt":
         import librosa
 
-        resampled = librosa.resample(samples, orig_sr=sample_rate, target_sr=settings.dwt_sample_rate)
+        resampled = librosa.resample(samples, orig_sr=sample_rate, target_sr=settings.cwt_sample_rate)
         # The wavelet image is computed at the output size directly: rows are analysis frequencies.
         return cwt_image(
             resampled,
-            settings.dwt_sample_rate,
+            settings.cwt_sample_rate,
             settings.height,
             settings.width,
-            settings.dwt_min_frequency,
+            settings.cwt_min_frequency,
             settings.wavelet,
         )
     if name == "tonnetz":
@@ -233,8 +233,8 @@ def fill_representation(
     ``waveforms`` is (n_clips, n_versions, samples); ``out`` (n_clips, n_versions,
     rows, width), e.g. a memory-mapped array, so a dataset never has to fit in memory.
     Images are stored in ``out``'s type (``encode_images``).
-    With ``workers`` > 1, clips are spread over that many processes (the DWT of a real
-    dataset at the seed's size takes CPU-hours).
+    With ``workers`` > 1, clips are spread over that many processes (the CWT of a real
+    dataset at the paper's size takes CPU-hours).
     """
     from concurrent.futures import ProcessPoolExecutor
 

@@ -1,15 +1,15 @@
-"""ODENet (seed 000, section II-A and III-A1): a network f(z(t), t) that learns dz/dt.
+"""ODENet (sarkar2020, section II-A and III-A1): a network f(z(t), t) that learns dz/dt.
 
 Two hidden layers of 25 units, each followed by BatchNorm and ELU; the input is
 the series value and the time, the output dz/dt. Time is measured in samples
 (t_i = i, so dt = 1 between consecutive points) and fed to the network as
 t / length, a feature in [0, 1]. dz/dt is therefore the change per sample, in
-the units of the z-normalised series: the units in which the seed's clamp
+the units of the z-normalised series: the units in which the paper's clamp
 β = 0.33 limits the augmentation.
 
 Training, two readings of eq. 2 (``ODEFitSettings.training``):
 
-- ``rollout`` (the seed's: "the value predicted at time step t_i is treated as the
+- ``rollout`` (the paper's: "the value predicted at time step t_i is treated as the
   initial value for the computation of z(t_{i+1})"): from the true z at a window's
   start, integrate f over the window with torchdiffeq, feeding each prediction
   forward, and take the MSE over the whole predicted trajectory. A window is the

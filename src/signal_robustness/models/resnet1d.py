@@ -11,7 +11,7 @@ One deliberate difference: BatchNorm's running statistics use torch's momentum
 0.1 instead of Keras' 0.99 (torch 0.01). With Keras' value the statistics need
 hundreds of updates to settle, so a short run (the default config, the tests)
 evaluates with stale statistics; at 1500 epochs both settle to the same values.
-The seed paper's own networks are PyTorch ones.
+The paper's own networks are PyTorch ones.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The seed 001's ImageNet classifiers from torchvision, adapted to spectrograms.
+"""sallo2020's ImageNet classifiers from torchvision, adapted to spectrograms.
 
 Each network keeps torchvision's architecture and initialisation; its first
 convolution takes ``in_channels`` (one for a spectrogram) and its last layer has
 ``n_classes`` outputs. Weights are random by default. ``weights_path`` names a
-torchvision ImageNet state dict (the seed fine-tunes pretrained models): it is
+torchvision ImageNet state dict (the paper fine-tunes pretrained models): it is
 loaded into the unmodified network, then the first convolution's kernels are
 summed over the RGB channels (a grey image then gives the response the RGB
 network gave it) and the last layer is replaced by a fresh one.
@@ -98,7 +98,7 @@ def torchvision_classifier(
     return model
 
 
-# audio.training.fine_tuned_layers: every layer, or (seed 001 read literally) only the first
+# audio.training.fine_tuned_layers: every layer, or (sallo2020 read literally) only the first
 # convolution and the classification layer of a pretrained network.
 FINE_TUNED_LAYERS = ("all", "input_output")
 

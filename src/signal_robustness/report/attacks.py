@@ -1,4 +1,4 @@
-"""The audio seed's attack results: the tidy summaries, Tables II and III, Figure 1.
+"""sallo2020's attack results: the tidy summaries, Tables II and III, Figure 1.
 
 - ``results/attacks/summary.csv``: one row per (dataset, representation, model,
   adversarial_training, seed, attack, budget) of every budget search
@@ -20,7 +20,7 @@ import pandas as pd
 
 from signal_robustness.report.audio import grid_layout, grid_rows, ours_text
 
-ATTACK_LABELS = {"bim_a": "BIM-a", "bim_b": "BIM-b", "jsma": "JSMA", "deepfool": "DeepFool", "cw": "C&W", "nes": "PIA"}
+ATTACK_LABELS = {"bim_a": "BIM-a", "bim_b": "BIM-b", "jsma": "JSMA", "deepfool": "DeepFool", "cw": "C&W", "pia": "PIA"}
 RUN_COLUMNS = ["dataset", "representation", "model", "adversarial_training", "seed", "attack"]
 ATTACK_SUMMARY_COLUMNS = [
     *RUN_COLUMNS,

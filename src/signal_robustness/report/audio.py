@@ -1,4 +1,4 @@
-"""The audio seed's Table I: each model's test accuracy and its drop after adversarial training.
+"""sallo2020's Table I: each model's test accuracy and its drop after adversarial training.
 
 Tidy frame, one row per (dataset, representation, model, metric) with ``metric`` in
 ``accuracy`` (original models, %) and ``accuracy_drop`` (original minus adversarially
@@ -37,7 +37,7 @@ AUDIO_SUMMARY_COLUMNS = [
     "alpha",
 ]
 DATASET_LABELS = {"esc50": "ESC-50", "esc10": "ESC-10", "urbansound8k": "UrbanSound8K", "synthetic": "synthetic"}
-REPRESENTATION_LABELS = {"stft": "STFT", "dwt": "DWT", "stft_tonnetz": "STFT | Tonnetz", "dwt_tonnetz": "DWT | Tonnetz"}
+REPRESENTATION_LABELS = {"stft": "STFT", "cwt": "DWT", "stft_tonnetz": "STFT | Tonnetz", "cwt_tonnetz": "DWT | Tonnetz"}
 MODEL_LABELS = {
     "googlenet": "GoogLeNet",
     "alexnet": "AlexNet",
@@ -65,7 +65,7 @@ def _order(values: list[str], canonical: list[str]) -> list[str]:
 
 
 def grid_rows(values: pd.DataFrame, published: pd.DataFrame, table: str, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """A seed table's tidy rows: per (dataset, representation, model, metric), ours over seeds beside the paper.
+    """A paper table's tidy rows: per (dataset, representation, model, metric), ours over seeds beside the paper.
 
     ``values`` has one row per (dataset, representation, model, seed) and a column per
     metric; the paper's other cells of ``table`` come after ours, marked not run (n_seeds 0).
@@ -114,7 +114,7 @@ def ours_text(row: pd.Series, digits: int = 1) -> str:
 
 
 def grid_layout(tidy: pd.DataFrame, cell_text: Callable[[dict[str, pd.Series]], tuple[str, str]]) -> pd.DataFrame:
-    """The seed's layout: rows (dataset, representation), per model an 'ours' and a 'paper' column.
+    """The paper's layout: rows (dataset, representation), per model an 'ours' and a 'paper' column.
 
     ``cell_text`` turns one cell's rows (by metric) into (ours, paper) strings.
     """

@@ -1,4 +1,4 @@
-"""The time-series seed's Tables I-III: ours (mean ± std over seeds) beside the paper.
+"""The time-series paper's Tables I-III: ours (mean ± std over seeds) beside the paper.
 
 Tidy frames have one row per (dataset, column, metric): ``ours_mean``, ``ours_std``,
 ``n_seeds``, ``published``, ``difference`` (ours - published), and for Table I's input-
@@ -14,9 +14,9 @@ import pandas as pd
 from signal_robustness.report.tables import ABOVE_CLEAN_MARK, beside_published, flag_above_clean
 
 METRICS = {"clean": "True", "fgsm": "FGSM", "bim": "BIM"}
-# (label, method, feat_sim) of each column, in the paper's order. Table I's baseline is seed 000's
+# (label, method, feat_sim) of each column, in the paper's order. Table I's baseline is sarkar2020's
 # recipe; the paper's baseline numbers are Fawaz et al.'s, so the Fawaz-recipe network stands beside it.
-SEED_TABLES = {
+PAPER_TABLES = {
     "table1": [
         ("Baseline", "baseline", False),
         ("Baseline, Fawaz's recipe", "fawaz", False),
@@ -54,7 +54,7 @@ def best_input_gradient_method(summary: pd.DataFrame, dataset: str) -> str | Non
     return max(scores, key=scores.get) if scores else None
 
 
-def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd.DataFrame:
+def paper_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd.DataFrame:
     """Tidy Table I, II or III over our datasets, then the paper's other datasets."""
     summary = summary.assign(feat_sim=summary["feat_sim"].astype(bool))
     paper = published[published["table"] == table].assign(
@@ -63,7 +63,7 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
     datasets = list(dict.fromkeys([*summary["dataset"], *paper["dataset"]]))
     rows = []
     for dataset in datasets:
-        for label, method, feat_sim in SEED_TABLES[table]:
+        for label, method, feat_sim in PAPER_TABLES[table]:
             chosen = best_input_gradient_method(summary, dataset) if method == "input_gradient_best" else method
             runs = _ours(summary, dataset, chosen, feat_sim) if chosen else summary.iloc[0:0]
             for metric in METRICS:
@@ -89,7 +89,7 @@ def seed_table(summary: pd.DataFrame, published: pd.DataFrame, table: str) -> pd
     return flag_above_clean(pd.DataFrame(rows), ["dataset", "column"])
 
 
-def seed_table_layout(tidy: pd.DataFrame) -> pd.DataFrame:
+def paper_table_layout(tidy: pd.DataFrame) -> pd.DataFrame:
     """One row per dataset; for each column and metric, 'ours ± std (paper)'."""
     cells: dict[str, dict[tuple[str, str], str]] = {}
     for _, row in tidy.iterrows():

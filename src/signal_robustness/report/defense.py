@@ -1,4 +1,4 @@
-"""Post-averaging results: summary, the seed's Tables 1 and 2, the adaptive-attack checks."""
+"""Post-averaging results: summary, the paper's Tables 1 and 2, the adaptive-attack checks."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def _main_rows(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataF
 
 
 def _in_attack_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in the seed's attack order (FGSM, PGD, DeepFool, C&W), datasets as they come."""
+    """Rows in the paper's attack order (FGSM, PGD, DeepFool, C&W), datasets as they come."""
     datasets = {name: i for i, name in enumerate(dict.fromkeys(frame["dataset"]))}
     attacks = {name: i for i, name in enumerate(ATTACK_LABELS)}
     order = frame["dataset"].map(datasets) * 100 + frame["attack"].map(attacks).fillna(99)
@@ -109,7 +109,7 @@ def _in_attack_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame:
-    """The seed's Table 1 per model and attack, tidy, mean over seeds; the adaptive
+    """The paper's Table 1 per model and attack, tidy, mean over seeds; the adaptive
     adaptive accuracy at the same (eps, K, r) is one more value of the PGD row only."""
     rows = _in_attack_order(_main_rows(summary, eps, n_directions)).copy()
     rows.loc[rows["attack"] != "pgd", ADAPTIVE_COLUMNS] = np.nan
@@ -118,7 +118,7 @@ def table1(summary: pd.DataFrame, eps: float, n_directions: int) -> pd.DataFrame
 
 
 def table2(summary: pd.DataFrame, eps: float, attack: str = "pgd") -> pd.DataFrame:
-    """The seed's Table 2: PGD at eps and the selected r, for each K, with inference times."""
+    """The paper's Table 2: PGD at eps and the selected r, for each K, with inference times."""
     rows = summary[
         (summary["attack"] == attack)
         & np.isclose(summary["eps"], eps)
@@ -136,9 +136,9 @@ def model_columns(tidy: pd.DataFrame) -> list[str]:
 
 
 def with_published(tidy: pd.DataFrame, published: pd.DataFrame, table: str, by: Sequence[str]) -> pd.DataFrame:
-    """``tidy`` (source 'ours') followed by the seed's rows of ``table`` (source 'published').
+    """``tidy`` (source 'ours') followed by the paper's rows of ``table`` (source 'published').
 
-    The seed's datasets (ImageNet, CIFAR-10) are not ours: its rows stand beside ours for the
+    The paper's datasets (ImageNet, CIFAR-10) are not ours: its rows stand beside ours for the
     shape of the results, with its network in the method (or model) column and no spread."""
     ours = tidy.assign(source="ours")
     network = "model" if "model" in by else "method"

@@ -47,8 +47,8 @@ def _panels(n: int, rows: int = 1, height: float = 3.0):
     return figure, axes
 
 
-def _seed_setting(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the seed's setting, the plainly trained classifiers (time series: the
+def _paper_setting(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the paper's setting, the plainly trained classifiers (time series: the
     baseline without Feat-Sim; audio: original training), each with its ``panel`` name: with
     more models defended, their rows would otherwise be averaged into these curves."""
     if "representation" in frame.columns:
@@ -59,10 +59,10 @@ def _seed_setting(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: str) -> plt.Figure:
-    """Figure 2 of the seed: defence rate (top) and defended clean accuracy (bottom) against r,
+    """Figure 2 of the paper: defence rate (top) and defended clean accuracy (bottom) against r,
     one line per attack, mean over seeds of the baseline models; the dashed line marks the r
     chosen on training data."""
-    summary = _seed_setting(summary)
+    summary = _paper_setting(summary)
     rows = summary[np.isclose(summary["eps"], eps) & (summary["n_directions"] == n_directions)]
     panels = list(dict.fromkeys(rows["panel"]))
     figure, axes = _panels(len(panels), rows=2)
@@ -87,10 +87,10 @@ def radius_sweep(summary: pd.DataFrame, eps: float, n_directions: int, title: st
 
 
 def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, title: str) -> plt.Figure:
-    """Figure 3 of the seed (top: defence rate against eps, per attack) and, beyond it
+    """Figure 3 of the paper (top: defence rate against eps, per attack) and, beyond it
     (bottom), the defended model's accuracy under the transferred PGD and under the
     adaptive attacks (worst of EOT-PGD, EOT-APGD-CE/DLR), beside the undefended model's PGD accuracy; means over seeds of the baseline models."""
-    summary, adaptive = _seed_setting(summary), _seed_setting(adaptive)
+    summary, adaptive = _paper_setting(summary), _paper_setting(adaptive)
     rows = summary[
         (summary["n_directions"] == n_directions) & np.isclose(summary["radius"], summary["selected_radius"])
     ]
@@ -121,7 +121,7 @@ def eps_sweep(summary: pd.DataFrame, adaptive: pd.DataFrame, n_directions: int, 
 
 
 def augmentation_examples(examples: dict[str, dict[str, np.ndarray]], title: str) -> plt.Figure:
-    """The seed's Figure 3: one series and its augmented versions, one panel per method,
+    """The paper's Figure 3: one series and its augmented versions, one panel per method,
     one row per dataset. ``examples[dataset]`` maps "original" and each method to a 1-D series."""
     datasets = list(examples)
     methods = [m for m in next(iter(examples.values())) if m != "original"]
@@ -147,7 +147,7 @@ def augmentation_examples(examples: dict[str, dict[str, np.ndarray]], title: str
 
 
 def latent_pca(embeddings: dict[str, np.ndarray], labels: np.ndarray, title: str) -> plt.Figure:
-    """The seed's Figures 5 and 6: the first two principal components of the classifier's
+    """The paper's Figures 5 and 6: the first two principal components of the classifier's
     global-average-pooled features of test series, one panel per training method, coloured by class."""
     from sklearn.decomposition import PCA
 
@@ -200,7 +200,7 @@ def representation_panels(
 
 
 def fooling_curves(summary: pd.DataFrame, title: str) -> plt.Figure:
-    """The curves behind the audio seed's Table II: fooling rate (%) against each attack's
+    """The curves behind sallo2020's Table II: fooling rate (%) against each attack's
     budget, one panel per attack, one line per model (representation, network, training),
     mean over seeds. ``summary``: results/attacks/summary.csv."""
     frame = summary.assign(

@@ -70,7 +70,7 @@ def fawaz_comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataF
     """Tidy: dataset, method, metric, ours_mean, ours_std, n_seeds, published, published_source, difference.
 
     Ours is the network trained with Fawaz et al.'s own recipe (method ``fawaz``) where the
-    summary has it, else seed 000's baseline; ``method`` says which. ``published`` holds Fawaz
+    summary has it, else sarkar2020's baseline; ``method`` says which. ``published`` holds Fawaz
     et al. 2019's rows (columns dataset, source, clean, fgsm, bim); datasets the paper does
     not report get an empty published value.
     """

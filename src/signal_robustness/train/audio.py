@@ -1,4 +1,4 @@
-"""Train and select the audio classifiers (seed 001, sections V and VII).
+"""Train and select the audio classifiers (sallo2020, sections V and VII).
 
 The development clips are split into cross-validation folds; a model trains on
 the other folds (every clip with its pitch-shifted copies) and stops early on its
@@ -34,7 +34,7 @@ class RepresentationImages:
 
     Indexing (an int, a slice, or an array or tensor of positions) reads the rows from
     the base arrays, which may be memory-mapped, stacks the bases and decodes them to
-    float32: at the seed's size an image is 5 MB, and a training set would not fit in
+    float32: at the paper's size an image is 5 MB, and a training set would not fit in
     memory as one tensor. ``stored`` reads the same rows in their stored type and
     ``decode`` converts them, so that the training loop can leave the conversion to the GPU.
     Positions are clip-major: clip 0's versions, then clip 1's.

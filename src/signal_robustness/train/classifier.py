@@ -133,7 +133,7 @@ def cross_entropy_loss(model: nn.Module, batch: Sequence[torch.Tensor]) -> torch
 # Training sets above this size stay in host memory and are copied batch by batch.
 DEVICE_RESIDENT_BYTES = 2 * 1024**3
 # Batches read ahead hold at most this much host memory together (pinned, on CUDA): a validation
-# batch of 256 float16 images at the seed's size is 1 GB. One thread reads it in about 0.1 s
+# batch of 256 float16 images at the paper's size is 1 GB. One thread reads it in about 0.1 s
 # (0.3-0.4 ms an image, bench/bench_read_ahead.py); at the assumed bf16 rate a GPU's forward
 # pass over it takes 0.08 s (AlexNet) to 1.8 s (VGG-16), so one or two ahead keep pace.
 READ_AHEAD_BYTES = 2 * 1024**3
@@ -175,7 +175,7 @@ def batches(
     next images are read while the device works on this batch.
     Images read from disk (``StoredImages``) travel to a GPU in their stored type, half
     float32's bytes in float16, and the GPU decodes them: on the development machine a float16
-    image of the seed's size took a CPU core 0.3-0.4 ms to read and 2.5-3.3 ms to read and
+    image of the paper's size took a CPU core 0.3-0.4 ms to read and 2.5-3.3 ms to read and
     decode (bench/bench_read_ahead.py), and decoding on the host kept three of the six networks
     below the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
     """

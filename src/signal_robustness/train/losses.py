@@ -1,11 +1,11 @@
 """Training losses beyond plain cross-entropy.
 
-Feat-Sim (seed paper 000, eq. 15): embeddings on the unit sphere; a series and its
+Feat-Sim (sarkar2020, eq. 15): embeddings on the unit sphere; a series and its
 augmented copy should be close, the augmented copy of a series of another class far:
 
     L_FS = max(0, ||g(z_c) - g(z_p)||² + α - ||g(z_c) - g(z_p^i)||²)
 
-The seed writes eq. 15 without the max; it cites the triplet losses of LMNN and
+The paper writes eq. 15 without the max; it cites the triplet losses of LMNN and
 FaceNet, which have it, and without it the loss would push negatives away without
 end. With it, a triplet whose negative is already beyond the margin gives no gradient.
 """
@@ -112,14 +112,14 @@ class OnlineOutSignGradLoss(AugmentedLoss):
 
 
 class FGSMAdversarialLoss:
-    """FGSM adversarial training (Goodfellow et al. 2015; seed 001, eq. 14):
+    """FGSM adversarial training (Goodfellow et al. 2015; sallo2020, eq. 14):
 
         J' = α · J(x) + (1 − α) · J(x'),   x' = clip(x + ε · sign(∇x J(x)))
 
     x' is crafted from the current model at every batch, in the model's current
     (training) mode, so the examples match the network being optimised; they are
     detached (Goodfellow et al.'s formulation), so no gradient flows through their construction.
-    α = 0 is the seed's own setting, J' = J(x').
+    α = 0 is the paper's own setting, J' = J(x').
     """
 
     def __init__(self, epsilon: float, alpha: float, bounds: tuple[float, float] = (0.0, 1.0)):

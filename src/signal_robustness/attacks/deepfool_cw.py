@@ -1,5 +1,5 @@
 """Minimal-perturbation attacks through foolbox: DeepFool (L-inf or L2, untargeted) and
-Carlini-Wagner L2 (untargeted, or targeted as in seed 001).
+Carlini-Wagner L2 (untargeted, or targeted as in sallo2020).
 
 They search for the smallest perturbation that flips the label, without a budget;
 callers that need one (the post-averaging protocol) apply it afterwards.

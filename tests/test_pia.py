@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from signal_robustness.attacks.nes import TopKOracle, auto_epsilon_decay, nes, nes_gradient, partial_information_attack
+from signal_robustness.attacks.pia import TopKOracle, auto_epsilon_decay, nes_gradient, partial_information_attack, pia
 from signal_robustness.attacks.targets import random_targets
 
 
@@ -95,7 +95,7 @@ def test_pia_reaches_targets_inside_the_ball_without_a_gradient(small_network, q
 def paper_pia(paper_gpu_hours) -> dict:
     """config/paper.yaml's PIA parameters, merged over the defaults as Snakemake merges them:
     25 NES pairs, 26,000 queries, lr in [0.001, 0.6], decay derived from the budget."""
-    return dict(paper_gpu_hours.merged_paper_config()["audio"]["attacks"]["methods"]["nes"]["params"])
+    return dict(paper_gpu_hours.merged_paper_config()["audio"]["attacks"]["methods"]["pia"]["params"])
 
 
 def test_pia_with_the_paper_settings_reaches_its_targets_within_the_ball_and_counts_queries(
@@ -147,14 +147,14 @@ def test_the_derived_decay_shrinks_the_ball_to_the_smallest_paper_epsilon_in_hal
     budget, pairs = paper_pia["max_queries"], paper_pia["n_samples"]
     decay = auto_epsilon_decay(0.001, 1.0, n_samples=pairs, max_queries=budget)
     steps_paid = budget // (2 * pairs + 2)
-    assert steps_paid == 500  # the seed's iterations
+    assert steps_paid == 500  # the paper's iterations
     assert 1.0 - decay * (steps_paid // 2) <= 0.001 + 1e-9
     assert 1.0 - decay * (steps_paid // 2 - 1) > 0.001
 
 
 def test_query_budget_stops_the_attack(small_network, quadrant_images):
     model, x, labels = small_network
-    attack = nes(
+    attack = pia(
         epsilon=0.01, epsilon_decay=0.001, n_samples=10, max_queries=300, seed=1, donors=_donors(quadrant_images)
     )
     output = attack(model, x[:5], labels[:5])
@@ -190,4 +190,4 @@ def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="lr_min"):
         partial_information_attack(model, x, labels, 1 - labels, epsilon=0.1, lr_min=1.0, lr_max=0.5)
     with pytest.raises(TypeError, match="learning_rate"):
-        nes(epsilon=0.1, learning_rate=0.5)
+        pia(epsilon=0.1, learning_rate=0.5)

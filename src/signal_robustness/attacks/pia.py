@@ -1,5 +1,5 @@
 """PIA: the partial-information black-box attack of Ilyas et al. 2018 (their Algorithm 2),
-the seed 001's black-box attack. Written here: foolbox has no NES attack.
+sallo2020's black-box attack. Written here: foolbox has no NES attack.
 
 The attacker sees only the top-k output probabilities, never gradients, and counts
 every query. Targeted, L-inf:
@@ -29,12 +29,12 @@ query, which partial information hides.
 In a budget search over ε (``schedule_epsilon``, set by the search to its grid's smallest ε),
 every budget's run shrinks the ball on the schedule toward that smallest ε and stops once
 within its own ε: a run to a larger ε is then the first part of the run to the smallest, and
-``pia_at_epsilons`` reads every budget's outcome from that one run.
+``partial_information_attack_at_epsilons`` reads every budget's outcome from that one run.
 
 ``epsilon_decay="auto"`` derives δ_ε from the budget: the ball shrinks from ε_0 to ε in
 half the NES steps the query budget pays for (each step costs 2·``n_samples`` queries for
 the estimate and at least two more), leaving the other half for the line search's
-retries and for steps taken at ε. The seed's own numbers (500 iterations, δ_ε = 0.001,
+retries and for steps taken at ε. The paper's own numbers (500 iterations, δ_ε = 0.001,
 ε down to 0.001) cannot shrink a ball from 1 to below 0.5.
 """
 
@@ -48,7 +48,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from signal_robustness.attacks.settings import NESSettings
+from signal_robustness.attacks.settings import PIASettings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
 from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits, seeded_generator
 
@@ -150,7 +150,7 @@ def partial_information_attack(
     return outcome
 
 
-def pia_at_epsilons(
+def partial_information_attack_at_epsilons(
     model: nn.Module,
     inputs: torch.Tensor,
     labels: torch.Tensor,
@@ -182,10 +182,10 @@ def _pia(
     finds the ball within ε and the target on top; the run goes on until every sample has
     stopped at the smallest ε of ``stops`` or spent its queries."""
     if not 0 < schedule_epsilon <= min(stops):
-        raise ValueError(f"nes schedule_epsilon must lie in (0, {min(stops)}], got {schedule_epsilon}")
+        raise ValueError(f"pia schedule_epsilon must lie in (0, {min(stops)}], got {schedule_epsilon}")
     for epsilon in stops:
-        NESSettings(epsilon=epsilon, **settings)
-    s = NESSettings(epsilon=schedule_epsilon, **settings)
+        PIASettings(epsilon=epsilon, **settings)
+    s = PIASettings(epsilon=schedule_epsilon, **settings)
     top_k, epsilon_start, epsilon_decay, sigma = s.top_k, s.epsilon_start, s.epsilon_decay, s.sigma
     n_samples, lr_max, lr_min, momentum, max_queries = s.n_samples, s.lr_max, s.lr_min, s.momentum, s.max_queries
     if epsilon_decay == "auto":
@@ -287,18 +287,18 @@ def _pia(
     return outcomes
 
 
-def nes(
+def pia(
     bounds: tuple[float, float] = (0.0, 1.0),
     seed: int = 0,
     donors: tuple[Any, torch.Tensor] | None = None,
     schedule_epsilon: float | None = None,
     **settings: Any,
 ) -> Attack:
-    """PIA in the pipeline's call shape (targeted; queries reported); ``settings`` as ``NESSettings``.
+    """PIA in the pipeline's call shape (targeted; queries reported); ``settings`` as ``PIASettings``.
 
     A bad setting is refused here, before any query.
     """
-    s = NESSettings(**settings)
+    s = PIASettings(**settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> AttackOutput:
         adversarial, reached, queries = partial_information_attack(
@@ -317,19 +317,21 @@ def nes(
     return targeted(run, seed)
 
 
-def nes_at_epsilons(
+def pia_at_epsilons(
     epsilons: Sequence[float],
     bounds: tuple[float, float] = (0.0, 1.0),
     seed: int = 0,
     donors: tuple[Any, torch.Tensor] | None = None,
     **settings: Any,
 ) -> BudgetAttack:
-    """``nes`` at each of ``epsilons`` (with ``schedule_epsilon`` their smallest) from one run."""
+    """``pia`` at each of ``epsilons`` (with ``schedule_epsilon`` their smallest) from one run."""
     for epsilon in epsilons:
-        NESSettings(epsilon=epsilon, **settings)
+        PIASettings(epsilon=epsilon, **settings)
 
     def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor) -> list[AttackOutput]:
-        outcomes = pia_at_epsilons(model, inputs, labels, targets, epsilons, bounds, seed, donors, **settings)
+        outcomes = partial_information_attack_at_epsilons(
+            model, inputs, labels, targets, epsilons, bounds, seed, donors, **settings
+        )
         return [AttackOutput(adversarial=a, success=r, queries=q) for a, r, q in outcomes]
 
     return targeted(run, seed)  # type: ignore[arg-type, return-value]
