@@ -15,8 +15,8 @@ fragmentation, so real peaks are higher. Both tools are torch's private API (as 
 this bench, not the package, depends on them. It prints, for each network and image height, the
 GiB per input and the largest batch that fits in ``--gib``, against the batches the paper
 config's rules use. ``--device cuda`` then checks the estimate on the GPU: for each network
-and pass, the batch ``runtime.batch_that_fits`` allows for the configured one, a pass at that
-batch, and its measured peak against the estimate; and that ``runtime.check_training_batch``
+and pass, the batch ``memory.batch_that_fits`` allows for the configured one, a pass at that
+batch, and its measured peak against the estimate; and that ``memory.check_training_batch``
 lets the paper config's training batch through.
 """
 
@@ -32,10 +32,10 @@ from paper_gpu_hours import merged_paper_config
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.distributed._tools.mem_tracker import MemTracker
 
-from signal_robustness.evaluate.accuracy import accuracy
+from signal_robustness.evaluate.accuracies import accuracy
+from signal_robustness.memory import batch_that_fits, check_training_batch
 from signal_robustness.models import build_model
 from signal_robustness.precision import with_precision
-from signal_robustness.runtime import batch_that_fits, check_training_batch
 from signal_robustness.train.classifier import evaluate_loss_accuracy
 
 PASSES = ("forward", "attack", "train")

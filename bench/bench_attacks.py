@@ -28,11 +28,11 @@ import yaml
 
 from signal_robustness.attacks import run_attack
 from signal_robustness.attacks.targets import seeded_targets
-from signal_robustness.evaluate.accuracy import predict
+from signal_robustness.device import select_device
+from signal_robustness.evaluate.accuracies import predict
 from signal_robustness.evaluate.budget_search import BudgetGrid, attack_samples, perturbation_norms
 from signal_robustness.io import load_json, load_npy, load_state_dict
 from signal_robustness.models import build_model
-from signal_robustness.runtime import select_device
 from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,6 +27,7 @@ import torch
 from signal_robustness.augment.pitch import PAPER_PITCH_SCALES, pitch_versions
 from signal_robustness.data.audio import load_clip, read_clip_table
 from signal_robustness.data.synthetic_audio import synthetic_clip
+from signal_robustness.device import select_device
 from signal_robustness.features import (
     REPRESENTATIONS,
     RepresentationSettings,
@@ -34,7 +35,6 @@ from signal_robustness.features import (
     compose_representation,
 )
 from signal_robustness.models import AUDIO_MODELS, MIN_IMAGE_SIDE, build_model
-from signal_robustness.runtime import select_device
 from signal_robustness.train.losses import FGSMAdversarialLoss
 
 SAMPLE_RATE = 22050

@@ -30,8 +30,8 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 import torch  # noqa: E402
 
+from signal_robustness.device import seed_everything  # noqa: E402
 from signal_robustness.models import build_model  # noqa: E402
-from signal_robustness.runtime import seed_everything  # noqa: E402
 from signal_robustness.train import TrainingSettings, train_classifier  # noqa: E402
 
 

@@ -32,10 +32,10 @@ from bench_concurrent_training import run_batch  # noqa: E402
 
 from signal_robustness.attacks import build_attack, run_attack  # noqa: E402
 from signal_robustness.catalog import AUDIO_MODELS, IMAGE_BOUNDS  # noqa: E402
+from signal_robustness.device import seed_everything  # noqa: E402
 from signal_robustness.models import build_model  # noqa: E402
 from signal_robustness.precision import PRECISIONS, with_precision  # noqa: E402
 from signal_robustness.provenance import code_version, device_info  # noqa: E402
-from signal_robustness.runtime import seed_everything  # noqa: E402
 from signal_robustness.train import TrainingSettings, train_classifier  # noqa: E402
 
 SIZES = {"paper": (768, 1568), "small": (64, 128)}

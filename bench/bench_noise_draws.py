@@ -43,8 +43,8 @@ from paper_gpu_hours import (  # noqa: E402
 from torch import nn  # noqa: E402
 
 from signal_robustness.defenses.post_averaging import PostAveraging, points_per_input  # noqa: E402
+from signal_robustness.device import seeded_generator, select_device  # noqa: E402
 from signal_robustness.provenance import code_version, device_info  # noqa: E402
-from signal_robustness.runtime import seeded_generator, select_device  # noqa: E402
 
 
 def draws_per_second(device: torch.device, seconds: float, values: int = 1 << 24) -> float:

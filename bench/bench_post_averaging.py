@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from signal_robustness.defenses import PostAveraging
-from signal_robustness.evaluate.protocol import inference_ms_per_input
+from signal_robustness.defenses.protocol import inference_ms_per_input
 from signal_robustness.models import build_model
 
 

@@ -26,8 +26,8 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from signal_robustness.attacks import build_attack, run_attack  # noqa: E402
 from signal_robustness.data import load_ucr  # noqa: E402
+from signal_robustness.device import seed_everything  # noqa: E402
 from signal_robustness.models import build_model  # noqa: E402
-from signal_robustness.runtime import seed_everything  # noqa: E402
 from signal_robustness.train import TrainingSettings, train_classifier  # noqa: E402
 
 

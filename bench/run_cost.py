@@ -3,7 +3,7 @@
     python bench/run_cost.py [WORKDIR]
 
 Reads WORKDIR/benchmarks/**.tsv (Snakemake's benchmark files) and WORKDIR/logs/**.log (each
-job's last line, written by signal_robustness.runtime.log_to_file). Two CPU columns:
+job's last line, written by signal_robustness.joblog.log_to_file). Two CPU columns:
 
 - ``sampled CPU-s``: Snakemake's ``cpu_time``. It is sampled, every second for the first 30
   samples and every 30 s after, so a job's CPU after its last sample is missing: a lower bound.

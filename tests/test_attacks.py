@@ -9,7 +9,7 @@ from conftest import first_test_series
 
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.evaluate import accuracy, evaluate_attacks
-from signal_robustness.evaluate.accuracy import accuracy_against_eps, predict, scaled_attack_params
+from signal_robustness.evaluate.accuracies import accuracy_against_eps, predict, scaled_attack_params
 
 EPS = 0.1
 BIM = {"eps": EPS, "step_size": 0.05, "steps": 10}

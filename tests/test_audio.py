@@ -24,6 +24,7 @@ from signal_robustness.data.audio import (
     read_clip_table,
 )
 from signal_robustness.data.synthetic_audio import SYNTHETIC_CLASSES, write_synthetic_sound_set
+from signal_robustness.device import seed_everything
 from signal_robustness.evaluate.counting import PassCounter
 from signal_robustness.features import (
     IMAGE_STORAGE,
@@ -41,7 +42,6 @@ from signal_robustness.features import (
 )
 from signal_robustness.models import AUDIO_MODELS, MIN_IMAGE_SIDE, build_model
 from signal_robustness.report.audio import table1, table1_layout
-from signal_robustness.runtime import seed_everything
 from signal_robustness.train.audio import fold_arrays, select_fold
 from signal_robustness.train.classifier import (
     TrainingSettings,

@@ -180,7 +180,7 @@ def test_the_cascade_runs_each_attack_on_the_points_the_ones_before_left(small_n
 
 
 def test_the_zero_budget_check_attacks_a_stratified_subsample(trained_gunpoint, gunpoint_test, cpu):
-    from signal_robustness.evaluate.protocol import stratified_subset
+    from signal_robustness.evaluate.accuracies import stratified_subset
 
     model, _ = trained_gunpoint
     x, y, bounds = gunpoint_test

@@ -1,5 +1,5 @@
 """Configured batches are caps: on a GPU that does not hold them, every batched pass runs as many
-inputs as fit (``runtime.batch_that_fits``). CI has no GPU, so the probe's answer is stood in
+inputs as fit (``memory.batch_that_fits``). CI has no GPU, so the probe's answer is stood in
 for here; tests/test_defenses.py measures the probe itself on CUDA."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from signal_robustness import runtime
+from signal_robustness import memory
 from signal_robustness.attacks import build_attack, run_attack
-from signal_robustness.evaluate import autoattack, robustness, smoothing
-from signal_robustness.evaluate.accuracy import predict
+from signal_robustness.evaluate import accuracies, autoattack, smoothing
+from signal_robustness.evaluate.accuracies import predict
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, robust_records
 from signal_robustness.evaluate.smoothing import certify
 from signal_robustness.train import classifier
@@ -31,24 +31,24 @@ def test_a_batch_is_lowered_to_what_fits_on_cuda_only(monkeypatch, caplog):
         probes.append((tuple(sample.shape), grad))
         return 3 if grad else 40
 
-    monkeypatch.setattr(runtime, "points_that_fit", probe)
+    monkeypatch.setattr(memory, "points_that_fit", probe)
     network = nn.Linear(4, 2)
     sample = torch.zeros(4)
-    assert runtime.batch_that_fits(network, sample, torch.device("cpu"), True, 100) == 100
+    assert memory.batch_that_fits(network, sample, torch.device("cpu"), True, 100) == 100
     assert probes == []  # no probe off CUDA
     with caplog.at_level(logging.INFO, logger="signal_robustness"):
-        assert runtime.batch_that_fits(network, sample, CUDA, True, 100) == 3
-        assert runtime.batch_that_fits(network, sample, CUDA, True, 2) == 2
-        assert runtime.batch_that_fits(network, sample, CUDA, False, 25) == 25
+        assert memory.batch_that_fits(network, sample, CUDA, True, 100) == 3
+        assert memory.batch_that_fits(network, sample, CUDA, True, 2) == 2
+        assert memory.batch_that_fits(network, sample, CUDA, False, 25) == 25
     assert probes == [((4,), True), ((4,), False)]  # once per network, shape and gradient mode
     assert [r.getMessage() for r in caplog.records] == [
         "batches of 3 inputs of shape (4,) fit on cuda with gradients, not 100"
     ]
-    runtime.batch_that_fits(network, torch.zeros(5), CUDA, True, 100)
+    memory.batch_that_fits(network, torch.zeros(5), CUDA, True, 100)
     assert probes[-1] == ((5,), True)
     del network
     gc.collect()
-    assert len(runtime._FITTED) == 0  # the probes' answers go with their network
+    assert len(memory._FITTED) == 0  # the probes' answers go with their network
 
 
 def test_memory_the_allocator_caches_counts_as_free(monkeypatch):
@@ -57,7 +57,7 @@ def test_memory_the_allocator_caches_counts_as_free(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (10 * gib, 80 * gib))
     monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device: 50 * gib)
     monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device: 20 * gib)
-    assert runtime.free_cuda_memory(CUDA) == 40 * gib
+    assert memory.free_cuda_memory(CUDA) == 40 * gib
 
 
 class BatchRecorder(nn.Module):
@@ -83,7 +83,7 @@ def fits_three(monkeypatch):
         asked.append(requested)
         return min(requested, 3)
 
-    for module in (robustness, classifier, smoothing, autoattack):
+    for module in (accuracies, classifier, smoothing, autoattack):
         monkeypatch.setattr(module, "batch_that_fits", three)
     monkeypatch.setattr("signal_robustness.attacks.base.batch_that_fits", three)
     return asked
@@ -119,15 +119,15 @@ def test_a_training_batch_that_does_not_fit_stops_before_training(monkeypatch):
         seen.append((network.training, grad, share))
         return 3
 
-    monkeypatch.setattr(runtime, "points_that_fit", probe)
+    monkeypatch.setattr(memory, "points_that_fit", probe)
     network = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)).train()
-    runtime.check_training_batch(network, torch.zeros(4), torch.device("cpu"), 8)
+    memory.check_training_batch(network, torch.zeros(4), torch.device("cpu"), 8)
     assert seen == []  # no probe off CUDA
     with pytest.raises(RuntimeError, match=r"batch of 8 .*about 3 do.*precision: bf16.*audio.training.batch_size"):
-        runtime.check_training_batch(network, torch.zeros(4), CUDA, 8)
+        memory.check_training_batch(network, torch.zeros(4), CUDA, 8)
     assert seen == [(False, True, 0.9)]  # probed in evaluation mode: no BatchNorm statistic moved
     assert network.training  # and given back its mode
-    runtime.check_training_batch(network, torch.zeros(4), CUDA, 3)
+    memory.check_training_batch(network, torch.zeros(4), CUDA, 3)
 
 
 def test_training_checks_its_batch_first(monkeypatch, cpu):

@@ -67,7 +67,7 @@ def test_the_gpu_hours_count_post_averagings_attacks_as_the_code_runs_them(class
     # and the L2 attacks of smoothing's comparison at radius 0 and one positive radius, counted
     # through the network against bench/paper_gpu_hours.py's counts of the same settings: every
     # input a four-class network classifies correctly, so the bound is reached exactly.
-    from signal_robustness.defenses.evaluation import adaptive_rows, post_averaging_l2_rows, post_averaging_rows
+    from signal_robustness.defenses.protocol import adaptive_rows, post_averaging_l2_rows, post_averaging_rows
 
     model, x, y = classified
     counted = PassCounter(model).eval()

@@ -28,7 +28,7 @@ from signal_robustness.io import (
     save_npz,
     save_state_dict,
 )
-from signal_robustness.runtime import log_to_file
+from signal_robustness.joblog import log_to_file
 
 # --- UCR ---------------------------------------------------------------------------------
 

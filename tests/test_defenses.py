@@ -9,10 +9,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from signal_robustness.defenses import LogProbabilities, PostAveraging, eot_pgd
-from signal_robustness.defenses.evaluation import adaptive_rows, apgd_inputs, choose_radius, defended_predict
+from signal_robustness.defenses.protocol import (
+    adaptive_rows,
+    apgd_inputs,
+    attacked_sets,
+    choose_radius,
+    defended_predict,
+    protocol_metrics,
+    within_budget,
+)
 from signal_robustness.evaluate import predict
-from signal_robustness.evaluate.accuracy import share
-from signal_robustness.evaluate.protocol import attacked_sets, protocol_metrics, stratified_subset, within_budget
+from signal_robustness.evaluate.accuracies import share, stratified_subset
 
 
 class ConstantClassifier(nn.Module):
@@ -142,7 +149,7 @@ def test_chunks_checkpointed_under_autograd_give_the_one_batch_gradient(trained_
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="measures CUDA memory; no GPU here")
 def test_chunks_on_cuda_fill_half_the_free_memory(trained_gunpoint, gunpoint_tensors):
-    from signal_robustness.runtime import points_that_fit
+    from signal_robustness.memory import points_that_fit
 
     model, _ = trained_gunpoint
     x, _ = gunpoint_tensors
@@ -283,7 +290,7 @@ def test_an_attacker_who_knows_the_defenders_directions_breaks_more_points(near_
     eps the function bends with that direction, which attacks averaging over fresh draws miss:
     the known-directions attacks leave fewer points right, and the adaptive accuracy reported
     is the lower one, per point."""
-    from signal_robustness.defenses.evaluation import adaptive_inputs, worst_case_accuracies
+    from signal_robustness.defenses.protocol import adaptive_inputs, worst_case_accuracies
 
     model, x, y = near_boundary_network
     defended = PostAveraging(model, 1, 4.0)

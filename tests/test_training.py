@@ -11,11 +11,11 @@ import pytest
 import torch
 import yaml
 
+from signal_robustness.device import seed_everything
 from signal_robustness.evaluate import accuracy
 from signal_robustness.features import decode_images, encode_images
 from signal_robustness.io import load_state_dict, save_state_dict
 from signal_robustness.models import build_model
-from signal_robustness.runtime import seed_everything
 from signal_robustness.train import TrainingSettings, fawaz_batch_size, fit_timeseries_classifier, train_classifier
 from signal_robustness.train.audio import RepresentationImages
 from signal_robustness.train.classifier import batches

@@ -14,7 +14,7 @@ import torch
 import yaml
 from workflow_runs import TINY, snakemake
 
-from signal_robustness.defenses.runs import load_defended_run
+from signal_robustness.evaluate.trained_runs import load_run
 from signal_robustness.models import build_model
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, RUN_COLUMNS, SEARCH_COLUMNS
 from signal_robustness.report.audio import AUDIO_SUMMARY_COLUMNS
@@ -434,7 +434,7 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
         "trainings": [trained / f"fold{fold}" / "training.json" for fold in (0, 1)],
         "metrics": trained / "metrics.json",
     }
-    defended = load_defended_run("audio/synthetic/cwt_tonnetz/resnet56/adversarial/seed1", inputs)
+    defended = load_run("audio/synthetic/cwt_tonnetz/resnet56/adversarial/seed1", inputs)
     attacked = np.load(run / "attacked" / "fgsm.npz")
     clean, _ = defended.test_at(attacked["indices"])
     for i, eps in enumerate(attacked["eps"]):

@@ -266,7 +266,7 @@ class Plan:
         return inputs
 
     def model_inputs(self, run: str) -> dict[str, Any]:
-        """What loading the trained model ``run`` names reads (``defenses.runs.load_defended_run``):
+        """What loading the trained model ``run`` names reads (``evaluate.trained_runs.load_run``):
         a time-series model and its data; an audio model's images, fold models, their
         training.json and the run's metrics.json (which fold was selected)."""
         fields = parse_run(run)

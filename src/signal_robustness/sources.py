@@ -97,7 +97,9 @@ class RawSources:
         inputs = {f"ucr/{d}": list(self.ucr_inputs(d).values()) for d in self.config["timeseries"]["datasets"]}
         for dataset in self.config["audio"]["datasets"]:
             files = audio_inputs(dataset)
-            inputs[f"audio/{dataset}"] = [files["folder"]] if "folder" in files else [files["metadata"], *files["clips"]]
+            inputs[f"audio/{dataset}"] = (
+                [files["folder"]] if "folder" in files else [files["metadata"], *files["clips"]]
+            )
         audio = self.config["audio"]
         for model in audio["pretrained_weights"]:
             if model in audio["models"]:

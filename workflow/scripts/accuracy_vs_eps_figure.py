@@ -3,9 +3,9 @@
 import pandas as pd
 
 from signal_robustness.io import read_csv, save_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import accuracy_vs_eps
 from signal_robustness.report.tables import mean_std
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     curves = pd.concat([read_csv(path) for path in snakemake.input.curves], ignore_index=True)

@@ -1,5 +1,6 @@
 """Rule attack_audio: the selected fold model + test clips -> one attack's budget search (.npz, .json)."""
 
+from signal_robustness.device import job_device
 from signal_robustness.evaluate.budget_search import (
     BudgetGrid,
     attack_samples,
@@ -8,8 +9,8 @@ from signal_robustness.evaluate.budget_search import (
     search_summary,
 )
 from signal_robustness.io import load_json, load_npy, read_csv, save_json, save_npz
+from signal_robustness.joblog import log_to_file
 from signal_robustness.precision import with_precision
-from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, held_out_test_arrays, role_arrays, selected_fold_model
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:

@@ -7,13 +7,14 @@ import pandas as pd
 import torch
 
 from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.device import job_device
 from signal_robustness.evaluate import accuracy_against_eps, evaluate_attacks
-from signal_robustness.evaluate.protocol import stratified_subset
+from signal_robustness.evaluate.accuracies import stratified_subset
 from signal_robustness.io import save_csv, save_json, save_npz
+from signal_robustness.joblog import log_to_file
 from signal_robustness.precision import with_precision
 from signal_robustness.report.figures import ACCURACY_VS_EPS_COLUMNS
 from signal_robustness.runs import run_identity
-from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train import load_timeseries_classifier
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:

@@ -1,15 +1,13 @@
 """Rule attack_undefended: model.pt -> attacked/{attack}.npz (Attacked set per eps)."""
 
-from signal_robustness.defenses.evaluation import save_attacked_sets
-from signal_robustness.defenses.runs import load_defended_run
-from signal_robustness.evaluate.protocol import attacked_sets
-from signal_robustness.runtime import job_device, log_to_file, seed_everything
+from signal_robustness.defenses.protocol import attacked_sets, save_attacked_sets
+from signal_robustness.device import job_device, seed_everything
+from signal_robustness.evaluate.trained_runs import load_run
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
-        snakemake.params.precision, device
-    )
+    run = load_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     indices, x, y = run.test_subset(snakemake.params.n_test, snakemake.params.subset_seed)
     eps_grid = snakemake.params.eps_grid
     seed_everything(int(run.identity["seed"]))  # PGD's random start

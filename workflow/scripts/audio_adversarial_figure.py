@@ -1,10 +1,10 @@
 """Rule audio_adversarial_figure: the searches of one model -> Figure 1 (a clip and its adversarial versions, PNG)."""
 
 from signal_robustness.io import load_json, load_npz, read_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.attacks import ATTACK_LABELS
 from signal_robustness.report.audio import DATASET_LABELS, MODEL_LABELS, REPRESENTATION_LABELS
 from signal_robustness.report.figures import image_panels
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     params = snakemake.params

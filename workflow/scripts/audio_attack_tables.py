@@ -1,9 +1,9 @@
 """Rule audio_attack_tables: searches.csv + the paper's numbers -> Tables II and III (tidy CSV, Markdown, LaTeX, HTML)."""
 
 from signal_robustness.io import read_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.attacks import ATTACK_LABELS, table2, table2_layout, table3, table3_layout
 from signal_robustness.report.tables import write_table
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     searches = read_csv(snakemake.input.searches)

@@ -1,8 +1,9 @@
 """Rule audio_representation: waveforms.npy -> features/<base>.npy (clips x versions x rows x width)."""
 
+from signal_robustness.device import set_threads
 from signal_robustness.features import RepresentationSettings, fill_representation, representation_rows
 from signal_robustness.io import load_npy, npy_writer
-from signal_robustness.runtime import log_to_file, set_threads
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     set_threads(1)  # parallel over clips (one process per thread), not inside a transform

@@ -8,9 +8,9 @@ from signal_robustness.features import (
     compose_representation,
 )
 from signal_robustness.io import load_npy, read_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.audio import DATASET_LABELS, REPRESENTATION_LABELS
 from signal_robustness.report.figures import representation_panels
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     settings = RepresentationSettings(**snakemake.params.settings)

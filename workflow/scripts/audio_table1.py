@@ -1,10 +1,10 @@
 """Rule audio_table1: summary.csv + the paper's numbers -> Table I (tidy CSV, Markdown, LaTeX, HTML)."""
 
 from signal_robustness.io import read_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.audio import table1, table1_layout
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import write_table
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     summary = read_summary(snakemake.input.summary, snakemake.params.runs, ["accuracy"])

@@ -4,9 +4,10 @@ import torch
 
 from signal_robustness.augment import augmentation_arrays
 from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.device import set_threads
 from signal_robustness.io import load_state_dict, save_npz
+from signal_robustness.joblog import log_to_file
 from signal_robustness.models.odenet import ODENet
-from signal_robustness.runtime import log_to_file, set_threads
 from signal_robustness.train import load_timeseries_classifier
 
 wildcards, inputs = snakemake.wildcards, snakemake.input

@@ -1,8 +1,8 @@
 """Rule augmentation_examples_figure: data.npz + aug/*.npz -> Figure 3 (PNG)."""
 
 from signal_robustness.io import load_npz, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import augmentation_examples
-from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output):

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from signal_robustness.io import read_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.augmentation import paper_table, paper_table_layout
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import SUMMARY_COLUMNS, above_clean_caption, write_table
-from signal_robustness.runtime import log_to_file
 
 TITLES = {
     "table1": "Table I: baseline and the best augmentation of each kind",

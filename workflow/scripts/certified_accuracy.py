@@ -3,9 +3,9 @@
 import pandas as pd
 
 from signal_robustness.io import read_csv, save_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import certified_vs_empirical
 from signal_robustness.report.robustness import certified_curves, certified_networks
-from signal_robustness.runtime import log_to_file
 
 inputs, params = snakemake.input, snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:

@@ -1,15 +1,16 @@
 """Rule certify_smoothing: a Gaussian-noise-trained model -> results/robustness/{run}/certificates.csv."""
 
-from signal_robustness.defenses.runs import load_defended_run
+from signal_robustness.device import job_device
 from signal_robustness.evaluate.smoothing import certified_accuracy, certify, with_raw_radius
+from signal_robustness.evaluate.trained_runs import load_run
 from signal_robustness.io import save_csv
-from signal_robustness.runtime import job_device, log_to_file
+from signal_robustness.joblog import log_to_file
 
 params = snakemake.params
 smoothing = params.smoothing
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
+    run = load_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     indices, x, y = run.test_subset(smoothing["n_test"], params.subset_seed)
     certificates = certify(
         run.model,

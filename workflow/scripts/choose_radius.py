@@ -1,15 +1,14 @@
 """Rule choose_radius: model.pt + training data -> radius.json."""
 
-from signal_robustness.defenses.evaluation import choose_radius
-from signal_robustness.defenses.runs import load_defended_run
+from signal_robustness.defenses.protocol import choose_radius
+from signal_robustness.device import job_device
+from signal_robustness.evaluate.trained_runs import load_run
 from signal_robustness.io import save_json
-from signal_robustness.runtime import job_device, log_to_file
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
-        snakemake.params.precision, device
-    )
+    run = load_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     _, x_train, y_train = run.train_subset(snakemake.params.n_train, snakemake.params.defense_seed)
     choice = choose_radius(
         run.model,

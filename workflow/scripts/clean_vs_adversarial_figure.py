@@ -1,10 +1,10 @@
 """Rule clean_vs_adversarial_figure: summary.csv + published numbers -> PNG."""
 
 from signal_robustness.io import save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import clean_vs_adversarial
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import FAWAZ_SOURCE, SUMMARY_COLUMNS, fawaz_comparison, load_published
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     table = fawaz_comparison(

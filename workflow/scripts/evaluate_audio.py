@@ -1,9 +1,10 @@
 """Rule evaluate_audio: the fold models -> metrics.json of the selected one on the test clips."""
 
-from signal_robustness.evaluate.accuracy import accuracy
+from signal_robustness.device import job_device
+from signal_robustness.evaluate.accuracies import accuracy
 from signal_robustness.io import load_json, load_npy, read_csv, save_json
+from signal_robustness.joblog import log_to_file
 from signal_robustness.precision import with_precision
-from signal_robustness.runtime import job_device, log_to_file
 from signal_robustness.train.audio import held_out_test_arrays, select_fold, selected_fold_model
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:

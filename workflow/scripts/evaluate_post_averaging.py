@@ -2,17 +2,16 @@
 
 import pandas as pd
 
-from signal_robustness.defenses.evaluation import load_attacked_sets, post_averaging_rows
-from signal_robustness.defenses.runs import load_defended_run
+from signal_robustness.defenses.protocol import load_attacked_sets, post_averaging_rows
+from signal_robustness.device import job_device
+from signal_robustness.evaluate.trained_runs import load_run
 from signal_robustness.io import load_json, save_csv
-from signal_robustness.runtime import job_device, log_to_file
+from signal_robustness.joblog import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(
-        snakemake.params.precision, device
-    )
+    run = load_run(snakemake.params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     radius = load_json(snakemake.input.radius)["selected_radius"]
     attacked = {}
     for attack, path in zip(params.attacks, snakemake.input.attacked):

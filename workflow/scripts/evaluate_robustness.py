@@ -1,14 +1,15 @@
 """Rule evaluate_robustness: a trained model -> results/robustness/{run}/{norm}.csv (one row per test input and budget)."""
 
-from signal_robustness.defenses.runs import load_defended_run
+from signal_robustness.device import job_device, seed_everything
 from signal_robustness.evaluate.autoattack import AutoAttackSettings, budget_records, robust_accuracies
+from signal_robustness.evaluate.trained_runs import load_run
 from signal_robustness.io import save_csv
-from signal_robustness.runtime import job_device, log_to_file, seed_everything
+from signal_robustness.joblog import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(params.device, snakemake.threads)
-    run = load_defended_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
+    run = load_run(params.run, dict(snakemake.input.items())).in_precision(snakemake.params.precision, device)
     indices, x, y = run.test_subset(params.n_test, params.subset_seed)
     seed = int(run.identity["seed"])
     seed_everything(seed)  # the papers' attacks' random starts

@@ -1,5 +1,6 @@
 """Rule fawaz_comparison_table: summary.csv + published numbers -> tidy CSV, Markdown, LaTeX, HTML."""
 
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import (
     FAWAZ_SOURCE,
@@ -10,7 +11,6 @@ from signal_robustness.report.tables import (
     load_published,
     write_table,
 )
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     table = fawaz_comparison(

@@ -1,7 +1,7 @@
 """Rule fetch_imagenet_weights: torchvision's ImageNet weights of one model -> resources/pretrained/{model}_imagenet.pt."""
 
+from signal_robustness.joblog import log_to_file
 from signal_robustness.models.vision import download_imagenet_weights, imagenet_weights
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     model = snakemake.wildcards.model

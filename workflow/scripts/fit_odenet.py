@@ -4,9 +4,10 @@ import pandas as pd
 import torch
 
 from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.device import job_device, seed_everything
 from signal_robustness.io import save_csv, save_json, save_state_dict
+from signal_robustness.joblog import log_to_file
 from signal_robustness.models.odenet import ODEFitSettings, evaluate_odenet, fit_odenet
-from signal_robustness.runtime import job_device, log_to_file, seed_everything
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     device = job_device(snakemake.params.device, snakemake.threads)

@@ -1,8 +1,8 @@
 """Rule fooling_rate_figure: results/attacks/summary.csv -> fooling_rate.png."""
 
 from signal_robustness.io import read_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import fooling_curves
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     summary = read_csv(snakemake.input.summary)

@@ -1,7 +1,7 @@
 """Rule generate_synthetic_audio: -> results/audio/synthetic/source (audio/*.wav, meta/synthetic.csv)."""
 
 from signal_robustness.data.synthetic_audio import write_synthetic_sound_set
-from signal_robustness.runtime import log_to_file
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     settings = snakemake.params.synthetic

@@ -5,8 +5,8 @@ from pathlib import Path
 import torch
 
 from signal_robustness.io import save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import latent_pca
-from signal_robustness.runtime import log_to_file
 from signal_robustness.train import load_trained_run
 
 dataset = snakemake.wildcards.dataset

@@ -1,9 +1,9 @@
 """Rule post_averaging_figures: summary.csv + adaptive.csv -> r sweep and eps sweep figures."""
 
 from signal_robustness.io import read_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import eps_sweep, radius_sweep
 from signal_robustness.report.summaries import read_summary
-from signal_robustness.runtime import log_to_file
 
 params = snakemake.params
 with log_to_file(snakemake.log[0], snakemake.output):

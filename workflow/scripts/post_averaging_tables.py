@@ -1,6 +1,7 @@
 """Rule post_averaging_tables: summary.csv + adaptive.csv -> Tables 1, 2 and the sanity checks."""
 
 from signal_robustness.io import read_csv, save_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.defense import (
     layout,
     model_columns,
@@ -12,7 +13,6 @@ from signal_robustness.report.defense import (
 )
 from signal_robustness.report.summaries import read_summary
 from signal_robustness.report.tables import write_table
-from signal_robustness.runtime import log_to_file
 
 params, output = snakemake.params, snakemake.output
 with log_to_file(snakemake.log[0], snakemake.output):

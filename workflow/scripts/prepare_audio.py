@@ -3,7 +3,7 @@
 from signal_robustness.augment.pitch import pitch_versions
 from signal_robustness.data.audio import audio_spec, class_names, iter_clips, read_clip_table
 from signal_robustness.io import npy_writer, save_csv
-from signal_robustness.runtime import log_to_file
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     dataset, params = snakemake.wildcards.dataset, snakemake.params

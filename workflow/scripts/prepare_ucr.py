@@ -2,7 +2,7 @@
 
 from signal_robustness.data.ucr import load_ucr_files
 from signal_robustness.io import save_npz
-from signal_robustness.runtime import log_to_file
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     splits = load_ucr_files(snakemake.wildcards.dataset, snakemake.input.train, snakemake.input.test)

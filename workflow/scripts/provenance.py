@@ -1,9 +1,9 @@
 """Rule provenance: raw inputs + results -> results/provenance.json and its report page."""
 
 from signal_robustness.io import save_json, save_text
+from signal_robustness.joblog import log_to_file
 from signal_robustness.provenance import device_info, provenance_record
 from signal_robustness.report.provenance import provenance_html
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     params = snakemake.params

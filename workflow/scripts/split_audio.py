@@ -2,7 +2,7 @@
 
 from signal_robustness.data.audio import audio_split
 from signal_robustness.io import read_csv, save_csv
-from signal_robustness.runtime import log_to_file
+from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     split_settings = snakemake.params.split

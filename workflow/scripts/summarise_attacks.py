@@ -3,8 +3,8 @@
 import pandas as pd
 
 from signal_robustness.io import load_json, save_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.attacks import ATTACK_SUMMARY_COLUMNS, SEARCH_COLUMNS
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     searches = [load_json(path) for path in snakemake.input]

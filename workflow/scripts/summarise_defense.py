@@ -1,8 +1,8 @@
 """Rule summarise_defense: one branch's post_averaging.csv and adaptive.csv -> results/defense/{branch}/{summary,adaptive}.csv."""
 
 from signal_robustness.io import save_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.defense import adaptive_with_checks, defense_summary
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     adaptive = adaptive_with_checks(snakemake.input.adaptive)

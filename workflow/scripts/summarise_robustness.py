@@ -1,6 +1,7 @@
 """Rule summarise_robustness: one branch's records -> summary.csv, tables/autoattack.*, tables/checks.csv."""
 
 from signal_robustness.io import save_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.robustness import (
     autoattack_layout,
     autoattack_table,
@@ -8,7 +9,6 @@ from signal_robustness.report.robustness import (
     robustness_summary,
 )
 from signal_robustness.report.tables import write_table
-from signal_robustness.runtime import log_to_file
 
 params, output = snakemake.params, snakemake.output
 with log_to_file(snakemake.log[0], output) as log:

@@ -1,8 +1,8 @@
 """Rule summarise_timeseries: every metrics.json -> results/timeseries/summary.csv."""
 
 from signal_robustness.io import save_csv
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.tables import collect_runs
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     summary = collect_runs(snakemake.input)

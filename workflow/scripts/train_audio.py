@@ -2,8 +2,9 @@
 
 import pandas as pd
 
+from signal_robustness.device import job_device
 from signal_robustness.io import load_npy, read_csv, save_csv, save_json, save_state_dict
-from signal_robustness.runtime import job_device, log_to_file
+from signal_robustness.joblog import log_to_file
 from signal_robustness.train.audio import IMAGE_BOUNDS, fit_audio_classifier, fold_arrays
 from signal_robustness.train.classifier import audio_training_settings
 from signal_robustness.train.losses import FGSMAdversarialLoss, GaussianNoiseLoss

@@ -4,8 +4,9 @@ import pandas as pd
 import torch
 
 from signal_robustness.data import TimeSeriesSplits
+from signal_robustness.device import job_device
 from signal_robustness.io import load_npz, save_csv, save_state_dict
-from signal_robustness.runtime import job_device, log_to_file
+from signal_robustness.joblog import log_to_file
 from signal_robustness.train import fit_timeseries_classifier
 from signal_robustness.train.classifier import timeseries_training_settings
 

@@ -3,9 +3,9 @@
 import pandas as pd
 
 from signal_robustness.io import read_csv, save_figure
+from signal_robustness.joblog import log_to_file
 from signal_robustness.report.figures import training_curves
 from signal_robustness.runs import run_identity
-from signal_robustness.runtime import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output):
     histories = pd.concat(

@@ -15,7 +15,7 @@ from signal_robustness.attacks.jsma import jsma, jsma_at_gammas
 from signal_robustness.attacks.pia import pia, pia_at_epsilons
 from signal_robustness.attacks.settings import PIPELINE_PARAMETERS, attack_settings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack
-from signal_robustness.runtime import batch_that_fits
+from signal_robustness.memory import batch_that_fits
 
 ATTACK_BUILDERS: dict[str, Callable[..., Attack]] = {
     "fgsm": gradient.fgsm,
@@ -88,7 +88,7 @@ def run_attack(
     targets: torch.Tensor | None = None,
 ) -> AttackOutput | list[AttackOutput]:
     """Attack ``inputs`` in batches of ``batch_size`` on ``device`` (on a GPU they do not fit,
-    of as many as fit: ``runtime.batch_that_fits``); results come back on the CPU.
+    of as many as fit: ``memory.batch_that_fits``); results come back on the CPU.
 
     ``targets`` (targeted attacks only) fixes each sample's target whatever the batching.
     A ``BudgetAttack`` gives a list: one output per budget, each over every sample.

@@ -50,7 +50,8 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks.settings import PIASettings
 from signal_robustness.attacks.types import Attack, AttackOutput, BudgetAttack, targeted
-from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits, seeded_generator
+from signal_robustness.device import seeded_generator
+from signal_robustness.memory import MAX_FITTED_POINTS, batch_that_fits
 
 LOG_FLOOR = -30.0  # log-probability assigned to a class outside the visible top k
 # Queries per forward pass on a CPU; on CUDA, as many as half the free memory holds.

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from signal_robustness.attacks import frozen_parameters
 from signal_robustness.defenses.post_averaging import LogProbabilities, PostAveraging, random_directions
-from signal_robustness.runtime import seeded_generator
+from signal_robustness.device import seeded_generator
 
 THREAT_MODELS = ("known", "fresh")
 

@@ -4,7 +4,7 @@ For an input x, K random unit directions v_k (standard normal, normalised to uni
 L2 length) give the 6K points x + λ·v_k with λ in {±r/3, ±2r/3, ±r}; with x
 itself that is 6K+1 points, run through the model in chunks of ``max_points``
 and averaged after the softmax (eq. 7-8). By default a chunk is cache-sized on a CPU and,
-on CUDA, as large as half the free memory holds (``runtime.batch_that_fits``). When a
+on CUDA, as large as half the free memory holds (``memory.batch_that_fits``). When a
 gradient is wanted on CUDA, each chunk is checkpointed: its activations are recomputed during
 the backward pass instead of kept, so memory holds one chunk's at a time, not all 6K+1 points'
 of every input (at the paper's image size, one input's points alone exceed a GPU). On a CPU,
@@ -26,7 +26,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from signal_robustness.catalog import STEP_FRACTIONS, points_per_input
-from signal_robustness.runtime import MAX_FITTED_POINTS, batch_that_fits
+from signal_robustness.memory import MAX_FITTED_POINTS, batch_that_fits
 
 # Points per forward pass on a CPU when none is given: cache-sized chunks win there: for
 # GunPoint-length series, 256 points ran 1.9x faster than one batch of 1,184

@@ -40,9 +40,8 @@ from tqdm.auto import tqdm
 from signal_robustness.attacks import build_attack, run_attack
 from signal_robustness.attacks.base import frozen_parameters
 from signal_robustness.catalog import TARGET_CLASSES
-from signal_robustness.evaluate.accuracy import predict
-from signal_robustness.evaluate.protocol import stratified_subset
-from signal_robustness.runtime import batch_that_fits
+from signal_robustness.evaluate.accuracies import predict, stratified_subset
+from signal_robustness.memory import batch_that_fits
 
 LOGGER = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from signal_robustness.attacks import run_attack
 from signal_robustness.attacks.settings import BudgetGrid
 from signal_robustness.attacks.targets import seeded_targets
 from signal_robustness.attacks.types import reaches_target
-from signal_robustness.evaluate.accuracy import logits_of, predict, share
+from signal_robustness.evaluate.accuracies import logits_of, predict, share
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.catalog import InputSpace
-from signal_robustness.runtime import batch_that_fits, seeded_generator
+from signal_robustness.device import seeded_generator
+from signal_robustness.memory import batch_that_fits
 
 ABSTAIN = -1
 # Noise is drawn this many copies at a time, whatever the model's batch size: torch's normal

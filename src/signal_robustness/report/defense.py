@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from signal_robustness import checks
 from signal_robustness.io import read_csv
 from signal_robustness.report.tables import format_mean_std
 
@@ -54,20 +55,20 @@ def adaptive_with_checks(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     table = _concat(paths)
     keys = model_keys(table)
     table = table.sort_values(keys + ["eps"]).reset_index(drop=True)
-    checks = []
+    flags = []
     for _, group in table.groupby(keys, sort=False):
         at_zero = group[group["eps"] == 0]
-        checks.append(
+        flags.append(
             {
                 **{key: group[key].iloc[0] for key in keys},
-                "check_eps0_is_clean": bool((at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]).all())
+                "check_eps0_is_clean": checks.equals(at_zero["adaptive_acc"], at_zero["defended_clean_acc"])
                 if len(at_zero)
                 else np.nan,
-                "check_monotone": bool((np.diff(group["adaptive_acc"].to_numpy()) <= 1e-9).all()),
-                "check_at_least_transferred": bool((group["adaptive_acc"] <= group["transferred_acc"] + 1e-9).all()),
+                "check_monotone": checks.non_increasing(group["adaptive_acc"]),
+                "check_at_least_transferred": checks.at_most(group["adaptive_acc"], group["transferred_acc"]),
             }
         )
-    return table.merge(pd.DataFrame(checks), on=keys, how="left")
+    return table.merge(pd.DataFrame(flags), on=keys, how="left")
 
 
 def defense_summary(post_averaging_paths: Iterable[str | os.PathLike], adaptive: pd.DataFrame) -> pd.DataFrame:
@@ -184,5 +185,5 @@ def layout(
 
 
 def sanity_table(adaptive: pd.DataFrame) -> pd.DataFrame:
-    checks = [c for c in adaptive.columns if c.startswith("check_")]
-    return adaptive[model_keys(adaptive) + checks].drop_duplicates().reset_index(drop=True)
+    flags = [c for c in adaptive.columns if c.startswith("check_")]
+    return adaptive[model_keys(adaptive) + flags].drop_duplicates().reset_index(drop=True)

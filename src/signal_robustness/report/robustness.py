@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from signal_robustness import checks
 from signal_robustness.evaluate.autoattack import broken, robust_accuracies
 from signal_robustness.evaluate.smoothing import certified_accuracy
 from signal_robustness.io import read_csv
@@ -66,8 +67,8 @@ def square_only(records: pd.DataFrame) -> float:
     return 100.0 * float(alone.mean())
 
 
-def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.DataFrame:
-    """Per model and norm, each check True (passed) or False (flagged):
+def robustness_checks(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per model and norm, each check True (passed) or False (flagged), by ``checks``:
 
     - ``check_eps0_is_clean``: at budget 0 every attack's accuracy is the clean accuracy;
     - ``check_monotone``: the worst-case accuracy never rises with the budget, from the clean
@@ -91,21 +92,13 @@ def robustness_checks(summary: pd.DataFrame, tolerance: float = 1e-9) -> pd.Data
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
-                "check_eps0_is_clean": bool(
-                    len(zero)
-                    and all(
-                        np.isnan(zero[c]).all() or np.allclose(zero[c], zero["clean_acc"], atol=tolerance)
-                        for c in attacks
-                    )
-                ),
-                "check_monotone": bool(
-                    (np.diff([*attacked["clean_acc"].iloc[:1], *attacked["worst_case_acc"]]) <= tolerance).all()
-                ),
-                "check_blackbox_not_stronger": bool(not white or (attacked["square_only"] <= tolerance).all()),
+                "check_eps0_is_clean": bool(len(zero))
+                and all(checks.equals(zero[c], zero["clean_acc"]) for c in attacks),
+                "check_monotone": checks.non_increasing([*attacked["clean_acc"].iloc[:1], *attacked["worst_case_acc"]]),
+                "check_blackbox_not_stronger": not white or checks.none_above(attacked["square_only"]),
                 "check_gradients": bool((group["grad_ok"] == 1.0).all()),
-                "check_autoattack_at_most_papers": bool(
-                    not papers or (group["autoattack_acc"] <= group[papers].min(axis=1) + tolerance).all()
-                ),
+                "check_autoattack_at_most_papers": not papers
+                or checks.at_most(group["autoattack_acc"], group[papers].min(axis=1)),
             }
         )
     return pd.DataFrame(rows)

@@ -19,11 +19,11 @@ import torch
 from torch import nn
 
 from signal_robustness.catalog import IMAGE_BOUNDS  # noqa: F401 (re-exported)
+from signal_robustness.device import seed_everything
 from signal_robustness.features import REPRESENTATIONS, compose_representation, decode_images
 from signal_robustness.io import load_json, load_state_dict
 from signal_robustness.models import build_model
 from signal_robustness.models.vision import FINE_TUNED_LAYERS, train_input_and_output_only
-from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
 
 LOGGER = logging.getLogger(__name__)

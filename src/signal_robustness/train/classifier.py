@@ -38,8 +38,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from signal_robustness.catalog import FAWAZ_RESNET_BATCH_CAP, fawaz_batch_size
+from signal_robustness.memory import batch_that_fits, check_training_batch
 from signal_robustness.precision import check_precision, with_precision
-from signal_robustness.runtime import batch_that_fits, check_training_batch
 
 LossFunction = Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]
 
@@ -235,7 +235,7 @@ def evaluate_loss_accuracy(
     read_ahead: int = TrainingSettings.read_ahead,
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy (fraction) in eval mode, in batches of ``batch_size`` or,
-    on a GPU they do not fit, as many as fit (``runtime.batch_that_fits``)."""
+    on a GPU they do not fit, as many as fit (``memory.batch_that_fits``)."""
     model.eval()
     batch_size = batch_that_fits(model, inputs[:1][0], device, False, batch_size)
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signal_robustness.runtime import seeded_generator
+from signal_robustness.device import seeded_generator
 
 
 def feat_sim_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float) -> torch.Tensor:

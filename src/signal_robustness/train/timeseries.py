@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from signal_robustness.data.ucr import TimeSeriesSplits
+from signal_robustness.device import seed_everything
 from signal_robustness.io import load_state_dict
 from signal_robustness.models import build_model
-from signal_robustness.runtime import seed_everything
 from signal_robustness.train.classifier import TrainingResult, TrainingSettings, train_classifier
 from signal_robustness.train.losses import AugmentedLoss, GaussianNoiseLoss, OnlineOutSignGradLoss
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from signal_robustness.attacks import build_attack, run_attack
-from signal_robustness.runtime import batch_that_fits
+from signal_robustness.memory import batch_that_fits
 
 
 @torch.no_grad()
 def logits_of(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
     """The model's logits (float32 CPU tensor, one row per input), in eval mode, in batches of
-    ``batch_size`` or, on a GPU they do not fit, as many as fit (``runtime.batch_that_fits``)."""
+    ``batch_size`` or, on a GPU they do not fit, as many as fit (``memory.batch_that_fits``)."""
     model.eval().to(device)
     if not len(inputs):
         return torch.empty(0, 0)
@@ -126,3 +127,18 @@ def accuracy_against_eps(
             rows.append({"attack": name, "eps": float(eps), "accuracy": metrics.get(f"{name}_acc", value)})
     rows = [{**row, "n_test": len(inputs)} for row in rows]
     return sorted(rows, key=lambda row: (row["attack"], row["eps"]))
+
+
+def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of ``size`` samples drawn per class in proportion (all if None or larger)."""
+    n = len(labels)
+    if size is None or size >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts / n * size).astype(int)
+    # Hand the remainder to the classes with the largest fractional parts.
+    remainder = counts / n * size - quota
+    quota[np.argsort(-remainder)[: size - quota.sum()]] += 1
+    chosen = [rng.choice(np.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(chosen))

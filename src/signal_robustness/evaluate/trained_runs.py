@@ -1,10 +1,10 @@
-"""The trained models post-averaging defends, from either branch: model, data and identity.
+"""A trained model of either branch, with its data and identity, for every evaluation after training.
 
 A time-series run is a ``data.npz`` and its ``model.pt``; an audio run is the selected
 fold's model with its dataset's clip table, split and base images. Both come back as a
-``DefendedRun`` whose train and test sets are indexed by position (audio images are read
-lazily: at the paper's size one image is 8 MB), so every defence step reads only the
-subset it uses.
+``TrainedRun`` whose train and test sets are indexed by position (audio images are read
+lazily: at the paper's size one image is 8 MB), so post-averaging, AutoAttack and smoothing
+read only the subset each uses.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from signal_robustness.catalog import InputSpace, input_space
-from signal_robustness.evaluate.protocol import stratified_subset
+from signal_robustness.evaluate.accuracies import stratified_subset
 from signal_robustness.features import REPRESENTATIONS
 from signal_robustness.io import load_json, load_npy, read_csv
 from signal_robustness.precision import with_precision
@@ -29,7 +29,7 @@ from signal_robustness.train.timeseries import load_trained_run
 
 
 @dataclass(frozen=True)
-class DefendedRun:
+class TrainedRun:
     """A trained classifier, its training and test sets (indexable by positions) and the
     columns that name it in tidy tables. ``bounds``: the input box (images), or None where
     the data set it (z-normalised series)."""
@@ -52,7 +52,7 @@ class DefendedRun:
         per_unit = np.nan if self.space.raw_per_unit is None else self.space.raw_per_unit
         return np.full(len(positions), per_unit)
 
-    def in_precision(self, precision: str, device: torch.device) -> DefendedRun:
+    def in_precision(self, precision: str, device: torch.device) -> TrainedRun:
         """The same run with its model computing in ``precision`` (``signal_robustness.precision``)."""
         return dataclasses.replace(self, model=with_precision(self.model, precision, device))
 
@@ -77,10 +77,10 @@ class DefendedRun:
         return float(x.min()) - margin, float(x.max()) + margin
 
 
-def timeseries_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
+def timeseries_run(run: str, inputs: Mapping[str, Any]) -> TrainedRun:
     """``inputs``: data (data.npz) and model (model.pt)."""
     splits, model = load_trained_run(parse_run(run)["dataset"], inputs["data"], inputs["model"])
-    return DefendedRun(
+    return TrainedRun(
         model,
         splits.x_train,
         splits.y_train,
@@ -92,7 +92,7 @@ def timeseries_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     )
 
 
-def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
+def audio_run(run: str, inputs: Mapping[str, Any]) -> TrainedRun:
     """``inputs``: clips, split, one image file per base of the representation, the fold
     models and their training.json (models, trainings) and the run's metrics.json."""
     fields = parse_run(run)
@@ -105,7 +105,7 @@ def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     features = {base: load_npy(inputs[base]) for base in REPRESENTATIONS[representation]}
     x_test, y_test = held_out_test_arrays(features, representation, table, split)
     training = fold_arrays(features, representation, table, split, fold)
-    return DefendedRun(
+    return TrainedRun(
         model,
         training.x_train,
         training.y_train.numpy(),
@@ -117,6 +117,6 @@ def audio_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
     )
 
 
-def load_defended_run(run: str, inputs: Mapping[str, Any]) -> DefendedRun:
+def load_run(run: str, inputs: Mapping[str, Any]) -> TrainedRun:
     """The trained model a run path names (``signal_robustness.runs``), with its data, from ``inputs``."""
     return audio_run(run, inputs) if parse_run(run)["branch"] == "audio" else timeseries_run(run, inputs)
