@@ -14,7 +14,7 @@ each in ``precision.with_precision``'s setting. Time-series classifiers are time
 
 Writes bench/out/gpu_<device>_<size>.json (rates, device, torch version, commit) and prints
 Markdown tables. ``python bench/paper_gpu_hours.py --rates <that file>`` turns measured CUDA
-rates into docs/paper_scale.md's GPU-hours table.
+rates into docs/gpu_hours.md's GPU-hours table.
 """
 
 from __future__ import annotations

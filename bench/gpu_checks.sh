@@ -12,7 +12,7 @@
 #   bench_read_ahead.py        batches decoded on the GPU equal the host's; the host's reading rate
 #   bench_activation_memory.py each network's passes at the batch that fits, measured against the counts
 # The limits add up to 520 s, inside one call's 600 (not yet run on a GPU: the times are guesses).
-# docs/paper_scale.md says where each result goes.
+# docs/gpu_hours.md says where each result goes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

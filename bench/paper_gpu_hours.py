@@ -25,7 +25,7 @@ each clip's first success, so they cost less. ``tests/test_counting.py`` runs th
 through ``evaluate.counting.PassCounter`` and checks the counts against what the code does:
 AutoAttack's and post-averaging's exactly, the budget searches' as a bound.
 
-Prints the Markdown table; ``--write`` puts it into docs/paper_scale.md between its
+Prints the Markdown table; ``--write`` puts it into docs/gpu_hours.md between its
 ``<!-- gpu-hours -->`` markers (``tests/test_workflow_dag.py`` checks that the two agree).
 """
 
@@ -366,7 +366,7 @@ def rate_factor_for_target(computed: list[Row], precision: str = "bf16", target:
 
 def table(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) -> str:
     lines = [
-        "| work | rules | rate | GPU-h, fp32 | GPU-h, bf16 | GPU-h, fp32, before the cuts |",
+        "| work | rules | rate | GPU-h, fp32 | GPU-h, bf16 | GPU-h, fp32, without the savings |",
         "| --- | --- | --- | ---: | ---: | ---: |",
     ]
     computed = rows(config, rates, robust_share)
@@ -393,7 +393,7 @@ def write(doc: Path, text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=Path, help="bench_gpu.py's JSON from a CUDA GPU at --size paper")
-    parser.add_argument("--write", action="store_true", help="write the table into docs/paper_scale.md")
+    parser.add_argument("--write", action="store_true", help="write the table into docs/gpu_hours.md")
     parser.add_argument(
         "--robust-share",
         type=float,
@@ -413,7 +413,7 @@ def main() -> None:
     factor = rate_factor_for_target(rows(config, rates, args.robust_share))
     print(f"\n{TARGET_GPU_HOURS:,} GPU-h in bf16 needs the audio networks to run {factor:.2f} times these rates")
     if args.write:
-        write(ROOT / "docs" / "paper_scale.md", text)
+        write(ROOT / "docs" / "gpu_hours.md", text)
 
 
 if __name__ == "__main__":

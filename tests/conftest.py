@@ -51,7 +51,7 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def paper_gpu_hours(repo):
-    """bench/paper_gpu_hours.py as a module: the counting behind docs/paper_scale.md's GPU-hours."""
+    """bench/paper_gpu_hours.py as a module: the counting behind docs/gpu_hours.md's GPU-hours."""
     import importlib.util
     import sys
 

@@ -29,7 +29,7 @@ def noise_points(accuracy_percent: float, n: int) -> float:
 @pytest.fixture(scope="module")
 def test_set(gunpoint):
     # 90 of the 150: bf16 autocast on a CPU without bf16 instructions is emulated, 10-14x
-    # slower than fp32 (docs/paper_scale.md).
+    # slower than fp32 (docs/gpu_hours.md).
     return first_test_series(gunpoint, 90)
 
 

@@ -309,14 +309,14 @@ def test_the_conda_env_holds_the_package_dependencies_as_pinned(repo):
 
 
 def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, paper_gpu_hours):
-    """docs/paper_scale.md's GPU-hours table is bench/paper_gpu_hours.py's output for config/paper.yaml."""
+    """docs/gpu_hours.md's GPU-hours table is bench/paper_gpu_hours.py's output for config/paper.yaml."""
     hours = paper_gpu_hours
     config = hours.merged_paper_config()
     rows = hours.rows(config, hours.Rates(config, None))
-    page = (repo / "docs" / "paper_scale.md").read_text()
+    page = (repo / "docs" / "gpu_hours.md").read_text()
     assert page.split(hours.MARKER)[1].strip() == hours.table(config, hours.Rates(config, None))
     assert page.split(hours.MARKER)[1].strip().splitlines()[-1].startswith("| total |")
-    # Freezing the pretrained layers (the seed read literally) makes their training steps attack steps.
+    # Freezing the pretrained layers (the paper read literally) makes their training steps attack steps.
     frozen = copy.deepcopy(config)
     frozen["audio"]["training"]["fine_tuned_layers"] = "input_output"
     frozen_rows = {row.rules: row.seconds["bf16"] for row in hours.rows(frozen, hours.Rates(frozen, None))}

@@ -1,7 +1,7 @@
 """The cost model: the work of each job, counted in passes of its network and timed at a rate.
 
 One model serves twice: ``bench/paper_gpu_hours.py`` sums it over config/paper.yaml into the
-GPU-hours table of docs/paper_scale.md, and the rules ask it for each job's SLURM limits
+GPU-hours table of docs/gpu_hours.md, and the rules ask it for each job's SLURM limits
 (``runtime_minutes``, ``mem_mb``) from the job's network, image size, samples and steps.
 
 Work is counted in passes: a forward pass (1 forward-equivalent), an attack step (a forward

@@ -36,7 +36,7 @@ def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gen
     """A seeded generator on ``device``, for noise drawn where it is used. A CPU thread drew
     1.5 x 10^8 normal values a second on the development machine (bench/bench_noise_draws.py):
     drawn there, the noise of randomized smoothing, NES and Gaussian-noise training would leave
-    a GPU waiting on the CPU (docs/paper_scale.md). One seed draws differently on a CPU and on CUDA."""
+    a GPU waiting on the CPU (docs/gpu_hours.md). One seed draws differently on a CPU and on CUDA."""
     import torch  # here, not at the top: jobs that only write tables need no torch
 
     return torch.Generator(device=device).manual_seed(int(seed))

@@ -9,7 +9,7 @@ probability at least 1 − α over the noise, g is then constant within that L2 
 The noise is drawn from one generator per point, seeded from the run's seed and the
 point's index, so a point's certificate does not depend on the batching. The generator lives
 on the model's device: a certificate at the paper's image size draws 10^5 noisy images of
-1.2 M values, minutes of one CPU core per point (docs/paper_scale.md), so the CPU's and
+1.2 M values, minutes of one CPU core per point (docs/gpu_hours.md), so the CPU's and
 CUDA's certificates of one seed differ in their draws.
 """
 

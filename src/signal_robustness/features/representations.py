@@ -34,7 +34,7 @@ TONNETZ_SAMPLE_RATE = 22050
 
 # How images in [0, 1] are stored (``audio.image.storage``); readers convert to float32 per batch.
 # float16 rounds to 11 significant bits (error <= 2**-12 in [0.5, 1]); uint8 keeps 256 levels
-# (error <= 1/510). docs/paper_scale.md measures both on real clips.
+# (error <= 1/510). docs/gpu_hours.md measures both on real clips.
 IMAGE_STORAGE = ("float32", "float16", "uint8")
 UINT8_LEVELS = 255
 

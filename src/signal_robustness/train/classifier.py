@@ -177,7 +177,7 @@ def batches(
     float32's bytes in float16, and the GPU decodes them: on the development machine a float16
     image of the paper's size took a CPU core 0.3-0.4 ms to read and 2.5-3.3 ms to read and
     decode (bench/bench_read_ahead.py), and decoding on the host kept three of the six networks
-    below the assumed GPU rate (docs/paper_scale.md). The batches are the same either way.
+    below the assumed GPU rate (docs/gpu_hours.md). The batches are the same either way.
     """
     starts = range(0, len(order), batch_size)
     if all(isinstance(t, torch.Tensor) and t.device.type == device.type for t in data):
