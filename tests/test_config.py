@@ -392,3 +392,33 @@ def test_an_old_config_file_stops_the_workflow_naming_the_new_key(repo, tmp_path
     assert "config key 'audio.dwt' was renamed to 'audio.cwt'" in output
     assert "config key 'audio.representations': 'dwt_tonnetz' was renamed to 'cwt_tonnetz'" in output
     assert not (tmp_path / "results").exists()
+
+
+def test_the_config_checker_names_the_file_snakemake_does_not(repo, tmp_path):
+    # Snakemake reads --configfile before the workflow: for these it names no file, or gives
+    # a traceback. The checker the README points to names the file and the line.
+    import subprocess
+    import sys
+
+    unparseable = tmp_path / "unparseable.yaml"
+    unparseable.write_text("seeds: [0, 1\ntimeseries: {epochs: 2}\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    missing = tmp_path / "missing.yaml"
+    good = repo / "config" / "paper.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "signal_robustness.config", str(unparseable), str(empty), str(missing), str(good)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"config file {unparseable}: cannot be read as YAML at line 2, column 11: ")
+    assert lines[1] == f"config file {empty} is empty"
+    assert lines[2] == f"config file {missing} does not exist"
+    clean = subprocess.run(
+        [sys.executable, "-m", "signal_robustness.config", str(good)], capture_output=True, text=True, timeout=60
+    )
+    assert clean.returncode == 0 and "read cleanly" in clean.stdout

@@ -135,13 +135,29 @@ def _duplicate_keys(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> I
             yield from _duplicate_keys(item, (*path, str(index)), seen)
 
 
+def _yaml_error(error: yaml.MarkedYAMLError) -> str:
+    """A YAML parse error on one line: where, what, and what it was parsing."""
+    mark = error.problem_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+    text = f"cannot be read as YAML at {where}: {error.problem}"
+    if error.context and error.context_mark:
+        text += f" ({error.context} that starts at line {error.context_mark.line + 1})"
+    return text
+
+
 def config_file_problems(paths: Sequence[str | os.PathLike]) -> list[str]:
     """What Snakemake's YAML reading lets through in the config files: an empty file, a key
     written twice, aliases that expand without bound. Each problem names the file."""
     problems = []
     for path in paths:
+        if not Path(path).is_file():
+            problems.append(f"config file {path} does not exist")
+            continue
         try:
             root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            problems.append(f"config file {path}: {_yaml_error(error)}")
+            continue
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             problems.append(f"config file {path}: cannot be read as YAML ({error})")
             continue
@@ -552,3 +568,26 @@ def representation_settings(audio: Mapping[str, Any], dataset: str) -> dict[str,
         cwt_min_frequency=float(audio["cwt"]["min_frequency"]),
         storage=str(image.get("storage", "float32")),
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m signal_robustness.config FILE ...``: what is wrong with each config file,
+    naming the file and the line. Snakemake reads ``--configfile`` files before the workflow
+    starts and then names neither (snakemake/snakemake#2439), so its "Config file is not valid
+    JSON or YAML" and "must be given as JSON or YAML with keys at top level" point here."""
+    import sys
+
+    paths = list(sys.argv[1:] if argv is None else argv)
+    if not paths:
+        print("usage: python -m signal_robustness.config FILE [FILE ...]", file=sys.stderr)
+        return 2
+    problems = config_file_problems(paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{len(paths)} config file(s) read cleanly; snakemake checks their keys and values")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
