@@ -77,7 +77,6 @@ GOOD = [[1, 0.1, 0.5, 0.2], [2, 0.3, 0.1, 0.9]]
 @pytest.mark.parametrize(
     "train_rows, test_rows, message",
     [
-        ([[1, 0.1, "nan", 0.2], [2, 0.3, 0.1, 0.9]], GOOD, "missing values"),
         ([[1, 0.1, "abc", 0.2], [2, 0.3, 0.1, 0.9]], GOOD, "non-numeric"),
         (GOOD, [[1, 0.1, 0.5], [2, 0.3, 0.1]], "length"),
         (GOOD, [[3, 0.1, 0.5, 0.2]], "never occur in training"),

@@ -360,6 +360,11 @@ def test_provenance_names_the_code_packages_and_every_raw_file(tiny_run, repo):
     for entry in gunpoint["list"]:
         assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
     assert record["raw_inputs"]["audio/synthetic"]["files"] == 5 * 6 + 1  # the clips and their metadata
+    # GunPoint has no NaN: the record says so, with the policy the config set for sets that do.
+    assert record["ucr_adjustments"] == {
+        "missing_values": "adjust",
+        "datasets": {"GunPoint": {"length": 150, "padded_series": 0, "shortest_series": 150, "filled_values": 0}},
+    }
     results = {entry["path"]: entry["sha256"] for entry in record["results"]}
     assert "results/timeseries/tables/fawaz_comparison.csv" in results
     for path, digest in results.items():

@@ -224,7 +224,7 @@ def data_problems(config: Mapping[str, Any]) -> list[str]:
         if source == "archive":
             # Local files are read in full now, so a malformed file stops the run before any job.
             try:
-                load_ucr(name, archive_dir)
+                load_ucr(name, archive_dir, missing_values=config["timeseries"]["missing_values"])
             except DatasetError as error:
                 train_path, _ = archive_files(name, archive_dir)
                 problems.append(f"config key 'ucr_archive_dir' ({train_path.parent}): {error}")

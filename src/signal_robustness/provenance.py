@@ -192,11 +192,14 @@ def provenance_record(
     config: Mapping[str, Any],
     raw_inputs: Mapping[str, Iterable[str | os.PathLike]],
     results: Iterable[str | os.PathLike],
+    ucr_adjustments: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The record, as written to ``results/provenance.json`` (docs/formats.md).
 
     ``raw_inputs`` maps each dataset (or other input, such as pretrained weights) to
     the files read for it; each gets its files' records and one digest of them all.
+    ``ucr_adjustments``: the policy for UCR sets with NaN and, per set, what preparing it
+    changed (``TimeSeriesSplits.adjustment``).
     """
     return {
         "code": dict(code),
@@ -204,6 +207,7 @@ def provenance_record(
         "device": dict(device),
         "config": dict(config),
         "raw_inputs": {name: _file_set(paths) for name, paths in sorted(raw_inputs.items())},
+        "ucr_adjustments": dict(ucr_adjustments or {}),
         "results": file_records(results),
     }
 

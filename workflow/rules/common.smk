@@ -215,4 +215,7 @@ def data_targets():
 def provenance_inputs(wildcards):
     """Every raw file the configured datasets are read from, by dataset, and the results."""
     inputs = SOURCES.provenance_inputs(PLAN.pretrained_weights, audio_inputs_of)
-    return {**inputs, "results": PLAN.results_targets()}
+    prepared = expand(
+        "results/timeseries/{dataset}/data.npz", dataset=TIMESERIES["datasets"]
+    )
+    return {**inputs, "prepared": prepared, "results": PLAN.results_targets()}

@@ -33,6 +33,7 @@ rule prepare_ucr:
         "../envs/pipeline.yaml"
     params:
         content=lambda wildcards: SOURCES.ucr_digest(wildcards.dataset),
+        missing_values=TIMESERIES["missing_values"],
     script:
         "../scripts/prepare_ucr.py"
 

@@ -5,7 +5,12 @@ from signal_robustness.io import save_npz
 from signal_robustness.joblog import log_to_file
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
-    splits = load_ucr_files(snakemake.wildcards.dataset, snakemake.input.train, snakemake.input.test)
+    splits = load_ucr_files(
+        snakemake.wildcards.dataset,
+        snakemake.input.train,
+        snakemake.input.test,
+        missing_values=snakemake.params.missing_values,
+    )
     log.info(
         "%s from %s and %s: train %s, test %s, classes %s",
         splits.name,
@@ -15,4 +20,13 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         splits.x_test.shape,
         [str(c) for c in splits.classes],
     )
+    adjustment = splits.adjustment()
+    if adjustment["padded_series"] or adjustment["filled_values"]:
+        log.info(
+            "adjusted: %d series padded to length %d (shortest %d), %d missing values filled",
+            adjustment["padded_series"],
+            adjustment["length"],
+            adjustment["shortest_series"],
+            adjustment["filled_values"],
+        )
     save_npz(snakemake.output[0], **splits.arrays())

@@ -1,5 +1,8 @@
 """Rule provenance: raw inputs + results -> results/provenance.json and its report page."""
 
+from pathlib import Path
+
+from signal_robustness.data.ucr import TimeSeriesSplits
 from signal_robustness.io import save_json, save_text
 from signal_robustness.joblog import log_to_file
 from signal_robustness.provenance import device_info, provenance_record
@@ -7,7 +10,14 @@ from signal_robustness.report.provenance import provenance_html
 
 with log_to_file(snakemake.log[0], snakemake.output) as log:
     params = snakemake.params
-    raw_inputs = {name: list(snakemake.input[name]) for name in snakemake.input.keys() if name != "results"}
+    raw_inputs = {
+        name: list(snakemake.input[name]) for name in snakemake.input.keys() if name not in ("results", "prepared")
+    }
+    # What preparing each UCR set changed (its NaN adjusted, or nothing), read from its data.npz.
+    adjustments = {
+        Path(path).parent.name: TimeSeriesSplits.load(path, Path(path).parent.name).adjustment()
+        for path in snakemake.input.prepared
+    }
     record = provenance_record(
         params.code,
         params.packages,
@@ -15,6 +25,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         params.config,
         raw_inputs,
         list(snakemake.input.results),
+        {"missing_values": params.config["timeseries"]["missing_values"], "datasets": adjustments},
     )
     save_json(snakemake.output.record, record)
     save_text(snakemake.output.page, provenance_html(record))

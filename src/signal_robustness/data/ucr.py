@@ -16,8 +16,16 @@ its own, as in Fawaz et al.'s code for the 2018 archive. UCR labels are numbers:
 ``1`` and ``1.0`` are one class, anything that is not a finite number is refused
 with its file, line and value; labels are re-encoded 0..K-1 in numeric order. A
 training split with fewer than two classes, or a test class that training never
-shows, is refused. Datasets with missing values or unequal lengths are refused:
-use the archive's ``Missing_value_and_variable_length_datasets_adjusted`` versions.
+shows, is refused.
+
+Fifteen sets of the 2018 archive have missing values or series of unequal length (padded
+with NaN in the TSVs). Where the local archive holds its equal-length versions
+(``Missing_value_and_variable_length_datasets_adjusted/<Name>/``), those are read. Otherwise
+``adjust_missing`` applies the adjustment the archive describes for them: missing values
+filled by linear interpolation, and shorter series, z-normalised over their own values,
+padded at the end to the longest with low-amplitude noise (``PADDING_STD`` z-units, drawn
+from a generator seeded by the set's name). ``missing_values="refuse"`` stops instead. No
+series reaches a network with a NaN in it.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import difflib
 import functools
 import importlib.util
 import os
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -223,6 +232,30 @@ class TimeSeriesSplits:
     scale_train: np.ndarray  # each series' standard deviation before z-normalisation (1 if constant)
     scale_test: np.ndarray
     source: str
+    # Each series' own length before padding, and the values filled by interpolation
+    # (``adjust_missing``); for an equal-length set without NaN, the length and 0.
+    length_train: np.ndarray | None = None
+    length_test: np.ndarray | None = None
+    filled_train: np.ndarray | None = None
+    filled_test: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for split in ("train", "test"):
+            n, length = len(getattr(self, f"x_{split}")), getattr(self, f"x_{split}").shape[-1]
+            if getattr(self, f"length_{split}") is None:
+                object.__setattr__(self, f"length_{split}", np.full(n, length, dtype=np.int64))
+            if getattr(self, f"filled_{split}") is None:
+                object.__setattr__(self, f"filled_{split}", np.zeros(n, dtype=np.int64))
+
+    def adjustment(self) -> dict[str, int]:
+        """What ``adjust_missing`` changed: series padded, values filled, the common length."""
+        lengths = np.concatenate([self.length_train, self.length_test])
+        return {
+            "length": self.length,
+            "padded_series": int((lengths < self.length).sum()),
+            "shortest_series": int(lengths.min()),
+            "filled_values": int(self.filled_train.sum() + self.filled_test.sum()),
+        }
 
     @property
     def n_classes(self) -> int:
@@ -243,6 +276,10 @@ class TimeSeriesSplits:
             "classes": self.classes,
             "scale_train": self.scale_train,
             "scale_test": self.scale_test,
+            "length_train": self.length_train,
+            "length_test": self.length_test,
+            "filled_train": self.filled_train,
+            "filled_test": self.filled_test,
         }
 
     @classmethod
@@ -255,16 +292,29 @@ class TimeSeriesSplits:
             raise ArtifactError(path, f"no array {', '.join(missing)}; an older version wrote it")
         if str(arrays["dataset"]) != name:
             raise ArtifactMismatchError(path, f"UCR dataset {name!r}", f"UCR dataset {str(arrays['dataset'])!r}")
-        fields = {key: arrays[key] for key in NPZ_ARRAYS if key != "dataset"}
+        fields = {key: arrays[key] for key in (*NPZ_ARRAYS, *NPZ_ADJUSTMENT) if key in arrays and key != "dataset"}
         return cls(name=name, source="npz", **fields)
 
 
 NPZ_ARRAYS = ("dataset", "x_train", "y_train", "x_test", "y_test", "classes", "scale_train", "scale_test")
+# Written since the adjustment of NaN sets; an older data.npz, without them, had none to adjust.
+NPZ_ADJUSTMENT = ("length_train", "length_test", "filled_train", "filled_test")
+
+
+# The archive's equal-length versions of its sets with missing values or unequal lengths.
+ADJUSTED_FOLDER = "Missing_value_and_variable_length_datasets_adjusted"
 
 
 def archive_files(name: str, archive_dir: str | os.PathLike) -> tuple[Path, Path]:
-    folder = Path(archive_dir) / name
-    return folder / f"{name}_TRAIN.tsv", folder / f"{name}_TEST.tsv"
+    """The two TSVs of ``name``: the archive's adjusted version where it has one, else its own."""
+    for folder in (Path(archive_dir) / ADJUSTED_FOLDER / name, Path(archive_dir) / name):
+        train, test = folder / f"{name}_TRAIN.tsv", folder / f"{name}_TEST.tsv"
+        try:
+            if train.is_file() and test.is_file():
+                return train, test
+        except PermissionError:  # an unreadable folder: reading its files names it (_read_split)
+            pass
+    return train, test
 
 
 def _aeon_bundle_dir() -> Path:
@@ -468,9 +518,13 @@ def _read_readable_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]
         x, y = load_from_ts_file(str(path)) if path.suffix == ".ts" else load_from_tsv_file(str(path))
     except Exception as error:  # noqa: BLE001 - pandas and aeon raise many types for a malformed table
         raise DatasetError(f"UCR dataset {name!r}: cannot parse {path}: {error}") from None
-    if isinstance(x, list):
-        raise DatasetError(
-            f"UCR dataset {name!r}: {path} has series of unequal length; use the archive's adjusted version"
+    if isinstance(x, list):  # a .ts file of unequal lengths: padded with NaN, as the archive's TSVs are
+        longest = max(series.shape[-1] for series in x)
+        x = np.stack(
+            [
+                np.pad(np.asarray(s, dtype=float), ((0, 0), (0, longest - s.shape[-1])), constant_values=np.nan)
+                for s in x
+            ]
         )
     x = np.asarray(x)
     if x.size == 0:
@@ -479,41 +533,103 @@ def _read_readable_split(name: str, path: Path) -> tuple[np.ndarray, np.ndarray]
         raise DatasetError(f"UCR dataset {name!r}: {path} has non-numeric values")
     if x.ndim != 3 or x.shape[1] != 1:
         raise DatasetError(f"UCR dataset {name!r}: {path} is not univariate (shape {x.shape})")
-    if not np.all(np.isfinite(x)):
-        raise DatasetError(
-            f"UCR dataset {name!r}: {path} has missing values (NaN) or unequal lengths; "
-            "use the archive's Missing_value_and_variable_length_datasets_adjusted version"
-        )
+    if np.isinf(x).any():
+        row = int(np.flatnonzero(np.isinf(x).any(axis=(1, 2)))[0])
+        raise DatasetError(f"UCR dataset {name!r}: {path}, line {_first_data_line(path) + row} holds an infinite value")
     if len(x) != len(y):
         raise DatasetError(f"UCR dataset {name!r}: {path} has {len(x)} series but {len(y)} labels")
-    if x.shape[-1] < 2:
-        raise DatasetError(
-            f"UCR dataset {name!r}: {path} holds series of length {x.shape[-1]}; z-normalisation maps a "
-            "single value to 0, so every series would look alike"
-        )
     return x.astype(np.float64), parse_labels(np.asarray(y), path)
 
 
-def load_ucr_files(
-    name: str, train_path: str | os.PathLike, test_path: str | os.PathLike, source: str = "files"
-) -> TimeSeriesSplits:
-    """Read, check, z-normalise and label-encode one UCR dataset from its two files."""
-    (x_train, y_train), (x_test, y_test) = _read_split(name, Path(train_path)), _read_split(name, Path(test_path))
-    if x_train.shape[-1] != x_test.shape[-1]:
+# The amplitude of the padding, in z-units: far below any series' own variation.
+PADDING_STD = 1e-3
+MISSING_VALUES = ("adjust", "refuse")
+
+
+def _observed_lengths(x: np.ndarray) -> np.ndarray:
+    """Each series' length up to its last finite value (the archive pads shorter series with NaN)."""
+    finite = np.isfinite(x[:, 0, :])
+    return np.where(finite.any(axis=1), x.shape[-1] - np.argmax(finite[:, ::-1], axis=1), 0)
+
+
+def adjust_missing(
+    name: str, x: np.ndarray, length: int, path: Path, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Series with NaN made usable: each one's missing values filled by linear interpolation
+    (the nearest value at its ends), z-normalised over its own values, padded at the end to
+    ``length`` with N(0, PADDING_STD²). Returns (series, scales, own lengths, values filled)."""
+    lengths = _observed_lengths(x)
+    for row in np.flatnonzero(lengths < 2):
         raise DatasetError(
-            f"UCR dataset {name!r}: train series have length {x_train.shape[-1]}, test series {x_test.shape[-1]}"
+            f"UCR dataset {name!r}: {path}, line {_first_data_line(path) + int(row)} holds "
+            f"{int(lengths[row])} value(s); z-normalisation needs at least two"
         )
+    out = rng.normal(0.0, PADDING_STD, size=(len(x), 1, length))
+    scales = np.empty(len(x))
+    filled = np.zeros(len(x), dtype=np.int64)
+    for row, own in enumerate(lengths):
+        series = x[row, 0, :own].copy()
+        missing = ~np.isfinite(series)
+        if missing.any():
+            positions = np.arange(own)
+            series[missing] = np.interp(positions[missing], positions[~missing], series[~missing])
+            filled[row] = int(missing.sum())
+        scales[row] = series_scale(series[None])[0, 0]
+        out[row, 0, :own] = z_normalise(series[None])[0]
+    return out, scales, lengths.astype(np.int64), filled
+
+
+def load_ucr_files(
+    name: str,
+    train_path: str | os.PathLike,
+    test_path: str | os.PathLike,
+    source: str = "files",
+    missing_values: str = "adjust",
+) -> TimeSeriesSplits:
+    """Read, check, z-normalise and label-encode one UCR dataset from its two files; a set with
+    missing values or unequal lengths is adjusted (``adjust_missing``) or, with
+    ``missing_values="refuse"``, refused."""
+    train_path, test_path = Path(train_path), Path(test_path)
+    (x_train, y_train), (x_test, y_test) = _read_split(name, train_path), _read_split(name, test_path)
     y_train_enc, y_test_enc, classes = encode_labels(y_train, y_test, name)
+    common = dict(name=name, y_train=y_train_enc, y_test=y_test_enc, classes=classes, source=source)
+    if np.isfinite(x_train).all() and np.isfinite(x_test).all():
+        if x_train.shape[-1] != x_test.shape[-1]:
+            raise DatasetError(
+                f"UCR dataset {name!r}: train series have length {x_train.shape[-1]}, test series {x_test.shape[-1]}"
+            )
+        if x_train.shape[-1] < 2:
+            raise DatasetError(
+                f"UCR dataset {name!r}: {train_path} holds series of length {x_train.shape[-1]}; z-normalisation "
+                "maps a single value to 0, so every series would look alike"
+            )
+        return TimeSeriesSplits(
+            x_train=z_normalise(x_train).astype(np.float32),
+            x_test=z_normalise(x_test).astype(np.float32),
+            scale_train=series_scale(x_train)[:, 0, 0],
+            scale_test=series_scale(x_test)[:, 0, 0],
+            **common,
+        )
+    if missing_values == "refuse":
+        raise DatasetError(
+            f"UCR dataset {name!r}: {train_path if not np.isfinite(x_train).all() else test_path} has missing values "
+            "(NaN) or series of unequal length, and timeseries.missing_values is 'refuse'; set it to 'adjust' "
+            f"(interpolate and pad) or put the archive's {ADJUSTED_FOLDER} folder in the archive"
+        )
+    length = int(max(_observed_lengths(x_train).max(), _observed_lengths(x_test).max()))
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    x_train, scale_train, length_train, filled_train = adjust_missing(name, x_train, length, train_path, rng)
+    x_test, scale_test, length_test, filled_test = adjust_missing(name, x_test, length, test_path, rng)
     return TimeSeriesSplits(
-        name=name,
-        x_train=z_normalise(x_train).astype(np.float32),
-        y_train=y_train_enc,
-        x_test=z_normalise(x_test).astype(np.float32),
-        y_test=y_test_enc,
-        classes=classes,
-        scale_train=series_scale(x_train)[:, 0, 0],
-        scale_test=series_scale(x_test)[:, 0, 0],
-        source=source,
+        x_train=x_train.astype(np.float32),
+        x_test=x_test.astype(np.float32),
+        scale_train=scale_train,
+        scale_test=scale_test,
+        length_train=length_train,
+        length_test=length_test,
+        filled_train=filled_train,
+        filled_test=filled_test,
+        **common,
     )
 
 
@@ -521,6 +637,7 @@ def load_ucr(
     name: str,
     archive_dir: str | os.PathLike | None = None,
     download_dir: str | os.PathLike | None = None,
+    missing_values: str = "adjust",
 ) -> TimeSeriesSplits:
     """Load one UCR dataset from wherever ``ucr_source`` finds it, downloading it if need be."""
     source, train, test = ucr_files(name, archive_dir, download_dir)
@@ -528,4 +645,4 @@ def load_ucr(
         if download_dir is None:
             raise DatasetError(f"UCR dataset {name!r} must be downloaded but no download folder was given")
         train, test = download_ucr(name, download_dir)
-    return load_ucr_files(name, train, test, source)
+    return load_ucr_files(name, train, test, source, missing_values)
