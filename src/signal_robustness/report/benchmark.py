@@ -1,0 +1,191 @@
+"""The UCR-wide robustness benchmark: a leaderboard of training methods over many sets.
+
+Input: one row per trained classifier (dataset, method, seed) with its accuracies in percent:
+``clean``, ``fgsm``, ``bim`` and, where AutoAttack-grade evaluation ran, ``worst`` (the
+per-point worst case of every attack at the budget). Seeds are averaged per (dataset,
+method) first; a method is then compared with the baseline over the sets both ran:
+
+- the mean of each accuracy over sets, and each method's mean rank (1 is best; ties share
+  the mean rank), as in Demšar 2006;
+- wins, ties and losses against the baseline, with a two-sided Wilcoxon signed-rank test
+  (scipy) on the paired per-set accuracies, Holm-corrected over the methods compared;
+- critical-difference diagrams (aeon's ``plot_critical_difference``: pairwise Wilcoxon
+  tests, Holm-corrected cliques).
+
+Every row is checked (``row_checks``) after Carlini et al.'s evaluation checklist; a row
+that fails a check is flagged in the tables, never dropped. The same checks read a
+published table (``published_row_checks``), so Fawaz et al.'s 2019 rows are held to what
+ours are held to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from signal_robustness import checks
+
+METRICS = ("clean", "fgsm", "bim", "worst")
+METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "bim": "BIM", "worst": "worst case"}
+# A difference of accuracies within this many points is a tie (one test series of 1,000).
+TIE_POINTS = 0.05
+
+
+def per_dataset(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds of each accuracy per (dataset, method); ``n_seeds`` counts them."""
+    metrics = [m for m in METRICS if m in runs]
+    grouped = runs.groupby(["dataset", "method"], sort=True)
+    table = grouped[metrics].mean()
+    table["n_seeds"] = grouped.size()
+    return table.reset_index()
+
+
+def row_checks(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a column per check, True (passed), False (flagged) or NaN (not measurable
+    from the row), and ``checks_failed`` naming the failed ones:
+
+    - ``check_attacks_at_most_clean``: no attack raises accuracy above the clean one;
+    - ``check_bim_at_most_fgsm``: the iterative attack is at least as strong as the single step;
+    - ``check_worst_at_most_each``: the worst case is at most each attack's accuracy.
+    """
+    out = table.copy()
+    attacked = [m for m in ("fgsm", "bim", "worst") if m in out]
+
+    def each(row: pd.Series, name: str) -> float | bool:
+        present = {m: row[m] for m in (*METRICS,) if m in row and pd.notna(row[m])}
+        if name == "check_attacks_at_most_clean":
+            values = [present[m] for m in attacked if m in present]
+            return checks.at_most(values, present["clean"]) if values and "clean" in present else np.nan
+        if name == "check_bim_at_most_fgsm":
+            return checks.at_most([present["bim"]], present["fgsm"]) if {"bim", "fgsm"} <= set(present) else np.nan
+        values = [present[m] for m in ("fgsm", "bim") if m in present]
+        return checks.at_most([present["worst"]] * len(values), values) if "worst" in present and values else np.nan
+
+    names = ["check_attacks_at_most_clean", "check_bim_at_most_fgsm", "check_worst_at_most_each"]
+    for name in names:
+        out[name] = [each(row, name) for _, row in out.iterrows()]
+    out["checks_failed"] = [
+        ", ".join(name.removeprefix("check_") for name in names if row[name] is False) for _, row in out.iterrows()
+    ]
+    return out
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of ``p_values`` (NaN stays NaN): the i-th smallest of m is
+    multiplied by m - i + 1, kept monotone, capped at 1."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    finite = np.flatnonzero(~np.isnan(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    running = 0.0
+    for i, index in enumerate(order):
+        running = max(running, (len(order) - i) * p[index])
+        adjusted[index] = min(1.0, running)
+    return adjusted
+
+
+def _wilcoxon(differences: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired differences; 1 when all are ties."""
+    differences = differences[np.abs(differences) > TIE_POINTS]
+    if len(differences) == 0:
+        return 1.0
+    return float(stats.wilcoxon(differences, zero_method="wilcox", alternative="two-sided").pvalue)
+
+
+def ranks(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per dataset, each method's rank by ``metric`` (1 = highest accuracy; ties share the mean),
+    over the sets every method ran."""
+    wide = table.pivot(index="dataset", columns="method", values=metric).dropna()
+    return wide.rank(axis=1, ascending=False, method="average")
+
+
+def leaderboard(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """One row per method: ``n_datasets``, the mean of each accuracy, its mean rank and, against
+    ``baseline`` on the sets both ran, wins / ties / losses and Wilcoxon p, raw and Holm-corrected
+    over the methods compared, for each accuracy in ``table``."""
+    metrics = [m for m in METRICS if m in table and table[m].notna().any()]
+    methods = sorted(table["method"].unique(), key=lambda m: (m != baseline, m))
+    rows = {m: {"method": m, "n_datasets": int((table["method"] == m).sum())} for m in methods}
+    for metric in metrics:
+        mean_ranks = ranks(table, metric).mean()
+        wide = table.pivot(index="dataset", columns="method", values=metric)
+        p_raw = {}
+        for method in methods:
+            row = rows[method]
+            row[f"{metric}_mean"] = float(wide[method].mean())
+            row[f"{metric}_mean_rank"] = float(mean_ranks.get(method, np.nan))
+            if method == baseline or baseline not in wide:
+                continue
+            paired = wide[[method, baseline]].dropna()
+            differences = (paired[method] - paired[baseline]).to_numpy()
+            row[f"{metric}_wins"] = int((differences > TIE_POINTS).sum())
+            row[f"{metric}_ties"] = int((np.abs(differences) <= TIE_POINTS).sum())
+            row[f"{metric}_losses"] = int((differences < -TIE_POINTS).sum())
+            p_raw[method] = _wilcoxon(differences)
+        adjusted = holm(list(p_raw.values()))
+        for (method, p), p_holm in zip(p_raw.items(), adjusted, strict=True):
+            rows[method][f"{metric}_p"] = p
+            rows[method][f"{metric}_p_holm"] = float(p_holm)
+    return pd.DataFrame(list(rows.values()))
+
+
+def critical_difference_figure(table: pd.DataFrame, metric: str, title: str):
+    """aeon's critical-difference diagram of ``metric`` over the sets every method ran."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from aeon.visualisation import plot_critical_difference
+
+    wide = table.pivot(index="dataset", columns="method", values=metric).dropna()
+    if wide.shape[1] < 3:
+        raise ValueError(f"a critical-difference diagram needs three methods, got {list(wide.columns)}")
+    figure, axes = plot_critical_difference(wide.to_numpy(), list(wide.columns), alpha=0.05)
+    axes.set_title(f"{title} ({len(wide)} sets)", fontsize=9)
+    return figure
+
+
+def clean_vs_worst_figure(table: pd.DataFrame, attacked: str = "worst"):
+    """Clean against attacked accuracy, one point per (set, method)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 5))
+    for method, group in table.groupby("method"):
+        axes.scatter(group["clean"], group[attacked], s=14, label=method, alpha=0.8)
+    axes.plot([0, 100], [0, 100], color="grey", linewidth=0.8, linestyle="--")
+    axes.set(
+        xlim=(0, 100), ylim=(0, 100), xlabel="clean accuracy (%)", ylabel=f"{METRIC_LABELS[attacked]} accuracy (%)"
+    )
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def published_row_checks(published: pd.DataFrame) -> pd.DataFrame:
+    """``row_checks`` on a published table with ``clean``, ``fgsm`` and ``bim`` columns."""
+    return row_checks(published)
+
+
+def conclusions(table: pd.DataFrame) -> pd.DataFrame:
+    """Fawaz et al.'s claims, each as a count over the rows of ``table`` (per-set accuracies of
+    one model): FGSM lowers accuracy; BIM lowers it further than FGSM; the mean drops."""
+    n = len(table)
+    lowered = int((table["fgsm"] < table["clean"] - TIE_POINTS).sum())
+    bim_stronger = int((table["bim"] <= table["fgsm"] + TIE_POINTS).sum())
+    return pd.DataFrame(
+        [
+            {"claim": "FGSM lowers accuracy", "sets_holding": lowered, "sets": n},
+            {"claim": "BIM is at least as strong as FGSM", "sets_holding": bim_stronger, "sets": n},
+            {
+                "claim": "mean accuracy, clean / FGSM / BIM (%)",
+                "sets_holding": np.nan,
+                "sets": n,
+                "value": f"{table['clean'].mean():.1f} / {table['fgsm'].mean():.1f} / {table['bim'].mean():.1f}",
+            },
+        ]
+    )

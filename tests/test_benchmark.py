@@ -1,0 +1,101 @@
+"""The UCR-wide benchmark's statistics and checks, on Fawaz et al.'s 85 published rows
+(config/published/fawaz2019_all_results.csv: ResNet and FCN, clean, FGSM and BIM)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from signal_robustness.report.benchmark import (
+    conclusions,
+    critical_difference_figure,
+    holm,
+    leaderboard,
+    per_dataset,
+    published_row_checks,
+    ranks,
+)
+
+
+@pytest.fixture(scope="module")
+def fawaz(repo) -> pd.DataFrame:
+    table = pd.read_csv(repo / "config" / "published" / "fawaz2019_all_results.csv")
+    return table.rename(columns={"model": "method"}).assign(seed=0)
+
+
+def test_the_published_table_holds_85_sets_of_both_networks_by_their_2018_names(fawaz):
+    from signal_robustness.data.ucr import ucr_dataset_names
+
+    assert len(fawaz) == 170 and set(fawaz["method"]) == {"resnet", "fcn"}
+    assert set(fawaz["dataset"]) <= ucr_dataset_names() and fawaz["dataset"].nunique() == 85
+    assert fawaz.loc[fawaz["ucr2015_name"] == "50words", "dataset"].unique().tolist() == ["FiftyWords"]
+
+
+def test_the_checks_flag_the_published_rows_that_fail_them(fawaz):
+    checked = published_row_checks(fawaz)
+    resnet = checked[checked["method"] == "resnet"]
+    bim_above = resnet.loc[resnet["check_bim_at_most_fgsm"] == False, "dataset"]  # noqa: E712
+    assert len(bim_above) == 4  # BIM leaves more accuracy than FGSM on four ResNet rows
+    assert (
+        resnet.set_index("dataset").loc[bim_above, "bim"] > resnet.set_index("dataset").loc[bim_above, "fgsm"]
+    ).all()
+    raised = checked.loc[checked["check_attacks_at_most_clean"] == False]  # noqa: E712
+    assert set(raised["dataset"]) == {"DiatomSizeReduction"}  # FGSM raises 30.1 % to 46.7 %
+    row = raised[raised["method"] == "resnet"].iloc[0]
+    assert (row["clean"], row["fgsm"]) == (30.1, 46.7) and "attacks_at_most_clean" in row["checks_failed"]
+    assert checked["check_worst_at_most_each"].isna().all()  # no worst case was published
+    failing = (checked["bim"] > checked["fgsm"]) | (checked[["fgsm", "bim"]].max(axis=1) > checked["clean"])
+    assert ((checked["checks_failed"] != "") == failing).all()
+
+
+def test_holm_on_a_worked_example():
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    assert np.isnan(holm([0.2, np.nan])[1]) and holm([0.2, np.nan])[0] == 0.2
+    assert holm([0.6, 0.5]).tolist() == [1.0, 1.0]
+
+
+def test_the_leaderboard_of_resnet_against_fcn_is_the_published_numbers_counted(fawaz):
+    table = per_dataset(fawaz)
+    board = leaderboard(table, baseline="resnet").set_index("method")
+    assert board.index.tolist() == ["resnet", "fcn"]
+    wide = fawaz.pivot(index="dataset", columns="method", values="clean")
+    assert board.loc["fcn", "clean_mean"] == pytest.approx(wide["fcn"].mean())
+    difference = wide["fcn"] - wide["resnet"]
+    assert board.loc["fcn", "clean_wins"] == (difference > 0.05).sum()
+    assert board.loc["fcn", "clean_losses"] == (difference < -0.05).sum()
+    assert board.loc["fcn", ["clean_wins", "clean_ties", "clean_losses"]].sum() == 85
+    kept = difference[difference.abs() > 0.05]
+    assert board.loc["fcn", "clean_p"] == pytest.approx(stats.wilcoxon(kept).pvalue)
+    # ResNet is the better network on clean accuracy (Fawaz et al.'s review finds the same).
+    assert board.loc["resnet", "clean_mean_rank"] < board.loc["fcn", "clean_mean_rank"]
+    assert board.loc["resnet", "clean_mean_rank"] + board.loc["fcn", "clean_mean_rank"] == pytest.approx(3.0)
+    assert ranks(table, "bim").shape == (85, 2)
+
+
+def test_the_critical_difference_diagram_is_drawn(fawaz, tmp_path):
+    # Three score columns of the published rows: both networks' clean accuracy and ResNet under FGSM.
+    wide = fawaz.pivot(index="dataset", columns="method", values=["clean", "fgsm"])
+    table = pd.concat(
+        [
+            pd.DataFrame({"dataset": wide.index, "method": name, "clean": wide[column].to_numpy()})
+            for name, column in (
+                ("ResNet", ("clean", "resnet")),
+                ("FCN", ("clean", "fcn")),
+                ("ResNet FGSM", ("fgsm", "resnet")),
+            )
+        ]
+    )
+    figure = critical_difference_figure(table, "clean", "accuracy")
+    figure.savefig(tmp_path / "cd.png")
+    assert (tmp_path / "cd.png").stat().st_size > 5_000
+    with pytest.raises(ValueError, match="needs three methods"):
+        critical_difference_figure(per_dataset(fawaz), "clean", "clean accuracy")
+
+
+def test_fawaz_conclusions_counted_on_their_own_rows(fawaz):
+    resnet = fawaz[fawaz["method"] == "resnet"]
+    claims = conclusions(resnet).set_index("claim")
+    assert claims.loc["BIM is at least as strong as FGSM", "sets_holding"] == 85 - 4
+    assert claims.loc["FGSM lowers accuracy", "sets_holding"] < 85
