@@ -451,3 +451,29 @@ def test_post_averaging_defends_an_audio_model(tiny_run, repo):
     at_zero = adaptive[adaptive["eps"] == 0.0].iloc[0]
     assert at_zero["adaptive_acc"] == at_zero["defended_clean_acc"]
     assert (np.diff(adaptive["adaptive_acc"]) <= 1e-9).all()
+
+
+def test_the_ucr_benchmark_ranks_every_trained_method_and_flags_rows(tiny_run, repo):
+    done = snakemake(repo, tiny_run, "--cores", "1", "ucr_benchmark", config=TINY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = tiny_run / "results" / "benchmark"
+    summary = pd.read_csv(tiny_run / "results" / "timeseries" / "summary.csv")
+    labels = {m + ("+feat_sim" if f else "") for m, f in zip(summary["method"], summary["feat_sim"], strict=True)}
+    board = pd.read_csv(folder / "leaderboard.csv").set_index("method")
+    assert set(board.index) == labels and board.index[0] == "baseline"
+    per_set = pd.read_csv(folder / "per_dataset.csv", keep_default_na=False, na_values=[""])
+    assert len(per_set) == len(labels) * summary["dataset"].nunique()
+    # Means over seeds of the summary's own numbers, and the baseline's worst case from AutoAttack.
+    baseline = summary[(summary["method"] == "baseline") & ~summary["feat_sim"]]
+    assert board.loc["baseline", "clean_mean"] == pytest.approx(baseline["clean_acc"].mean())
+    robustness = pd.read_csv(tiny_run / "results" / "robustness" / "timeseries" / "summary.csv")
+    full = robustness[(robustness["method"] == "baseline") & (robustness["budget"] == robustness["budget"].max())]
+    assert board.loc["baseline", "worst_mean"] == pytest.approx(full["worst_case_acc"].mean())
+    for check in ("check_attacks_at_most_clean", "check_bim_at_most_fgsm", "check_monotone"):
+        assert check in per_set
+    flagged = per_set["checks_failed"].fillna("") != ""
+    assert (flagged == ~per_set.filter(like="check_").fillna(True).astype(bool).all(axis=1)).all()
+    published = pd.read_csv(folder / "fawaz_published_checks.csv", keep_default_na=False, na_values=[""])
+    assert (published["checks_failed"].fillna("") != "").sum() == 22  # 4 ResNet + 17 FCN BIM rows, DiatomSizeReduction
+    for figure in ("cd_clean.png", "cd_worst.png", "clean_vs_worst.png"):
+        assert (folder / figure).stat().st_size > 2_000

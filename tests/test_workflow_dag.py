@@ -337,3 +337,28 @@ def test_the_gpu_hours_table_is_what_the_paper_config_and_its_rates_give(repo, p
     # ... and cover every network and precision the table needs, or a "measured" row would be partly assumed.
     with pytest.raises(ValueError, match="lacks"):
         hours.Rates(config, {"device": "cuda", "size": "paper", "audio": [{"model": "resnet18", "precision": "bf16"}]})
+
+
+def test_the_ucr_benchmark_config_takes_every_shared_set_and_trains_each_method_per_seed(repo, tmp_path, shared_ucr):
+    benchmark = yaml.safe_load((repo / "config" / "ucr_benchmark.yaml").read_text())
+    assert benchmark["timeseries"]["datasets"] == "all"
+    done = snakemake(
+        repo,
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(repo / "config" / "ucr_benchmark.yaml"),
+        "--config",
+        f"ucr_archive_dir={shared_ucr}",
+        "--",
+        "ucr_benchmark",
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = _job_counts(done.stdout)
+    n_sets = len([p for p in shared_ucr.iterdir() if p.is_dir()])
+    runs = n_sets * len(benchmark["timeseries"]["methods"]) * len(benchmark["seeds"])
+    assert jobs["prepare_ucr"] == n_sets == 42  # the sets with NaN are adjusted, not left out
+    assert jobs["train_timeseries"] == runs
+    assert jobs["evaluate_robustness"] == runs  # every model, in L-inf
+    assert jobs["ucr_benchmark"] == 1

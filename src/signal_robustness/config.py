@@ -482,6 +482,13 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     fractions = robustness["eps_fractions"]
     if not {0, 1} <= set(fractions):
         problems.append(f"config key 'robustness.eps_fractions': {fractions} must hold 0 (the clean check) and 1 (eps)")
+    methods = set(config["timeseries"]["methods"]) | {"baseline"}
+    labels = methods | {f"{m}+feat_sim" for m in methods if True in config["timeseries"]["feat_sim"]}
+    if config["benchmark"]["baseline"] not in labels:
+        problems.append(
+            f"config key 'benchmark.baseline': {config['benchmark']['baseline']!r} is not a trained method; "
+            f"one of {sorted(labels)}"
+        )
     return problems + audio_consistency_problems(config["audio"])
 
 

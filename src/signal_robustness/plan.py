@@ -412,6 +412,26 @@ class Plan:
         ]
         return evaluated + certified
 
+    def benchmark_robustness_runs(self) -> list[str]:
+        """The time-series models AutoAttack-grade evaluation runs on (their worst case is the
+        benchmark's ``worst`` column; with ``robustness.models: baseline`` only the baselines')."""
+        return runs_of_branch(self.robustness_runs(), "timeseries")
+
+    def benchmark_targets(self) -> list[str]:
+        """The UCR benchmark's leaderboard, per-set table, checks and figures (target
+        `ucr_benchmark`), from every configured time-series classifier."""
+        folder = "results/benchmark"
+        return [
+            *_tables(f"{folder}/leaderboard"),
+            *_tables(f"{folder}/per_dataset"),
+            *_tables(f"{folder}/fawaz"),
+            f"{folder}/fawaz_published_checks.csv",
+            f"{folder}/conclusions.csv",
+            f"{folder}/cd_clean.png",
+            f"{folder}/cd_worst.png",
+            f"{folder}/clean_vs_worst.png",
+        ]
+
     def results_targets(self) -> list[str]:
         """Every table and figure of the configured stages (the provenance record hashes them)."""
         return self.timeseries_targets() + self.audio_targets() + self.defense_targets() + self.robustness_targets()

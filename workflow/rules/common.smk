@@ -20,10 +20,15 @@ from signal_robustness.config import (
     validate_config,
 )
 from signal_robustness.data.audio import AUDIO_DATASETS, AudioDatasetError
+from signal_robustness.data.ucr import resolve_datasets
 from signal_robustness.provenance import code_version, package_versions
 from signal_robustness.plan import Plan, runs_of_branch
 from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 from signal_robustness.sources import RawSources
+
+# `timeseries.datasets: all`: every univariate set of the local archive, or all 128 by name.
+if config.get("timeseries", {}).get("datasets") == "all":
+    config["timeseries"]["datasets"] = resolve_datasets("all", config.get("ucr_archive_dir"))
 
 # Stop before any job, naming every wrong key or value; nothing is written under results/.
 # Once, in the process that plans the run: a cluster job re-reads this file but needs no check.
@@ -58,6 +63,7 @@ PUBLISHED = {
     name: str(REPO / "config" / "published" / f"{file}.csv")
     for name, file in {
         "fawaz2019": "fawaz2019_resnet_attacks",
+        "fawaz2019_all": "fawaz2019_all_results",
         "sarkar2020": "sarkar2020_augmentation",
         "sallo2020": "sallo2020_audio",
         "lin2019": "lin2019_post_averaging",

@@ -438,3 +438,55 @@ rule fooling_rate_figure:
         samples=AUDIO["attacks"]["samples"],
     script:
         "../scripts/fooling_rate_figure.py"
+
+
+rule ucr_benchmark:
+    """The UCR benchmark: leaderboard, per-set table, checks, CD diagrams, Fawaz et al. beside ours."""
+    input:
+        summary=rules.summarise_timeseries.output[0],
+        robustness=lambda wildcards: (
+            ["results/robustness/timeseries/summary.csv"]
+            if PLAN.benchmark_robustness_runs()
+            else []
+        ),
+        published=PUBLISHED["fawaz2019_all"],
+    output:
+        leaderboard=report(
+            multiext("results/benchmark/leaderboard", ".csv", ".md", ".tex", ".html"),
+            caption="../report/ucr_benchmark.rst",
+            category="UCR benchmark",
+        ),
+        per_dataset=multiext(
+            "results/benchmark/per_dataset", ".csv", ".md", ".tex", ".html"
+        ),
+        fawaz=multiext("results/benchmark/fawaz", ".csv", ".md", ".tex", ".html"),
+        published_checks="results/benchmark/fawaz_published_checks.csv",
+        conclusions="results/benchmark/conclusions.csv",
+        cd_clean=report(
+            "results/benchmark/cd_clean.png",
+            caption="../report/ucr_benchmark.rst",
+            category="UCR benchmark",
+        ),
+        cd_worst=report(
+            "results/benchmark/cd_worst.png",
+            caption="../report/ucr_benchmark.rst",
+            category="UCR benchmark",
+        ),
+        scatter=report(
+            "results/benchmark/clean_vs_worst.png",
+            caption="../report/ucr_benchmark.rst",
+            category="UCR benchmark",
+        ),
+    log:
+        "logs/ucr_benchmark/benchmark.log",
+    benchmark:
+        "benchmarks/ucr_benchmark/benchmark.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=PLAN.timeseries_run_paths(),
+        robustness_runs=PLAN.benchmark_robustness_runs(),
+        baseline=config["benchmark"]["baseline"],
+        epochs=TIMESERIES["epochs"],
+    script:
+        "../scripts/ucr_benchmark.py"

@@ -203,6 +203,17 @@ def ucr_dataset_names() -> frozenset[str]:
     return UCR_2018_UNIVARIATE
 
 
+def resolve_datasets(datasets: str | list[str], archive_dir: str | os.PathLike | None) -> list[str]:
+    """``timeseries.datasets`` as a list: ``all`` is every univariate UCR 2018 set in the local
+    archive (its own folders or the adjusted ones), or all 128 by name without one (each then
+    read from aeon's bundle or downloaded)."""
+    if datasets != "all":
+        return list(datasets)
+    if archive_dir is None or not Path(archive_dir).is_dir():
+        return sorted(UCR_2018_UNIVARIATE)
+    return sorted(name for name in UCR_2018_UNIVARIATE if archive_files(name, archive_dir)[0].is_file())
+
+
 def _folded(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 

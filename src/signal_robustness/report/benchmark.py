@@ -98,7 +98,7 @@ def _wilcoxon(differences: np.ndarray) -> float:
 def ranks(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per dataset, each method's rank by ``metric`` (1 = highest accuracy; ties share the mean),
     over the sets every method ran."""
-    wide = table.pivot(index="dataset", columns="method", values=metric).dropna()
+    wide = table.pivot(index="dataset", columns="method", values=metric).dropna(axis=1, how="all").dropna()
     return wide.rank(axis=1, ascending=False, method="average")
 
 
@@ -120,6 +120,8 @@ def leaderboard(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
             if method == baseline or baseline not in wide:
                 continue
             paired = wide[[method, baseline]].dropna()
+            if paired.empty:
+                continue
             differences = (paired[method] - paired[baseline]).to_numpy()
             row[f"{metric}_wins"] = int((differences > TIE_POINTS).sum())
             row[f"{metric}_ties"] = int((np.abs(differences) <= TIE_POINTS).sum())
@@ -139,9 +141,13 @@ def critical_difference_figure(table: pd.DataFrame, metric: str, title: str):
     matplotlib.use("Agg")
     from aeon.visualisation import plot_critical_difference
 
-    wide = table.pivot(index="dataset", columns="method", values=metric).dropna()
+    wide = table.pivot(index="dataset", columns="method", values=metric).dropna(axis=1, how="all").dropna()
     if wide.shape[1] < 3:
-        raise ValueError(f"a critical-difference diagram needs three methods, got {list(wide.columns)}")
+        raise ValueError(
+            f"a critical-difference diagram needs three methods with {metric} accuracy, got {list(wide.columns)}"
+        )
+    if len(wide) < 2:
+        raise ValueError(f"a critical-difference diagram needs two sets on which every method ran, got {len(wide)}")
     figure, axes = plot_critical_difference(wide.to_numpy(), list(wide.columns), alpha=0.05)
     axes.set_title(f"{title} ({len(wide)} sets)", fontsize=9)
     return figure
@@ -189,3 +195,92 @@ def conclusions(table: pd.DataFrame) -> pd.DataFrame:
             },
         ]
     )
+
+
+def method_label(method: str, feat_sim: bool) -> str:
+    """A method as the leaderboard names it: Feat-Sim variants get a suffix."""
+    return f"{method}+feat_sim" if feat_sim else method
+
+
+def benchmark_runs(summary: pd.DataFrame, robustness: pd.DataFrame | None, norm: str = "linf") -> pd.DataFrame:
+    """One row per trained classifier: ``clean``, ``fgsm``, ``bim`` from the time-series
+    summary and, where AutoAttack-grade evaluation ran in ``norm``, ``worst`` (the worst case
+    at the full budget) and ``worst_<budget>`` at each positive budget, with the checks of
+    its budget curve: ``check_eps0_is_clean`` and ``check_monotone``."""
+    runs = summary.rename(columns={"clean_acc": "clean", "fgsm_acc": "fgsm", "bim_acc": "bim"})
+    runs["method"] = [method_label(m, bool(f)) for m, f in zip(runs["method"], runs["feat_sim"], strict=True)]
+    runs = runs[["dataset", "method", "seed", "clean", "fgsm", "bim"]]
+    if robustness is None or not len(robustness):
+        return runs
+    curves = robustness[robustness["norm"] == norm].copy()
+    curves["method"] = [method_label(m, bool(f)) for m, f in zip(curves["method"], curves["feat_sim"], strict=True)]
+    keys = ["dataset", "method", "seed"]
+    rows = []
+    for key, curve in curves.groupby(keys, sort=False):
+        curve = curve.sort_values("budget")
+        zero, attacked = curve[curve["budget"] == 0], curve[curve["budget"] > 0]
+        row = dict(zip(keys, key, strict=True))
+        row["worst"] = float(attacked["worst_case_acc"].iloc[-1]) if len(attacked) else np.nan
+        for budget, value in zip(attacked["budget"], attacked["worst_case_acc"], strict=True):
+            row[f"worst_{budget:g}"] = float(value)
+        row["check_eps0_is_clean"] = checks.equals(zero["worst_case_acc"], zero["clean_acc"]) if len(zero) else np.nan
+        row["check_monotone"] = checks.non_increasing([*curve["clean_acc"].iloc[:1], *attacked["worst_case_acc"]])
+        rows.append(row)
+    return runs.merge(pd.DataFrame(rows), on=keys, how="left")
+
+
+def flagged(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` averaged per (dataset, method) with every check: a set's row fails a check
+    when any of its seeds does."""
+    table = per_dataset(runs.drop(columns=[c for c in runs if c.startswith("check_")]))
+    extra = [c for c in runs if c.startswith("worst_")]
+    if extra:
+        table = table.merge(runs.groupby(["dataset", "method"])[extra].mean().reset_index(), on=["dataset", "method"])
+    table = row_checks(table)
+    curve_checks = [c for c in ("check_eps0_is_clean", "check_monotone") if c in runs]
+    if curve_checks:
+        worst_of = runs.groupby(["dataset", "method"])[curve_checks].agg(
+            lambda values: np.nan if values.isna().all() else bool(values.dropna().astype(bool).all())
+        )
+        table = table.merge(worst_of.reset_index(), on=["dataset", "method"], how="left")
+        failed = [
+            ", ".join(name.removeprefix("check_") for name in curve_checks if row[name] is False)
+            for _, row in table.iterrows()
+        ]
+        table["checks_failed"] = [
+            ", ".join(filter(None, pair)) for pair in zip(table["checks_failed"], failed, strict=True)
+        ]
+    return table
+
+
+def fawaz_rows(table: pd.DataFrame, published: pd.DataFrame, method: str = "fawaz") -> pd.DataFrame:
+    """Per set, our ``method`` rows (Fawaz et al.'s recipe) beside their ResNet's published ones."""
+    ours = table[table["method"] == method][["dataset", "clean", "fgsm", "bim", "checks_failed"]]
+    theirs = row_checks(published[published["model"] == "resnet"])[["dataset", "clean", "fgsm", "bim", "checks_failed"]]
+    merged = ours.merge(theirs, on="dataset", how="left", suffixes=("_ours", "_published"))
+    for metric in ("clean", "fgsm", "bim"):
+        merged[f"{metric}_difference"] = merged[f"{metric}_ours"] - merged[f"{metric}_published"]
+    return merged
+
+
+def leaderboard_layout(board: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The leaderboard as a paper prints it: per method and accuracy "mean [mean rank]", and
+    against the baseline "wins / ties / losses, p (Holm)"."""
+    metrics = [m for m in METRICS if f"{m}_mean" in board]
+    layout = pd.DataFrame(index=pd.Index(board["method"], name="method"))
+    layout["sets"] = board["n_datasets"].to_numpy()
+    for metric in metrics:
+        layout[METRIC_LABELS[metric]] = [
+            f"{mean:.1f} [{rank:.2f}]" if pd.notna(mean) else "not run"
+            for mean, rank in zip(board[f"{metric}_mean"], board[f"{metric}_mean_rank"], strict=True)
+        ]
+    for metric in metrics:
+        if f"{metric}_wins" not in board:
+            continue
+        layout[f"{METRIC_LABELS[metric]} vs {baseline}"] = [
+            ""
+            if pd.isna(row[f"{metric}_wins"])
+            else f"{row[f'{metric}_wins']:.0f} / {row[f'{metric}_ties']:.0f} / {row[f'{metric}_losses']:.0f}, p {row[f'{metric}_p_holm']:.2g}"
+            for _, row in board.iterrows()
+        ]
+    return layout
