@@ -28,7 +28,9 @@ from signal_robustness.sources import RawSources
 
 # `timeseries.datasets: all`: every univariate set of the local archive, or all 128 by name.
 if config.get("timeseries", {}).get("datasets") == "all":
-    config["timeseries"]["datasets"] = resolve_datasets("all", config.get("ucr_archive_dir"))
+    config["timeseries"]["datasets"] = resolve_datasets(
+        "all", config.get("ucr_archive_dir")
+    )
 
 # Stop before any job, naming every wrong key or value; nothing is written under results/.
 # Once, in the process that plans the run: a cluster job re-reads this file but needs no check.
