@@ -3,4 +3,4 @@
 The package knows nothing of Snakemake; ``workflow/scripts`` adapt it to rules.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
