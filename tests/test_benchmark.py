@@ -99,3 +99,71 @@ def test_fawaz_conclusions_counted_on_their_own_rows(fawaz):
     claims = conclusions(resnet).set_index("claim")
     assert claims.loc["BIM is at least as strong as FGSM", "sets_holding"] == 85 - 4
     assert claims.loc["FGSM lowers accuracy", "sets_holding"] < 85
+
+
+def test_ranks_are_scipy_s_average_ranks_of_the_negated_accuracies(fawaz):
+    table = per_dataset(fawaz)
+    ours = ranks(table, "fgsm")
+    wide = table.pivot(index="dataset", columns="method", values="fgsm")
+    for dataset, row in wide.iterrows():
+        expected = stats.rankdata(-row.to_numpy(), method="average")
+        np.testing.assert_array_equal(ours.loc[dataset, row.index].to_numpy(), expected)
+
+
+def _curve(dataset, method, worst_by_budget, clean=80.0):
+    return pd.DataFrame(
+        [
+            {
+                "dataset": dataset,
+                "method": method,
+                "feat_sim": False,
+                "seed": 0,
+                "norm": "linf",
+                "budget": budget,
+                "clean_acc": clean,
+                "worst_case_acc": worst,
+            }
+            for budget, worst in worst_by_budget.items()
+        ]
+    )
+
+
+def test_each_check_fails_on_a_planted_bad_row_and_the_row_is_kept():
+    from signal_robustness.report.benchmark import benchmark_runs, flagged
+
+    good = {
+        "dataset": "A",
+        "method": "baseline",
+        "feat_sim": False,
+        "seed": 0,
+        "clean_acc": 80.0,
+        "fgsm_acc": 40.0,
+        "bim_acc": 20.0,
+    }
+    rows = [
+        good,
+        {**good, "dataset": "B", "fgsm_acc": 90.0},  # an attack above clean
+        {**good, "dataset": "C", "bim_acc": 50.0},  # BIM weaker than FGSM
+        {**good, "dataset": "D"},  # a worst case above BIM
+        {**good, "dataset": "E"},  # eps 0 is not clean
+        {**good, "dataset": "F"},  # accuracy rising with eps
+    ]
+    robustness = pd.concat(
+        [
+            _curve("A", "baseline", {0.0: 80.0, 0.1: 30.0, 0.2: 10.0}),
+            _curve("B", "baseline", {0.0: 80.0, 0.1: 30.0, 0.2: 10.0}),
+            _curve("C", "baseline", {0.0: 80.0, 0.1: 30.0, 0.2: 10.0}),
+            _curve("D", "baseline", {0.0: 80.0, 0.1: 30.0, 0.2: 25.0}),
+            _curve("E", "baseline", {0.0: 75.0, 0.1: 30.0, 0.2: 10.0}),
+            _curve("F", "baseline", {0.0: 80.0, 0.1: 10.0, 0.2: 15.0}),
+        ]
+    )
+    table = flagged(benchmark_runs(pd.DataFrame(rows), robustness)).set_index("dataset")
+    assert len(table) == 6
+    assert table.loc["A", "checks_failed"] == ""
+    assert table.loc["B", "checks_failed"] == "attacks_at_most_clean"
+    assert table.loc["C", "checks_failed"] == "bim_at_most_fgsm"
+    assert table.loc["D", "checks_failed"] == "worst_at_most_each"
+    assert table.loc["E", "checks_failed"] == "eps0_is_clean"
+    assert table.loc["F", "checks_failed"] == "monotone"
+    assert table.loc["D", "worst_0.1"] == 30.0 and table.loc["D", "worst"] == 25.0

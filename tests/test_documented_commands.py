@@ -67,6 +67,8 @@ def scratch(tmp_path_factory) -> Path:
 # What a run writes: a target there stays relative to the run's folder, even where the checkout
 # holds one from an earlier run (CI's rehearsal runs in the same clone before the tests).
 OUTPUT_FOLDERS = ("results/", "resources/", "logs/", "benchmarks/")
+# Where the docs write the path of a user's UCR archive.
+ARCHIVE_PLACEHOLDER = "/path/to/UCRArchive_2018"
 
 
 def _repository_file(word: str) -> bool:
@@ -82,6 +84,9 @@ def as_dry_run(command: str, scratch: Path) -> list[str]:
         str(scratch / word) if word == "my.yaml" else str(REPO / word) if _repository_file(word) else word
         for word in words
     ]
+    # The docs' placeholder for a user's copy of the archive: the rehearsal's, or an empty folder.
+    archive = yaml.safe_load((scratch / "data.yaml").read_text()).get("ucr_archive_dir") or str(scratch)
+    words = [word.replace(f"={ARCHIVE_PLACEHOLDER}", f"={archive}") for word in words]
     if "--configfile" in words:
         start = words.index("--configfile") + 1
         end = next((i for i in range(start, len(words)) if words[i].startswith("-")), len(words))
