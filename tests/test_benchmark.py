@@ -14,8 +14,8 @@ from signal_robustness.report.benchmark import (
     holm,
     leaderboard,
     per_dataset,
-    published_row_checks,
     ranks,
+    row_checks,
 )
 
 
@@ -34,7 +34,7 @@ def test_the_published_table_holds_85_sets_of_both_networks_by_their_2018_names(
 
 
 def test_the_checks_flag_the_published_rows_that_fail_them(fawaz):
-    checked = published_row_checks(fawaz)
+    checked = row_checks(fawaz)
     resnet = checked[checked["method"] == "resnet"]
     bim_above = resnet.loc[resnet["check_bim_at_most_fgsm"] == False, "dataset"]  # noqa: E712
     assert len(bim_above) == 4  # BIM leaves more accuracy than FGSM on four ResNet rows
@@ -98,7 +98,7 @@ def test_fawaz_conclusions_counted_on_their_own_rows(fawaz):
     resnet = fawaz[fawaz["method"] == "resnet"]
     claims = conclusions(resnet).set_index("claim")
     assert claims.loc["BIM is at least as strong as FGSM", "sets_holding"] == 85 - 4
-    assert claims.loc["FGSM lowers accuracy", "sets_holding"] < 85
+    assert claims.loc["FGSM lowers accuracy", "sets_holding"] == 84  # all but DiatomSizeReduction
 
 
 def test_ranks_are_scipy_s_average_ranks_of_the_negated_accuracies(fawaz):

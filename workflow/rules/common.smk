@@ -27,7 +27,10 @@ from signal_robustness.runs import RUN_FIELDS, parse_run, run_path
 from signal_robustness.sources import RawSources
 
 # `timeseries.datasets: all`: every univariate set of the local archive, or all 128 by name.
-if config.get("timeseries", {}).get("datasets") == "all":
+if (
+    isinstance(config.get("timeseries"), dict)
+    and config["timeseries"].get("datasets") == "all"
+):
     config["timeseries"]["datasets"] = resolve_datasets(
         "all", config.get("ucr_archive_dir")
     )

@@ -18,7 +18,7 @@ from signal_robustness.report.benchmark import (  # noqa: E402
     flagged,
     leaderboard,
     leaderboard_layout,
-    published_row_checks,
+    row_checks,
 )
 from signal_robustness.report.summaries import read_summary  # noqa: E402
 from signal_robustness.report.tables import SUMMARY_COLUMNS, write_table  # noqa: E402
@@ -77,7 +77,7 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         "Our fawaz rows (their recipe) beside Fawaz et al. 2019's published ResNet (UCR 2015 archive), per set; "
         "difference = ours − published; checks_failed of each side.",
     )
-    their_checks = published_row_checks(published)
+    their_checks = row_checks(published)
     save_csv(output.published_checks, their_checks)
     ours = (
         table[table["method"] == "fawaz"]

@@ -14,7 +14,7 @@ method) first; a method is then compared with the baseline over the sets both ra
 
 Every row is checked (``row_checks``) after Carlini et al.'s evaluation checklist; a row
 that fails a check is flagged in the tables, never dropped. The same checks read a
-published table (``published_row_checks``), so Fawaz et al.'s 2019 rows are held to what
+published table (``row_checks`` on its rows too), so Fawaz et al.'s 2019 rows are held to what
 ours are held to.
 """
 
@@ -170,11 +170,6 @@ def clean_vs_worst_figure(table: pd.DataFrame, attacked: str = "worst"):
     axes.legend(fontsize=7)
     figure.tight_layout()
     return figure
-
-
-def published_row_checks(published: pd.DataFrame) -> pd.DataFrame:
-    """``row_checks`` on a published table with ``clean``, ``fgsm`` and ``bim`` columns."""
-    return row_checks(published)
 
 
 def conclusions(table: pd.DataFrame) -> pd.DataFrame:
