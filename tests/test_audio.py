@@ -443,14 +443,17 @@ def test_fgsm_adversarial_training_lowers_the_loss_on_adversarial_examples(synth
     labels = torch.from_numpy(table["label"].to_numpy())
     training = TrainingSettings(epochs=16, batch_size=8, learning_rate=1e-3, precise_batch_norm=True)
     epsilon = 0.05
-    losses = {}
-    for name, loss in (("standard", {}), ("adversarial", {"loss_fn": FGSMAdversarialLoss(epsilon, 0.0)})):
-        model = build_model("resnet18", 1, len(SYNTHETIC_CLASSES))
-        seed_everything(0)
-        train_classifier(model, (images, labels), training, seed_everything(0), cpu, progress=False, **loss)
-        losses[name] = _fgsm_loss_on(model, images, labels, epsilon)
-    # The same seed, data and epochs: only the loss differs.
-    assert losses["adversarial"] < 0.8 * losses["standard"]
+    losses = {"standard": [], "adversarial": []}
+    # Three seeds: on 40 clips one training run's FGSM loss varies by a factor of three with the
+    # seed and the CPU's kernels; the mean over seeds does not.
+    for seed in (0, 1, 2):
+        for name, loss in (("standard", {}), ("adversarial", {"loss_fn": FGSMAdversarialLoss(epsilon, 0.0)})):
+            seed_everything(seed)  # the initial weights too, whatever ran before in this process
+            model = build_model("resnet18", 1, len(SYNTHETIC_CLASSES))
+            train_classifier(model, (images, labels), training, seed_everything(seed), cpu, progress=False, **loss)
+            losses[name].append(_fgsm_loss_on(model, images, labels, epsilon))
+    # The same seeds, data and epochs: only the loss differs.
+    assert np.mean(losses["adversarial"]) < 0.8 * np.mean(losses["standard"]), losses
 
 
 def test_fold_arrays_train_on_every_version_and_validate_on_originals():
