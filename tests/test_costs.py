@@ -69,6 +69,15 @@ def test_limits_follow_the_work_and_grow_on_retry(paper_gpu_hours_module):
     assert costs.runtime_minutes("train_audio", config, {**job, "training": "original"}) < first
 
 
+def test_an_attack_job_without_the_eps_curve_is_costed_without_it(paper_gpu_hours_module):
+    hours, _ = paper_gpu_hours_module
+    config = hours.merged_paper_config()
+    job = {"dataset": "TwoLeadECG", "seed": "0"}
+    with_curve = costs.job_seconds("attack_timeseries", config, job)
+    config["timeseries"]["attacks"]["eps_curve"] = None  # as config/ucr_benchmark.yaml has it
+    assert 0 < costs.job_seconds("attack_timeseries", config, job) < with_curve
+
+
 def test_no_rule_fixes_the_minutes_of_work_that_scales(repo):
     fixed = []
     for path in sorted((repo / "workflow" / "rules").glob("*.smk")):

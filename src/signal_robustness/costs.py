@@ -396,8 +396,9 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
         # Every classifier of the (dataset, seed): FGSM, BIM and the eps curve on the test set.
         timeseries = config["timeseries"]
         bim, curve = timeseries["attacks"]["bim"], timeseries["attacks"]["eps_curve"]
-        n_curve = curve["n_test"] or SERIES_TEST_BOUND
-        steps = SERIES_TEST_BOUND * (1 + bim["steps"]) + n_curve * len(curve["eps"]) * (1 + bim["steps"])
+        steps = SERIES_TEST_BOUND * (1 + bim["steps"])
+        if curve is not None:
+            steps += (curve["n_test"] or SERIES_TEST_BOUND) * len(curve["eps"]) * (1 + bim["steps"])
         variants = len(timeseries["methods"]) * len(timeseries["feat_sim"])
         return variants * steps * seconds("attack")
     if rule == "fit_odenet":
