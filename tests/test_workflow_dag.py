@@ -145,18 +145,29 @@ def test_slurm_profile_dry_run_sends_training_to_gpus(repo, tmp_path):
     baselines = [m for m in ts["methods"] if m in BASELINE_METHODS]  # trained without Feat-Sim
     variants = len(baselines) + (len(ts["methods"]) - len(baselines)) * len(ts["feat_sim"])
     assert len(train_jobs) == variants * len(TINY["seeds"])
-    # Time-series training shares one GPU per connected part of a (dataset, seed): the baseline
-    # with the augmentations built on it, and each other baseline (gaussian_noise) on its own;
-    # one group job each, the GPU asked once (gres).
-    groups = len(ts["datasets"]) * len(TINY["seeds"]) * len(baselines)
-    assert out.count("Group job timeseries_training") == groups
-    assert all("gres=gpu:1" in block and "gpu=0" in block and "slurm_partition=gpu" in block for block in train_jobs)
+    # Everything of one (dataset, seed) of the time series -- ODENet, augmentations, classifiers,
+    # their attacks, AutoAttack-grade evaluation and certificates -- is one group job that asks
+    # for one GPU once (gres); an audio model's evaluation is a group job of one.
+    groups = [  # a group's jobs are indented; the first job at the margin is outside it
+        re.split(r"^(?:local)?rule ", group.split("Group job", 1)[0], maxsplit=1, flags=re.M)[0]
+        for group in out.split("Group job dataset_seed")[1:]
+    ]
+    timeseries_groups = [group for group in groups if "rule train_timeseries" in group]
+    assert len(timeseries_groups) == len(ts["datasets"]) * len(TINY["seeds"])
+    grouped = ("fit_odenet", "augment_timeseries", "train_timeseries", "attack_timeseries")
+    for seed, group in zip(TINY["seeds"], sorted(timeseries_groups, key=lambda g: "seed=1" in g), strict=True):
+        jobs = [line.strip().removeprefix("rule ").rstrip(":") for line in group.splitlines() if "rule " in line]
+        assert set(grouped) <= set(jobs) and f"seed={seed}" in group and f"seed={1 - seed}" not in group
+        assert jobs.count("train_timeseries") == variants
+        if seed in TINY["robustness"]["seeds"]:  # the robustness seed's evaluation and certificates join it
+            assert {"evaluate_robustness", "certify_smoothing"} <= set(jobs)
+    grouped_jobs = [block for block in blocks if block.split(":")[0] in {*grouped, "evaluate_robustness"}]
+    assert all("gres=gpu:1" in b and "gpu=0" in b and "slurm_partition=gpu" in b for b in grouped_jobs)
     # Every other job that asks for a GPU is sent to the GPU partition.
     gpu_jobs = [block for block in blocks if "gpu=1" in block]
     assert {block.split(":")[0] for block in gpu_jobs} >= {
         "train_audio",
         "evaluate_audio",
-        "fit_odenet",
         "attack_audio",
     }
     assert all("slurm_partition=gpu" in block for block in gpu_jobs)
