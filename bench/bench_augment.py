@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from signal_robustness.augment import AUGMENTATION_METHODS, augment_series
+from signal_robustness.catalog import OUT_SIGN_GRAD_ONLINE
 from signal_robustness.data import load_ucr
 from signal_robustness.models import build_model
 from signal_robustness.models.odenet import ODEFitSettings, fit_odenet
@@ -67,6 +68,8 @@ def main() -> None:
     classifier = build_model("resnet1d", 1, splits.n_classes).eval()
     per_method = {}
     for method in AUGMENTATION_METHODS:
+        if method == OUT_SIGN_GRAD_ONLINE:  # its copies are made while training: train_timeseries times it
+            continue
         started = time.perf_counter()
         augment_series(
             method, thousand, labels, PARAMS, torch.Generator().manual_seed(0), dzdt=dzdt, classifier=classifier

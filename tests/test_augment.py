@@ -279,3 +279,19 @@ def test_online_out_sign_grad_copies_follow_the_network_they_are_given(trained_g
     other = build_model("resnet1d", 1, 2).eval()
     assert not torch.equal(loss.copies(other, torch.arange(len(series))), copies)  # another network, other signs
     assert float(loss(model, (series[:8], labels[:8], torch.arange(8))).detach()) > 0
+
+
+def test_out_sign_grad_online_keeps_the_magnitude_whatever_the_reading_key(gunpoint_dzdt, gunpoint):
+    from signal_robustness.augment import augment_series, augmentation_arrays
+    from signal_robustness.augment.gradient import out_sign_grad_magnitude
+
+    series, dzdt, _ = gunpoint_dzdt
+    labels = torch.from_numpy(gunpoint.y_train)
+    params = {"beta": BETA, "out_sign_grad_model": "baseline"}  # the fixed reading for out_sign_grad
+    arrays = augmentation_arrays("out_sign_grad_online", series, labels, params, torch.Generator(), dzdt=dzdt)
+    assert set(arrays) == {"magnitude"}  # no classifier given, none needed
+    assert torch.equal(arrays["magnitude"], out_sign_grad_magnitude(dzdt, BETA))
+    with pytest.raises(ValueError, match="needs the baseline classifier"):
+        augmentation_arrays("out_sign_grad", series, labels, params, torch.Generator(), dzdt=dzdt)
+    with pytest.raises(ValueError, match="while training"):
+        augment_series("out_sign_grad_online", series, labels, params, torch.Generator(), dzdt=dzdt)

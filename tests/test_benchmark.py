@@ -167,3 +167,57 @@ def test_each_check_fails_on_a_planted_bad_row_and_the_row_is_kept():
     assert table.loc["E", "checks_failed"] == "eps0_is_clean"
     assert table.loc["F", "checks_failed"] == "monotone"
     assert table.loc["D", "worst_0.1"] == 30.0 and table.loc["D", "worst"] == 25.0
+
+
+def test_the_certified_column_counts_points_certified_beyond_the_radius_at_one_sigma():
+    from signal_robustness.report.benchmark import benchmark_runs, certified_runs, leaderboard_layout
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset in ("A", "B"):
+        for sigma in (0.25, 0.5):
+            for index in range(10):
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "method": "gaussian_noise",
+                        "feat_sim": False,
+                        "seed": 0,
+                        "index": index,
+                        "sigma": sigma,
+                        "radius": float(rng.uniform(0, 1)),
+                        "correct": bool(rng.uniform() < 0.8),
+                    }
+                )
+    certificates = pd.DataFrame(rows)
+    certified = certified_runs(certificates, radius=0.5, sigma=0.25).set_index("dataset")
+    for dataset in ("A", "B"):
+        chosen = certificates[(certificates["dataset"] == dataset) & (certificates["sigma"] == 0.25)]
+        expected = 100 * (chosen["correct"] & (chosen["radius"] >= 0.5)).mean()
+        assert certified.loc[dataset, "certified"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no certificate at sigma 1"):
+        certified_runs(certificates, radius=0.5, sigma=1.0)
+
+    summary = pd.DataFrame(
+        [
+            {
+                "dataset": d,
+                "method": m,
+                "feat_sim": False,
+                "seed": 0,
+                "clean_acc": 90.0,
+                "fgsm_acc": 50.0,
+                "bim_acc": 40.0,
+            }
+            for d in ("A", "B")
+            for m in ("baseline", "gaussian_noise")
+        ]
+    )
+    runs = benchmark_runs(summary, None, certified.reset_index())
+    assert runs.loc[runs["method"] == "baseline", "certified"].isna().all()
+    board = leaderboard(per_dataset(runs), "baseline")
+    layout = leaderboard_layout(board, "baseline")
+    assert layout.loc["baseline", "certified L2"] == "not certified"
+    mean = certified["certified"].mean()
+    assert layout.loc["gaussian_noise", "certified L2"] == f"{mean:.1f}"  # one method: no rank
+    assert "certified L2 vs baseline" not in layout  # nothing to pair with

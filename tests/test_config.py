@@ -135,6 +135,23 @@ def test_smoothing_without_a_noise_trained_model_is_refused_not_silently_skipped
     validate_config(default_config, schema)
 
 
+def test_the_benchmark_s_certified_sigma_must_be_certified(default_config, schema):
+    default_config["benchmark"]["certified"] = {"radius": 0.5, "sigma": 0.3}
+    message = _problems(default_config, schema)
+    assert "'benchmark.certified.sigma': 0.3 is not certified" in message and "[0.25, 0.5]" in message
+    default_config["benchmark"]["certified"]["sigma"] = None  # the smallest certified
+    validate_config(default_config, schema)
+    default_config["benchmark"]["certified"] = {"radius": -1, "sigma": None}
+    assert "benchmark.certified.radius" in _problems(default_config, schema)
+
+
+def test_two_names_for_one_reading_of_out_sign_grad_are_refused(default_config, schema):
+    default_config["timeseries"]["methods"] = ["baseline", "out_sign_grad", "out_sign_grad_online"]
+    validate_config(default_config, schema)  # the key on baseline: both readings
+    default_config["timeseries"]["augment"]["out_sign_grad_model"] = "online"
+    assert "both be the online reading" in _problems(default_config, schema)
+
+
 def test_all_problems_are_reported_at_once(default_config, schema):
     default_config["timeseries"]["epochs"] = 0
     default_config["device"] = "tpu"

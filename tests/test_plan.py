@@ -171,6 +171,17 @@ def test_time_series_jobs_read_what_their_method_needs(config):
     assert set(spec_den) == {"data"}  # the spectral method needs no ODENet
     assert in_sign["odenet"] == "results/timeseries/Coffee/odenet/seed1.pt"
     assert plan.variant_files("model.pt")[-1] == "results/timeseries/{dataset}/spec_den/feat_sim/seed{seed}/model.pt"
+    # Out-Sign-Grad's fixed reading reads the trained baseline; the online one, the network being trained.
+    config["timeseries"]["methods"] = ["baseline", "spec_den", "out_sign_grad", "out_sign_grad_online"]
+    plan = Plan(config)
+    fixed, online = (plan.augmentation_inputs("Coffee", m, 1) for m in ("out_sign_grad", "out_sign_grad_online"))
+    assert fixed["classifier"] == "results/timeseries/Coffee/baseline/none/seed1/model.pt"
+    assert set(online) == {"data", "odenet"}
+    assert plan.fixed_copy_methods() == ["spec_den", "out_sign_grad"]  # Figure 3 shows made copies only
+    config["timeseries"]["augment"]["out_sign_grad_model"] = "online"
+    plan = Plan(config)
+    assert "classifier" not in plan.augmentation_inputs("Coffee", "out_sign_grad", 1)
+    assert plan.fixed_copy_methods() == ["spec_den"]
 
 
 def test_audio_jobs_read_their_weights_and_figure_1_its_searches(config):

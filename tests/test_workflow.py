@@ -469,6 +469,18 @@ def test_the_ucr_benchmark_ranks_every_trained_method_and_flags_rows(tiny_run, r
     robustness = pd.read_csv(tiny_run / "results" / "robustness" / "timeseries" / "summary.csv")
     full = robustness[(robustness["method"] == "baseline") & (robustness["budget"] == robustness["budget"].max())]
     assert board.loc["baseline", "worst_mean"] == pytest.approx(full["worst_case_acc"].mean())
+    # The certified column: the smoothed noise-trained models' certified accuracy at the radius and
+    # the smallest sigma, recounted from their certificates.
+    certificates = pd.concat(
+        pd.read_csv(path)
+        for path in (tiny_run / "results" / "robustness" / "timeseries").glob("*/*/*/*/certificates.csv")
+    )
+    radius = yaml.safe_load((repo / "config" / "config.yaml").read_text())["benchmark"]["certified"]["radius"]
+    at_sigma = certificates[certificates["sigma"] == certificates["sigma"].min()]
+    per_seed = at_sigma.groupby("seed").apply(lambda c: 100 * (c["correct"] & (c["radius"] >= radius)).mean())
+    assert set(at_sigma["method"]) == {"gaussian_noise"}
+    assert board.loc["gaussian_noise", "certified_mean"] == pytest.approx(per_seed.mean())
+    assert board["certified_mean"].notna().sum() == 1
     for check in ("check_attacks_at_most_clean", "check_bim_at_most_fgsm", "check_monotone"):
         assert check in per_set
     flagged = per_set["checks_failed"].fillna("") != ""
@@ -477,3 +489,41 @@ def test_the_ucr_benchmark_ranks_every_trained_method_and_flags_rows(tiny_run, r
     assert (published["checks_failed"].fillna("") != "").sum() == 22  # 4 ResNet + 17 FCN BIM rows, DiatomSizeReduction
     for figure in ("cd_clean.png", "cd_worst.png", "clean_vs_worst.png"):
         assert (folder / figure).stat().st_size > 2_000
+
+
+def test_out_sign_grad_trains_in_both_readings_in_one_run(repo, tmp_path):
+    config = dict(TINY)  # seeds 0 and 1; the targets below are seed 0's
+    config["timeseries"] = {
+        **TINY["timeseries"],
+        "methods": ["baseline", "out_sign_grad", "out_sign_grad_online"],
+        "feat_sim": [False],
+        "epochs": 1,
+    }
+    root = "results/timeseries/GunPoint"
+    targets = [f"{root}/{method}/none/seed0/model.pt" for method in ("out_sign_grad", "out_sign_grad_online")]
+    done = snakemake(repo, tmp_path, "--cores", "2", *targets, config=config, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # The fixed reading's copies are made from the trained baseline; the online one keeps only
+    # |clamp(dz/dt, beta)| and makes its copies from the network being trained.
+    with np.load(tmp_path / root / "aug" / "out_sign_grad" / "seed0.npz", allow_pickle=False) as fixed:
+        assert set(fixed.files) == {"x_augmented"}
+        shape = fixed["x_augmented"].shape
+    with np.load(tmp_path / root / "aug" / "out_sign_grad_online" / "seed0.npz", allow_pickle=False) as online:
+        assert set(online.files) == {"magnitude"}
+        assert online["magnitude"].shape == shape
+        beta = yaml.safe_load((repo / "config" / "config.yaml").read_text())["timeseries"]["augment"]["beta"]
+        assert 0 < online["magnitude"].max() <= beta + 1e-6
+    (tmp_path / "online").mkdir()  # the online reading alone never needs the trained baseline
+    planned = snakemake(repo, tmp_path / "online", "-n", targets[1], config=config, timeout=120)
+    assert planned.returncode == 0 and "fit_odenet" in planned.stdout
+    assert f"{root}/baseline/none/seed0/model.pt" not in planned.stdout
+    fixed_model = torch.load(tmp_path / targets[0], weights_only=True)
+    online_model = torch.load(tmp_path / targets[1], weights_only=True)
+    assert any(not torch.equal(fixed_model[k], online_model[k]) for k in fixed_model)
+
+    # With the key on "online", both names would be the same reading: refused before any job.
+    config["timeseries"]["augment"] = {"out_sign_grad_model": "online"}  # merged over config/config.yaml's
+    (tmp_path / "refused").mkdir()
+    refused = snakemake(repo, tmp_path / "refused", "-n", *targets, config=config, timeout=120)
+    assert refused.returncode != 0
+    assert "timeseries.augment.out_sign_grad_model" in refused.stdout + refused.stderr

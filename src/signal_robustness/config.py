@@ -483,7 +483,26 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     if not {0, 1} <= set(fractions):
         problems.append(f"config key 'robustness.eps_fractions': {fractions} must hold 0 (the clean check) and 1 (eps)")
     methods = set(config["timeseries"]["methods"]) | {"baseline"}
+    if {"out_sign_grad", "out_sign_grad_online"} <= methods and (
+        config["timeseries"]["augment"]["out_sign_grad_model"] == "online"
+    ):
+        problems.append(
+            "config key 'timeseries.methods': out_sign_grad and out_sign_grad_online would both be the online "
+            "reading, as 'timeseries.augment.out_sign_grad_model' is 'online'; set it to 'baseline' to train both "
+            "readings, or drop one"
+        )
     labels = methods | {f"{m}+feat_sim" for m in methods if True in config["timeseries"]["feat_sim"]}
+    certified, smoothing = config["benchmark"]["certified"], robustness["smoothing"]
+    if (
+        certified
+        and smoothing
+        and certified["sigma"] is not None
+        and not any(abs(certified["sigma"] - s) <= 1e-12 for s in smoothing["sigmas"])
+    ):
+        problems.append(
+            f"config key 'benchmark.certified.sigma': {certified['sigma']} is not certified; "
+            f"one of robustness.smoothing.sigmas {smoothing['sigmas']}"
+        )
     if config["benchmark"]["baseline"] not in labels:
         problems.append(
             f"config key 'benchmark.baseline': {config['benchmark']['baseline']!r} is not a trained method; "

@@ -20,6 +20,7 @@ from signal_robustness.catalog import (
     PRETRAINED_DIR,
     REPRESENTATIONS,
     SMOOTHED_METHODS,
+    augments_online,
     needs_classifier,
 )
 from signal_robustness.runs import parse_run, run_path
@@ -335,6 +336,12 @@ class Plan:
         """The configured time-series methods that are not baselines."""
         return [m for m in self.config["timeseries"]["methods"] if m not in BASELINE_METHODS]
 
+    def fixed_copy_methods(self) -> list[str]:
+        """The augmentation methods whose copies are made before training (Figure 3 shows them):
+        Out-Sign-Grad read online makes its copies while training."""
+        augment = self.config["timeseries"]["augment"]
+        return [m for m in self.augmentation_methods() if not augments_online(m, augment)]
+
     def timeseries_targets(self) -> list[str]:
         """sarkar2020 and the Fawaz comparison: summary, tables and figures (target `timeseries`)."""
         series = self.config["timeseries"]
@@ -416,6 +423,22 @@ class Plan:
         """The time-series models AutoAttack-grade evaluation runs on (their worst case is the
         benchmark's ``worst`` column; with ``robustness.models: baseline`` only the baselines')."""
         return runs_of_branch(self.robustness_runs(), "timeseries")
+
+    def benchmark_certified(self) -> dict[str, float] | None:
+        """The certified column's radius and sigma (a null sigma is the smallest certified),
+        or None where there is no such column."""
+        certified, smoothing = self.config["benchmark"]["certified"], self.config["robustness"]["smoothing"]
+        if not certified or not smoothing:
+            return None
+        sigma = min(smoothing["sigmas"]) if certified["sigma"] is None else certified["sigma"]
+        return {"radius": float(certified["radius"]), "sigma": float(sigma)}
+
+    def benchmark_certificates(self) -> list[str]:
+        """The certificates the benchmark's certified column reads (benchmark.certified): the
+        smoothed time-series models'."""
+        if self.benchmark_certified() is None:
+            return []
+        return [f"results/robustness/{run}/certificates.csv" for run in self.smoothed_runs("timeseries")]
 
     def benchmark_targets(self) -> list[str]:
         """The UCR benchmark's leaderboard, per-set table, checks and figures (target

@@ -85,7 +85,6 @@ AUDIO_DOWNLOADS = sorted(
 )
 
 # The configured augmentation methods, and the datasets the paper's Figure 3 shows (two).
-TIMESERIES_AUGMENTATIONS = PLAN.augmentation_methods()
 FIGURE_DATASETS = TIMESERIES["datasets"][:2]
 # The dataset whose first clip the representations figure shows; the budget searches
 # (sallo2020, section VI) whose first model's original training Figure 1 shows.

@@ -240,7 +240,7 @@ rule augmentation_examples_figure:
         augmented=expand(
             "results/timeseries/{dataset}/aug/{method}/seed{seed}.npz",
             dataset=FIGURE_DATASETS,
-            method=TIMESERIES_AUGMENTATIONS,
+            method=PLAN.fixed_copy_methods(),
             seed=min(config["seeds"]),
         ),
     output:
@@ -258,7 +258,7 @@ rule augmentation_examples_figure:
         "../envs/pipeline.yaml"
     params:
         datasets=FIGURE_DATASETS,
-        methods=TIMESERIES_AUGMENTATIONS,
+        methods=PLAN.fixed_copy_methods(),
     script:
         "../scripts/augmentation_examples_figure.py"
 
@@ -449,6 +449,7 @@ rule ucr_benchmark:
             if PLAN.benchmark_robustness_runs()
             else []
         ),
+        certificates=PLAN.benchmark_certificates(),
         published=PUBLISHED["fawaz2019_all"],
     output:
         leaderboard=report(
@@ -487,6 +488,7 @@ rule ucr_benchmark:
         runs=PLAN.timeseries_run_paths(),
         robustness_runs=PLAN.benchmark_robustness_runs(),
         baseline=config["benchmark"]["baseline"],
+        certified=PLAN.benchmark_certified(),
         epochs=TIMESERIES["epochs"],
     script:
         "../scripts/ucr_benchmark.py"

@@ -11,6 +11,7 @@ from signal_robustness.joblog import log_to_file  # noqa: E402
 from signal_robustness.report.benchmark import (  # noqa: E402
     METRIC_LABELS,
     benchmark_runs,
+    certified_runs,
     clean_vs_worst_figure,
     conclusions,
     critical_difference_figure,
@@ -51,7 +52,16 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         if snakemake.input.robustness
         else None
     )
-    runs = benchmark_runs(summary, robustness)
+    certified = (
+        certified_runs(
+            pd.concat([read_csv(path) for path in snakemake.input.certificates], ignore_index=True),
+            params.certified["radius"],
+            params.certified["sigma"],
+        )
+        if snakemake.input.certificates
+        else None
+    )
+    runs = benchmark_runs(summary, robustness, certified)
     table = flagged(runs)
     board = leaderboard(table, params.baseline)
     n_sets, n_flagged = table["dataset"].nunique(), int((table["checks_failed"] != "").sum())
@@ -61,7 +71,13 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         f"Mean accuracy (%) of each method over {n_sets} UCR sets (seeds averaged first), its mean rank "
         f"(1 = best), and against {params.baseline}: wins / ties / losses per set (ties within 0.05 points) "
         "and two-sided Wilcoxon signed-rank p, Holm-corrected over the methods. worst = the per-point worst "
-        f"case of the AutoAttack-grade attacks at the full budget. {params.epochs} epochs.",
+        f"case of the AutoAttack-grade attacks at the full budget. {params.epochs} epochs."
+        + (
+            f" certified L2 = certified accuracy of the smoothed model at L2 radius {params.certified['radius']:g} "
+            f"(z-normalised units), sigma {params.certified['sigma']:g}, on the certified test points."
+            if certified is not None
+            else ""
+        ),
         leaderboard_layout(board, params.baseline),
     )
     write(

@@ -23,6 +23,8 @@ from signal_robustness.catalog import (  # noqa: F401 (re-exported: the package'
     NEEDS_CLASSIFIER,
     NEEDS_ODENET,
     OUT_SIGN_GRAD_MODELS,
+    OUT_SIGN_GRAD_ONLINE,
+    augments_online,
     needs_classifier,
 )
 
@@ -38,9 +40,9 @@ def augmentation_arrays(
 ) -> dict[str, torch.Tensor]:
     """What ``aug/<method>/seed<seed>.npz`` holds: ``x_augmented``, one copy per series, or for
     Out-Sign-Grad read online ``magnitude`` = |clamp(dz/dt, β)|, the copies being made while training."""
-    if method == "out_sign_grad" and not needs_classifier(method, params):
+    if augments_online(method, params):
         if dzdt is None:
-            raise ValueError("out_sign_grad needs the ODENet's dz/dt")
+            raise ValueError(f"{method} needs the ODENet's dz/dt")
         return {"magnitude": out_sign_grad_magnitude(dzdt, params["beta"])}
     return {"x_augmented": augment_series(method, series, labels, params, generator, dzdt, classifier)}
 
@@ -61,6 +63,8 @@ def augment_series(
     """
     if method not in AUGMENTATION_METHODS:
         raise ValueError(f"unknown augmentation method {method!r}; known: {list(AUGMENTATION_METHODS)}")
+    if method == OUT_SIGN_GRAD_ONLINE:
+        raise ValueError(f"{method} makes its copies while training (augmentation_arrays gives its magnitude)")
     if method in NEEDS_ODENET and dzdt is None:
         raise ValueError(f"{method} needs the ODENet's dz/dt")
     if method in NEEDS_CLASSIFIER and classifier is None:

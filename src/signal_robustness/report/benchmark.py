@@ -1,8 +1,9 @@
 """The UCR-wide robustness benchmark: a leaderboard of training methods over many sets.
 
 Input: one row per trained classifier (dataset, method, seed) with its accuracies in percent:
-``clean``, ``fgsm``, ``bim`` and, where AutoAttack-grade evaluation ran, ``worst`` (the
-per-point worst case of every attack at the budget). Seeds are averaged per (dataset,
+``clean``, ``fgsm``, ``bim``, where AutoAttack-grade evaluation ran ``worst`` (the
+per-point worst case of every attack at the budget) and, for the models randomized smoothing
+certifies, ``certified`` (certified L2 accuracy at one radius and noise level). Seeds are averaged per (dataset,
 method) first; a method is then compared with the baseline over the sets both ran:
 
 - the mean of each accuracy over sets, and each method's mean rank (1 is best; ties share
@@ -27,9 +28,10 @@ import pandas as pd
 from scipy import stats
 
 from signal_robustness import checks
+from signal_robustness.evaluate.smoothing import certified_accuracy
 
-METRICS = ("clean", "fgsm", "bim", "worst")
-METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "bim": "BIM", "worst": "worst case"}
+METRICS = ("clean", "fgsm", "bim", "worst", "certified")
+METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "bim": "BIM", "worst": "worst case", "certified": "certified L2"}
 # A difference of accuracies within this many points is a tie (one test series of 1,000).
 TIE_POINTS = 0.05
 
@@ -197,16 +199,31 @@ def method_label(method: str, feat_sim: bool) -> str:
     return f"{method}+feat_sim" if feat_sim else method
 
 
-def benchmark_runs(summary: pd.DataFrame, robustness: pd.DataFrame | None, norm: str = "linf") -> pd.DataFrame:
+def benchmark_runs(
+    summary: pd.DataFrame,
+    robustness: pd.DataFrame | None,
+    certified: pd.DataFrame | None = None,
+    norm: str = "linf",
+) -> pd.DataFrame:
     """One row per trained classifier: ``clean``, ``fgsm``, ``bim`` from the time-series
-    summary and, where AutoAttack-grade evaluation ran in ``norm``, ``worst`` (the worst case
+    summary; where AutoAttack-grade evaluation ran in ``norm``, ``worst`` (the worst case
     at the full budget) and ``worst_<budget>`` at each positive budget, with the checks of
-    its budget curve: ``check_eps0_is_clean`` and ``check_monotone``."""
+    its budget curve: ``check_eps0_is_clean`` and ``check_monotone``; and where randomized
+    smoothing certified the model, ``certified`` (``certified_runs``)."""
     runs = summary.rename(columns={"clean_acc": "clean", "fgsm_acc": "fgsm", "bim_acc": "bim"})
     runs["method"] = [method_label(m, bool(f)) for m, f in zip(runs["method"], runs["feat_sim"], strict=True)]
-    runs = runs[["dataset", "method", "seed", "clean", "fgsm", "bim"]]
-    if robustness is None or not len(robustness):
-        return runs
+    keys = ["dataset", "method", "seed"]
+    runs = runs[[*keys, "clean", "fgsm", "bim"]]
+    if robustness is not None and len(robustness):
+        runs = runs.merge(_worst_cases(robustness, norm), on=keys, how="left")
+    if certified is not None and len(certified):
+        runs = runs.merge(certified, on=keys, how="left", validate="one_to_one")
+    return runs
+
+
+def _worst_cases(robustness: pd.DataFrame, norm: str) -> pd.DataFrame:
+    """Per (dataset, method, seed), the AutoAttack-grade budget curve in ``norm``: ``worst``,
+    ``worst_<budget>`` and the curve's checks."""
     curves = robustness[robustness["norm"] == norm].copy()
     curves["method"] = [method_label(m, bool(f)) for m, f in zip(curves["method"], curves["feat_sim"], strict=True)]
     keys = ["dataset", "method", "seed"]
@@ -221,7 +238,31 @@ def benchmark_runs(summary: pd.DataFrame, robustness: pd.DataFrame | None, norm:
         row["check_eps0_is_clean"] = checks.equals(zero["worst_case_acc"], zero["clean_acc"]) if len(zero) else np.nan
         row["check_monotone"] = checks.non_increasing([*curve["clean_acc"].iloc[:1], *attacked["worst_case_acc"]])
         rows.append(row)
-    return runs.merge(pd.DataFrame(rows), on=keys, how="left")
+    return pd.DataFrame(rows, columns=[*keys, "worst"]) if not rows else pd.DataFrame(rows)
+
+
+def certified_runs(certificates: pd.DataFrame, radius: float, sigma: float) -> pd.DataFrame:
+    """One row per certified classifier (dataset, method, seed): ``certified``, the % of its
+    certified test points that the smoothed classifier at noise ``sigma`` gets right with an L2
+    radius of at least ``radius`` (Cohen et al.'s certified accuracy; z-normalised units)."""
+    chosen = certificates[np.isclose(certificates["sigma"], sigma)]
+    if chosen.empty:
+        raise ValueError(
+            f"no certificate at sigma {sigma:g}: the certified sigmas are {sorted(certificates['sigma'].unique())}"
+        )
+    keys = ["dataset", "method", "feat_sim", "seed"]
+    rows = [
+        {
+            **dict(zip(keys, key, strict=True)),
+            "certified": float(certified_accuracy(group, [radius])["certified_acc"].iloc[0]),
+        }
+        for key, group in chosen.groupby(keys, sort=True)
+    ]
+    frame = pd.DataFrame(rows)
+    frame["method"] = [
+        method_label(m, bool(f)) for m, f in zip(frame.pop("method"), frame.pop("feat_sim"), strict=True)
+    ]
+    return frame[["dataset", "method", "seed", "certified"]]
 
 
 def flagged(runs: pd.DataFrame) -> pd.DataFrame:
@@ -265,8 +306,10 @@ def leaderboard_layout(board: pd.DataFrame, baseline: str) -> pd.DataFrame:
     layout = pd.DataFrame(index=pd.Index(board["method"], name="method"))
     layout["sets"] = board["n_datasets"].to_numpy()
     for metric in metrics:
+        ranked = board[f"{metric}_mean"].notna().sum() > 1  # one method's rank says nothing
+        missing = "not certified" if metric == "certified" else "not run"
         layout[METRIC_LABELS[metric]] = [
-            f"{mean:.1f} [{rank:.2f}]" if pd.notna(mean) else "not run"
+            missing if pd.isna(mean) else f"{mean:.1f} [{rank:.2f}]" if ranked else f"{mean:.1f}"
             for mean, rank in zip(board[f"{metric}_mean"], board[f"{metric}_mean_rank"], strict=True)
         ]
     for metric in metrics:
