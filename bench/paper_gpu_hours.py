@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from signal_robustness.catalog import BASELINE_METHODS, TARGET_CLASSES, fawaz_batch_size, points_per_input
@@ -64,17 +65,13 @@ MARKER = "<!-- gpu-hours -->"
 
 # The precisions the table gives: fp32 (the reference) and bf16 (the paper config's).
 PRECISIONS = ("fp32", "bf16")
-# Training-set sizes of the UCR 2018 archive (its DataSummary.csv) for config/paper.yaml's sets.
-UCR_TRAIN_SIZES = {
-    "Adiac": 390,
-    "CricketX": 390,
-    "CricketZ": 390,
-    "FiftyWords": 450,
-    "InsectWingbeatSound": 220,
-    "TwoLeadECG": 23,
-    "UWaveGestureLibraryX": 896,
-    "UWaveGestureLibraryY": 896,
-}
+# The UCR 2018 archive's sets: training and test sizes, lengths (its DataSummary.csv).
+UCR_SETS = ROOT / "config" / "published" / "ucr2018_datasets.csv"
+
+
+def ucr_sets() -> pd.DataFrame:
+    """One row per set of the UCR 2018 archive, indexed by name (config/published/README.md)."""
+    return pd.read_csv(UCR_SETS).set_index("dataset")
 
 
 def series_training(timeseries: Mapping[str, Any], seeds: int) -> tuple[int, float]:
@@ -87,7 +84,7 @@ def series_training(timeseries: Mapping[str, Any], seeds: int) -> tuple[int, flo
     cap = timeseries["batch_size_cap"]
     steps_per_epoch = sum(
         count * math.ceil(size / fawaz_batch_size(size, cap))
-        for n in map(UCR_TRAIN_SIZES.__getitem__, timeseries["datasets"])
+        for n in ucr_sets().loc[timeseries["datasets"], "train"]
         for size, count in ((n, plain), (2 * n, augmented))
     )
     models = (plain + augmented) * len(timeseries["datasets"]) * seeds
@@ -383,11 +380,12 @@ def table(config: Mapping[str, Any], rates: Rates, robust_share: float = 1.0) ->
     return "\n".join(lines)
 
 
-def write(doc: Path, text: str) -> None:
+def write(doc: Path, text: str, marker: str = MARKER) -> None:
+    """``text`` into ``doc`` between its two ``marker`` lines."""
     content = doc.read_text()
-    head, middle, tail = content.split(MARKER)
+    head, middle, tail = content.split(marker)
     del middle
-    doc.write_text(f"{head}{MARKER}\n{text}\n{MARKER}{tail}")
+    doc.write_text(f"{head}{marker}\n{text}\n{marker}{tail}")
 
 
 def main() -> None:

@@ -104,3 +104,28 @@ def test_no_paper_job_is_given_less_time_than_its_estimate_and_the_docs_say_so(r
     assert heaviest["evaluate_robustness"] > 2 and heaviest["certify_smoothing"] > 2 and heaviest["train_audio"] > 12
     documented = (repo / "docs" / "paper_scale.md").read_text().split(limits.MARKER)[1].strip()
     assert documented == limits.table(rows)
+
+
+def test_the_ucr_benchmark_s_gpu_hours_are_the_script_s_for_the_archive(repo, paper_gpu_hours_module):
+    import ucr_benchmark_gpu_hours as ucr
+
+    config = ucr.merged_benchmark_config()
+    sets = ucr.ucr_sets()
+    text = ucr.table(config, sets)
+    page = (repo / "docs" / "benchmark.md").read_text()
+    assert page.split(ucr.MARKER)[1].strip() == text
+    assert f"{len(sets)} sets × 3 seeds = {3 * len(sets)} group jobs" in text
+    # Work grows with a set's size: a set twice as long, or with twice the training series, costs more.
+    mean = 250.0  # the length at which a pass costs SERIES_GFLOP
+    row = sets.loc["TwoLeadECG"].to_dict()
+    base = ucr.set_seconds(config, row, mean, "bf16")
+    longer = ucr.set_seconds(config, {**row, "length": 2 * row["length"]}, mean, "bf16")
+    larger = ucr.set_seconds(config, {**row, "train": 40 * row["train"]}, mean, "bf16")
+    assert sum(longer.values()) > sum(base.values()) and larger["training"] > base["training"]
+    # The online reading of Out-Sign-Grad is one more input gradient a step: never cheaper.
+    offline = {**config, "timeseries": {**config["timeseries"], "methods": ["baseline", "out_sign_grad"]}}
+    online = {**config, "timeseries": {**config["timeseries"], "methods": ["baseline", "out_sign_grad_online"]}}
+    assert (
+        ucr.set_seconds(online, row, mean, "bf16")["training"]
+        >= ucr.set_seconds(offline, row, mean, "bf16")["training"]
+    )

@@ -147,3 +147,23 @@ def test_the_workflow_prepares_a_set_with_nan_or_stops_before_any_job(repo, tmp_
     assert refused.returncode != 0
     assert "timeseries.missing_values is 'refuse'" in refused.stdout + refused.stderr
     assert "DodgerLoopGame_TRAIN.tsv" in refused.stdout + refused.stderr
+
+
+def test_the_archive_s_published_sizes_are_its_sets_and_its_files(repo, shared_ucr):
+    import pandas as pd
+
+    from signal_robustness.data.ucr import UCR_2018_UNIVARIATE
+
+    sizes = pd.read_csv(repo / "config" / "published" / "ucr2018_datasets.csv").set_index("dataset")
+    assert len(sizes) == 128 and set(sizes.index) == UCR_2018_UNIVARIATE and sizes.index.is_unique
+    checked = 0
+    for folder in sorted(p for p in shared_ucr.iterdir() if p.is_dir()):
+        train = (folder / f"{folder.name}_TRAIN.tsv").read_text().splitlines()
+        test = (folder / f"{folder.name}_TEST.tsv").read_text().splitlines()
+        row = sizes.loc[folder.name]
+        assert (row["train"], row["test"]) == (len(train), len(test)), folder.name
+        assert row["classes"] == len({line.split("\t")[0] for line in train}), folder.name
+        # A variable-length set's files are as wide as its longest series (NaN after the shorter).
+        assert row["length"] == len(train[0].split("\t")) - 1, folder.name
+        checked += 1
+    assert checked == 42
