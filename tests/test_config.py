@@ -135,11 +135,24 @@ def test_smoothing_without_a_noise_trained_model_is_refused_not_silently_skipped
     validate_config(default_config, schema)
 
 
-def test_the_benchmark_s_certified_sigma_must_be_certified(default_config, schema):
-    default_config["benchmark"]["certified"] = {"radius": 0.5, "sigma": 0.3}
+def test_the_benchmark_s_certified_column_must_be_certifiable(default_config, schema):
+    from signal_robustness.config import max_certifiable_radius
+    from signal_robustness.evaluate.smoothing import certified_radius, lower_confidence_bound
+
+    smoothing = default_config["robustness"]["smoothing"]  # sigmas [0.25, 0.5], n 200, alpha 0.001
+    default_config["benchmark"]["certified"] = {"radius": 0.25, "sigma": 0.3}
     message = _problems(default_config, schema)
     assert "'benchmark.certified.sigma': 0.3 is not certified" in message and "[0.25, 0.5]" in message
     default_config["benchmark"]["certified"]["sigma"] = None  # the smallest certified
+    validate_config(default_config, schema)
+    # A radius no point can reach is a column of zeros: refused, naming the largest reachable.
+    reach = max_certifiable_radius(0.25, smoothing["n"], smoothing["alpha"])
+    assert reach == pytest.approx(certified_radius(lower_confidence_bound(200, 200, 0.001), 0.25), rel=1e-9)
+    default_config["benchmark"]["certified"]["radius"] = 0.5
+    message = _problems(default_config, schema)
+    assert "'benchmark.certified.radius': 0.5 can never be certified with sigma 0.25" in message
+    assert f"at most {reach:.3g}" in message
+    default_config["benchmark"]["certified"]["sigma"] = 0.5  # a wider noise reaches it
     validate_config(default_config, schema)
     default_config["benchmark"]["certified"] = {"radius": -1, "sigma": None}
     assert "benchmark.certified.radius" in _problems(default_config, schema)

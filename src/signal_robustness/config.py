@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import jsonschema
@@ -493,22 +494,33 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
         )
     labels = methods | {f"{m}+feat_sim" for m in methods if True in config["timeseries"]["feat_sim"]}
     certified, smoothing = config["benchmark"]["certified"], robustness["smoothing"]
-    if (
-        certified
-        and smoothing
-        and certified["sigma"] is not None
-        and not any(abs(certified["sigma"] - s) <= 1e-12 for s in smoothing["sigmas"])
-    ):
-        problems.append(
-            f"config key 'benchmark.certified.sigma': {certified['sigma']} is not certified; "
-            f"one of robustness.smoothing.sigmas {smoothing['sigmas']}"
-        )
+    if certified and smoothing:
+        sigma = min(smoothing["sigmas"]) if certified["sigma"] is None else certified["sigma"]
+        if not any(abs(sigma - s) <= 1e-12 for s in smoothing["sigmas"]):
+            problems.append(
+                f"config key 'benchmark.certified.sigma': {sigma} is not certified; "
+                f"one of robustness.smoothing.sigmas {smoothing['sigmas']}"
+            )
+        elif certified["radius"] > (reach := max_certifiable_radius(sigma, smoothing["n"], smoothing["alpha"])):
+            # Every point would count as not certified: a column of zeros that says nothing.
+            problems.append(
+                f"config key 'benchmark.certified.radius': {certified['radius']} can never be certified with "
+                f"sigma {sigma}, n {smoothing['n']} and alpha {smoothing['alpha']} (robustness.smoothing): "
+                f"at most {reach:.3g}, when all n noisy copies agree; lower the radius or raise n"
+            )
     if config["benchmark"]["baseline"] not in labels:
         problems.append(
             f"config key 'benchmark.baseline': {config['benchmark']['baseline']!r} is not a trained method; "
             f"one of {sorted(labels)}"
         )
     return problems + audio_consistency_problems(config["audio"])
+
+
+def max_certifiable_radius(sigma: float, n: int, alpha: float) -> float:
+    """The largest L2 radius Cohen et al.'s CERTIFY can give with ``n`` noise draws at level
+    ``alpha``: σ · Φ⁻¹(α^(1/n)), the one-sided Clopper–Pearson lower bound when all ``n`` agree
+    (``evaluate.smoothing`` computes the same without this closed form, and imports torch)."""
+    return sigma * NormalDist().inv_cdf(alpha ** (1 / n))
 
 
 # Keys and values renamed since earlier versions: a config written for them is refused with
