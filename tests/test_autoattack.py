@@ -232,3 +232,32 @@ def test_square_attacks_rectangular_images_within_the_budget_and_the_box(shape, 
     assert square.p_selection(0) == square.p_init
     square._image_sides = (25, 51)
     assert square.p_selection(0) < square.p_init and round((square.p_selection(0) * 25 * 51) ** 0.5) <= 24
+
+
+def test_an_unbounded_attack_takes_a_trained_resnet_to_chance_and_a_constant_model_nowhere(
+    trained_gunpoint, gunpoint, cpu
+):
+    from conftest import first_test_series
+
+    from signal_robustness.evaluate.autoattack import unbounded_accuracy
+
+    model, _ = trained_gunpoint
+    x, y = first_test_series(gunpoint, 24)
+    bounds = (float(x.min()) - 1.1, float(x.max()) + 1.1)  # evaluate_robustness's box at eps 0.1
+    result = unbounded_accuracy(model, x, y, bounds, SETTINGS, cpu, seed=0)
+    assert result["n_points"] == 24 and result["n_classes"] == 2 and result["chance_acc"] == 50.0
+    assert result["budget"] == pytest.approx(bounds[1] - bounds[0])
+    assert result["clean_acc"] > 80 and result["unbounded_acc"] <= result["chance_acc"]
+
+    class Constant(torch.nn.Module):  # the same logits whatever the input: no attack can move it
+        def __init__(self):
+            super().__init__()
+            self.bias = torch.nn.Parameter(torch.tensor([2.0, -2.0]))
+
+        def forward(self, inputs):
+            return self.bias.expand(len(inputs), 2) + 0 * inputs.flatten(1).sum(dim=1, keepdim=True)
+
+    stuck = unbounded_accuracy(Constant(), x, y, bounds, SETTINGS, cpu, seed=0)
+    share = 100.0 * float((y == 0).double().mean())  # 14 of the 24: the class it always predicts
+    assert stuck["unbounded_acc"] == stuck["clean_acc"] == pytest.approx(share)
+    assert stuck["unbounded_acc"] > stuck["chance_acc"]  # the check this feeds fails, as it must

@@ -221,3 +221,45 @@ def test_the_certified_column_counts_points_certified_beyond_the_radius_at_one_s
     mean = certified["certified"].mean()
     assert layout.loc["gaussian_noise", "certified L2"] == f"{mean:.1f}"  # one method: no rank
     assert "certified L2 vs baseline" not in layout  # nothing to pair with
+
+
+def test_a_row_the_unbounded_attack_cannot_take_to_chance_is_flagged():
+    from signal_robustness.report.benchmark import benchmark_runs, flagged
+
+    summary = pd.DataFrame(
+        [
+            {
+                "dataset": d,
+                "method": "baseline",
+                "feat_sim": False,
+                "seed": 0,
+                "clean_acc": 90.0,
+                "fgsm_acc": 50.0,
+                "bim_acc": 40.0,
+            }
+            for d in ("A", "B")
+        ]
+    )
+    unbounded = pd.DataFrame(
+        [
+            {
+                "dataset": "A",
+                "method": "baseline",
+                "feat_sim": False,
+                "seed": 0,
+                "unbounded_acc": 0.0,
+                "chance_acc": 50.0,
+            },
+            {
+                "dataset": "B",
+                "method": "baseline",
+                "feat_sim": False,
+                "seed": 0,
+                "unbounded_acc": 75.0,
+                "chance_acc": 50.0,
+            },
+        ]
+    )
+    table = flagged(benchmark_runs(summary, None, None, unbounded)).set_index("dataset")
+    assert table.loc["A", "checks_failed"] == "" and table.loc["A", "unbounded"] == 0.0
+    assert table.loc["B", "checks_failed"] == "unbounded_reaches_chance" and table.loc["B", "unbounded"] == 75.0

@@ -482,8 +482,15 @@ def test_the_ucr_benchmark_ranks_every_trained_method_and_flags_rows(tiny_run, r
     assert set(at_sigma["method"]) == {"gaussian_noise"}
     assert board.loc["gaussian_noise", "certified_mean"] == pytest.approx(per_seed.mean())
     assert board["certified_mean"].notna().sum() == 1
-    for check in ("check_attacks_at_most_clean", "check_bim_at_most_fgsm", "check_monotone"):
+    for check in (
+        "check_attacks_at_most_clean",
+        "check_bim_at_most_fgsm",
+        "check_monotone",
+        "check_unbounded_reaches_chance",
+    ):
         assert check in per_set
+    # The unbounded attack ran on the models AutoAttack-grade evaluation ran on: the baselines.
+    assert per_set["unbounded"].notna().sum() == (per_set["method"] == "baseline").sum()
     flagged = per_set["checks_failed"].fillna("") != ""
     assert (flagged == ~per_set.filter(like="check_").fillna(True).astype(bool).all(axis=1)).all()
     published = pd.read_csv(folder / "fawaz_published_checks.csv", keep_default_na=False, na_values=[""])

@@ -371,5 +371,5 @@ def test_the_ucr_benchmark_config_takes_every_shared_set_and_trains_each_method_
     runs = n_sets * len(benchmark["timeseries"]["methods"]) * len(benchmark["seeds"])
     assert jobs["prepare_ucr"] == n_sets == 42  # the sets with NaN are adjusted, not left out
     assert jobs["train_timeseries"] == runs
-    assert jobs["evaluate_robustness"] == runs  # every model, in L-inf
+    assert jobs["evaluate_robustness"] == jobs["unbounded_attack"] == runs  # every model, in L-inf
     assert jobs["ucr_benchmark"] == 1

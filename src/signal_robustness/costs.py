@@ -375,6 +375,10 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
         if rule == "attack_undefended":  # one attack a job
             defense = {**defense, "attacks": {fields["attack"]: defense["attacks"][fields["attack"]]}}
         return _passes_seconds(post_averaging_passes(defense, settings, n_train)[rule], seconds)
+    if rule == "unbounded_attack":
+        # One budget, APGD-CE and APGD-DLR: at most an evaluation's work at one budget.
+        n_test = robustness["n_test"]
+        return _passes_seconds(autoattack_passes(robustness, n_test, n_test), seconds)
     if rule == "evaluate_robustness":
         n_test = robustness["n_test"]
         positive = [f for f in robustness["eps_fractions"] if f > 0]

@@ -440,6 +440,10 @@ class Plan:
             return []
         return [f"results/robustness/{run}/certificates.csv" for run in self.smoothed_runs("timeseries")]
 
+    def benchmark_unbounded(self) -> list[str]:
+        """The unbounded-budget checks of the models the benchmark evaluates (Carlini et al.)."""
+        return [f"results/robustness/{run}/unbounded.json" for run in self.benchmark_robustness_runs()]
+
     def benchmark_targets(self) -> list[str]:
         """The UCR benchmark's leaderboard, per-set table, checks and figures (target
         `ucr_benchmark`), from every configured time-series classifier."""

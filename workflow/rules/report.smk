@@ -450,6 +450,7 @@ rule ucr_benchmark:
             else []
         ),
         certificates=PLAN.benchmark_certificates(),
+        unbounded=PLAN.benchmark_unbounded(),
         published=PUBLISHED["fawaz2019_all"],
     output:
         leaderboard=report(

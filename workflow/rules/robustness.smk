@@ -3,6 +3,14 @@
 # checks per branch.
 
 
+AUTOATTACK_SETTINGS = {
+    "apgd_steps": ROBUSTNESS["apgd"]["steps"],
+    "apgd_restarts": ROBUSTNESS["apgd"]["restarts"],
+    "square_queries": ROBUSTNESS["square"]["queries"],
+    "batch_size": ROBUSTNESS["batch_size"],
+}
+
+
 rule evaluate_robustness:
     """torchattacks' APGD-CE, APGD-DLR and Square (and the papers' FGSM and BIM on series) at every budget."""
     input:
@@ -30,12 +38,7 @@ rule evaluate_robustness:
         cascade=ROBUSTNESS["cascade"],
         n_test=ROBUSTNESS["n_test"],
         subset_seed=ROBUSTNESS["subset_seed"],
-        settings={
-            "apgd_steps": ROBUSTNESS["apgd"]["steps"],
-            "apgd_restarts": ROBUSTNESS["apgd"]["restarts"],
-            "square_queries": ROBUSTNESS["square"]["queries"],
-            "batch_size": ROBUSTNESS["batch_size"],
-        },
+        settings=AUTOATTACK_SETTINGS,
         # The papers' L-inf attacks beside, on the same series (time series only).
         papers_attacks=lambda wildcards: (
             {name: TIMESERIES["attacks"][name] for name in ("fgsm", "bim")}
@@ -47,6 +50,37 @@ rule evaluate_robustness:
         precision=config["precision"],
     script:
         "../scripts/evaluate_robustness.py"
+
+
+rule unbounded_attack:
+    """Carlini et al.'s check: APGD-CE and APGD-DLR with the whole input box as budget must reach chance."""
+    input:
+        unpack(trained_model_inputs),
+    output:
+        "results/robustness/{run}/unbounded.json",
+    log:
+        "logs/unbounded_attack/{run}.log",
+    benchmark:
+        "benchmarks/unbounded_attack/{run}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=job_runtime("unbounded_attack"),
+        mem_mb=job_memory("unbounded_attack"),
+    params:
+        run="{run}",
+        # The box evaluate_robustness's attacks stay in.
+        margin=lambda wildcards: 1.0
+        + PLAN.robustness_budgets(parse_run(wildcards.run)["branch"]).get("linf", 0.0),
+        n_test=ROBUSTNESS["n_test"],
+        subset_seed=ROBUSTNESS["subset_seed"],
+        settings=AUTOATTACK_SETTINGS,
+        device=config["device"],
+        precision=config["precision"],
+    script:
+        "../scripts/unbounded_attack.py"
 
 
 rule summarise_robustness:

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from signal_robustness.io import read_csv, save_csv, save_figure  # noqa: E402
+from signal_robustness.io import load_json, read_csv, save_csv, save_figure  # noqa: E402
 from signal_robustness.joblog import log_to_file  # noqa: E402
 from signal_robustness.report.benchmark import (  # noqa: E402
     METRIC_LABELS,
@@ -61,7 +61,10 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
         if snakemake.input.certificates
         else None
     )
-    runs = benchmark_runs(summary, robustness, certified)
+    unbounded = (
+        pd.DataFrame([load_json(path) for path in snakemake.input.unbounded]) if snakemake.input.unbounded else None
+    )
+    runs = benchmark_runs(summary, robustness, certified, unbounded)
     table = flagged(runs)
     board = leaderboard(table, params.baseline)
     n_sets, n_flagged = table["dataset"].nunique(), int((table["checks_failed"] != "").sum())

@@ -297,6 +297,38 @@ def robust_records(
     return records
 
 
+UNBOUNDED_ATTACKS = ("apgd_ce", "apgd_dlr")
+
+
+def unbounded_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    bounds: tuple[float, float],
+    settings: AutoAttackSettings,
+    device: torch.device,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Carlini et al.'s check that an attack with an unbounded budget succeeds: APGD-CE and
+    APGD-DLR in L∞ with the whole box ``bounds`` as budget, so that any input of the box is
+    reachable. ``unbounded_acc`` (%), the accuracy left, should be at most ``chance_acc``
+    (100 / classes); more means the attacks cannot move the model (masked gradients, a
+    constant output) or a bug, and the bounded budgets' numbers are suspect."""
+    n_classes = int(model.eval().to(device)(x[:1].to(device)).shape[1])
+    width = float(bounds[1] - bounds[0])
+    records = robust_records(
+        model, x, y, width, "linf", bounds, n_classes, settings, device, seed, attacks=UNBOUNDED_ATTACKS
+    )
+    return {
+        "n_points": len(records),
+        "n_classes": n_classes,
+        "budget": width,
+        "clean_acc": 100.0 * float((records["clean_pred"] == records["label"]).mean()),
+        "unbounded_acc": 100.0 * float(records["robust"].mean()),
+        "chance_acc": 100.0 / n_classes,
+    }
+
+
 def broken(records: pd.DataFrame, attack: str) -> pd.Series:
     """The points ``attack`` ran on and misclassified (-1 in ``<attack>_pred``: it did not run)."""
     predictions = records[f"{attack}_pred"]

@@ -203,13 +203,15 @@ def benchmark_runs(
     summary: pd.DataFrame,
     robustness: pd.DataFrame | None,
     certified: pd.DataFrame | None = None,
+    unbounded: pd.DataFrame | None = None,
     norm: str = "linf",
 ) -> pd.DataFrame:
     """One row per trained classifier: ``clean``, ``fgsm``, ``bim`` from the time-series
     summary; where AutoAttack-grade evaluation ran in ``norm``, ``worst`` (the worst case
     at the full budget) and ``worst_<budget>`` at each positive budget, with the checks of
-    its budget curve: ``check_eps0_is_clean`` and ``check_monotone``; and where randomized
-    smoothing certified the model, ``certified`` (``certified_runs``)."""
+    its budget curve: ``check_eps0_is_clean`` and ``check_monotone``; where randomized
+    smoothing certified the model, ``certified`` (``certified_runs``); and where the unbounded
+    attack ran (rows of its JSON files), ``unbounded`` and its check (``unbounded_runs``)."""
     runs = summary.rename(columns={"clean_acc": "clean", "fgsm_acc": "fgsm", "bim_acc": "bim"})
     runs["method"] = [method_label(m, bool(f)) for m, f in zip(runs["method"], runs["feat_sim"], strict=True)]
     keys = ["dataset", "method", "seed"]
@@ -218,7 +220,22 @@ def benchmark_runs(
         runs = runs.merge(_worst_cases(robustness, norm), on=keys, how="left")
     if certified is not None and len(certified):
         runs = runs.merge(certified, on=keys, how="left", validate="one_to_one")
+    if unbounded is not None and len(unbounded):
+        runs = runs.merge(unbounded_runs(unbounded), on=keys, how="left", validate="one_to_one")
     return runs
+
+
+def unbounded_runs(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method, seed), ``unbounded`` (% accuracy under the unbounded attack,
+    ``evaluate.autoattack.unbounded_accuracy``) and ``check_unbounded_reaches_chance``: at most
+    the chance accuracy, 100 / classes."""
+    frame = results.copy()
+    frame["method"] = [method_label(m, bool(f)) for m, f in zip(frame["method"], frame["feat_sim"], strict=True)]
+    frame["check_unbounded_reaches_chance"] = [
+        checks.at_most([acc], chance) for acc, chance in zip(frame["unbounded_acc"], frame["chance_acc"], strict=True)
+    ]
+    frame = frame.rename(columns={"unbounded_acc": "unbounded"})
+    return frame[["dataset", "method", "seed", "unbounded", "check_unbounded_reaches_chance"]]
 
 
 def _worst_cases(robustness: pd.DataFrame, norm: str) -> pd.DataFrame:
@@ -269,11 +286,11 @@ def flagged(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` averaged per (dataset, method) with every check: a set's row fails a check
     when any of its seeds does."""
     table = per_dataset(runs.drop(columns=[c for c in runs if c.startswith("check_")]))
-    extra = [c for c in runs if c.startswith("worst_")]
+    extra = [c for c in runs if c.startswith("worst_") or c == "unbounded"]
     if extra:
         table = table.merge(runs.groupby(["dataset", "method"])[extra].mean().reset_index(), on=["dataset", "method"])
     table = row_checks(table)
-    curve_checks = [c for c in ("check_eps0_is_clean", "check_monotone") if c in runs]
+    curve_checks = [c for c in ("check_eps0_is_clean", "check_monotone", "check_unbounded_reaches_chance") if c in runs]
     if curve_checks:
         worst_of = runs.groupby(["dataset", "method"])[curve_checks].agg(
             lambda values: np.nan if values.isna().all() else bool(values.dropna().astype(bool).all())
