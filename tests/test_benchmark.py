@@ -263,3 +263,25 @@ def test_a_row_the_unbounded_attack_cannot_take_to_chance_is_flagged():
     table = flagged(benchmark_runs(summary, None, None, unbounded)).set_index("dataset")
     assert table.loc["A", "checks_failed"] == "" and table.loc["A", "unbounded"] == 0.0
     assert table.loc["B", "checks_failed"] == "unbounded_reaches_chance" and table.loc["B", "unbounded"] == 75.0
+
+
+def test_parts_of_a_run_merge_into_the_leaderboard_of_the_whole(repo, fawaz, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(repo / "bench"))
+    from ucr_benchmark_merge import merged_parts
+
+    table = row_checks(per_dataset(fawaz))  # 85 sets, ResNet and FCN, as a run's per_dataset.csv
+    sets = sorted(table["dataset"].unique())
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    table[table["dataset"].isin(sets[:40])].to_csv(first, index=False)
+    table[table["dataset"].isin(sets[40:])].to_csv(second, index=False)
+    merged = merged_parts([first, second])
+    whole = leaderboard(table, "resnet").set_index("method")
+    parts = leaderboard(merged, "resnet").set_index("method")
+    pd.testing.assert_frame_equal(parts, whole, check_like=True)
+    with pytest.raises(ValueError, match="not disjoint parts"):
+        merged_parts([first, first])
+    table[table["method"] == "fcn"].to_csv(second, index=False)  # another run's methods
+    with pytest.raises(ValueError, match="methods"):
+        merged_parts([first, second])
