@@ -199,6 +199,13 @@ def method_label(method: str, feat_sim: bool) -> str:
     return f"{method}+feat_sim" if feat_sim else method
 
 
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``method`` as the leaderboard names it (``method_label``) and no ``feat_sim``."""
+    out = frame.copy()
+    out["method"] = [method_label(m, bool(f)) for m, f in zip(out["method"], out.pop("feat_sim"), strict=True)]
+    return out
+
+
 def benchmark_runs(
     summary: pd.DataFrame,
     robustness: pd.DataFrame | None,
@@ -213,7 +220,7 @@ def benchmark_runs(
     smoothing certified the model, ``certified`` (``certified_runs``); and where the unbounded
     attack ran (rows of its JSON files), ``unbounded`` and its check (``unbounded_runs``)."""
     runs = summary.rename(columns={"clean_acc": "clean", "fgsm_acc": "fgsm", "bim_acc": "bim"})
-    runs["method"] = [method_label(m, bool(f)) for m, f in zip(runs["method"], runs["feat_sim"], strict=True)]
+    runs = _labelled(runs)
     keys = ["dataset", "method", "seed"]
     runs = runs[[*keys, "clean", "fgsm", "bim"]]
     if robustness is not None and len(robustness):
@@ -229,8 +236,7 @@ def unbounded_runs(results: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, method, seed), ``unbounded`` (% accuracy under the unbounded attack,
     ``evaluate.autoattack.unbounded_accuracy``) and ``check_unbounded_reaches_chance``: at most
     the chance accuracy, 100 / classes."""
-    frame = results.copy()
-    frame["method"] = [method_label(m, bool(f)) for m, f in zip(frame["method"], frame["feat_sim"], strict=True)]
+    frame = _labelled(results)
     frame["check_unbounded_reaches_chance"] = [
         checks.at_most([acc], chance) for acc, chance in zip(frame["unbounded_acc"], frame["chance_acc"], strict=True)
     ]
@@ -241,8 +247,7 @@ def unbounded_runs(results: pd.DataFrame) -> pd.DataFrame:
 def _worst_cases(robustness: pd.DataFrame, norm: str) -> pd.DataFrame:
     """Per (dataset, method, seed), the AutoAttack-grade budget curve in ``norm``: ``worst``,
     ``worst_<budget>`` and the curve's checks."""
-    curves = robustness[robustness["norm"] == norm].copy()
-    curves["method"] = [method_label(m, bool(f)) for m, f in zip(curves["method"], curves["feat_sim"], strict=True)]
+    curves = _labelled(robustness[robustness["norm"] == norm])
     keys = ["dataset", "method", "seed"]
     rows = []
     for key, curve in curves.groupby(keys, sort=False):
@@ -255,7 +260,7 @@ def _worst_cases(robustness: pd.DataFrame, norm: str) -> pd.DataFrame:
         row["check_eps0_is_clean"] = checks.equals(zero["worst_case_acc"], zero["clean_acc"]) if len(zero) else np.nan
         row["check_monotone"] = checks.non_increasing([*curve["clean_acc"].iloc[:1], *attacked["worst_case_acc"]])
         rows.append(row)
-    return pd.DataFrame(rows, columns=[*keys, "worst"]) if not rows else pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=None if rows else [*keys, "worst"])
 
 
 def certified_runs(certificates: pd.DataFrame, radius: float, sigma: float) -> pd.DataFrame:
@@ -275,11 +280,7 @@ def certified_runs(certificates: pd.DataFrame, radius: float, sigma: float) -> p
         }
         for key, group in chosen.groupby(keys, sort=True)
     ]
-    frame = pd.DataFrame(rows)
-    frame["method"] = [
-        method_label(m, bool(f)) for m, f in zip(frame.pop("method"), frame.pop("feat_sim"), strict=True)
-    ]
-    return frame[["dataset", "method", "seed", "certified"]]
+    return _labelled(pd.DataFrame(rows))[["dataset", "method", "seed", "certified"]]
 
 
 def flagged(runs: pd.DataFrame) -> pd.DataFrame:
