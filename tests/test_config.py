@@ -156,6 +156,9 @@ def test_the_benchmark_s_certified_column_must_be_certifiable(default_config, sc
     validate_config(default_config, schema)
     default_config["benchmark"]["certified"] = {"radius": -1, "sigma": None}
     assert "benchmark.certified.radius" in _problems(default_config, schema)
+    default_config["benchmark"]["certified"] = {"radius": 0.25, "sigma": None}
+    default_config["robustness"]["smoothing"] = None  # nothing certified: refused, not left out
+    assert "'benchmark.certified': no model is certified" in _problems(default_config, schema)
 
 
 def test_two_names_for_one_reading_of_out_sign_grad_are_refused(default_config, schema):

@@ -494,6 +494,11 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
         )
     labels = methods | {f"{m}+feat_sim" for m in methods if True in config["timeseries"]["feat_sim"]}
     certified, smoothing = config["benchmark"]["certified"], robustness["smoothing"]
+    if certified and not smoothing:  # the column would be left out without a word
+        problems.append(
+            "config key 'benchmark.certified': no model is certified, as 'robustness.smoothing' is null; "
+            "configure smoothing or set benchmark.certified to null"
+        )
     if certified and smoothing:
         sigma = min(smoothing["sigmas"]) if certified["sigma"] is None else certified["sigma"]
         if not any(abs(sigma - s) <= 1e-12 for s in smoothing["sigmas"]):
