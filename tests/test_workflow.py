@@ -485,7 +485,11 @@ def test_the_ucr_benchmark_ranks_every_trained_method_and_flags_rows(tiny_run, r
     for check in (
         "check_attacks_at_most_clean",
         "check_bim_at_most_fgsm",
+        "check_eps0_is_clean",
         "check_monotone",
+        "check_autoattack_at_most_papers",
+        "check_blackbox_not_stronger",
+        "check_gradients",
         "check_unbounded_reaches_chance",
     ):
         assert check in per_set

@@ -48,7 +48,9 @@ with log_to_file(snakemake.log[0], snakemake.output) as log:
     params, output = snakemake.params, snakemake.output
     summary = read_summary(snakemake.input.summary, params.runs, SUMMARY_COLUMNS)
     robustness = (
-        read_summary(snakemake.input.robustness[0], params.robustness_runs, ["worst_case_acc"])
+        read_summary(
+            snakemake.input.robustness[0], params.robustness_runs, ["worst_case_acc", "autoattack_acc", "grad_ok"]
+        )
         if snakemake.input.robustness
         else None
     )
