@@ -16,8 +16,8 @@ set and seed:
 - the ODENet's fit and the augmentations, per series as the cost model counts them;
 - FGSM and BIM on the whole test set, on every classifier, in batches of
   ``attack_batch_size``, each step launch-bound or FLOP-bound as a training step;
-- AutoAttack-grade evaluation of every classifier (``evaluate_robustness``, in L-inf) and the
-  certification of the Gaussian-noise model (``certify_smoothing``), as the cost model counts
+- AutoAttack-grade evaluation of every classifier (``evaluate_robustness``, in L-inf), its
+  unbounded check (``unbounded_attack``, every rung of its climb), and the certification of the Gaussian-noise model (``certify_smoothing``), as the cost model counts
   a job of each.
 
 Prints the Markdown table; ``--write`` puts it into docs/benchmark.md between its
@@ -87,14 +87,15 @@ def set_seconds(
     run = "timeseries/Set/baseline/none/seed0"
     fields = {**parse_run(run), "run": run, "norm": "linf"}
     # The cost model counts these jobs at the paper sets' mean length: scaled to this set's.
-    worst_case = variants * job_seconds("evaluate_robustness", config, fields) * length_factor
+    evaluations = job_seconds("evaluate_robustness", config, fields) + job_seconds("unbounded_attack", config, fields)
+    worst_case = variants * evaluations * length_factor
     smoothed = sum(m == "gaussian_noise" for m in methods)
     certify = smoothed * job_seconds("certify_smoothing", config, fields) * length_factor
     return {
         "training": training,
         "ODENet and augmentations": odenet * length_factor,
         "FGSM and BIM": attacks,
-        "AutoAttack-grade evaluation": worst_case,
+        "AutoAttack-grade evaluation and the unbounded check": worst_case,
         "certification": certify,
     }
 

@@ -261,3 +261,34 @@ def test_an_unbounded_attack_takes_a_trained_resnet_to_chance_and_a_constant_mod
     share = 100.0 * float((y == 0).double().mean())  # 14 of the 24: the class it always predicts
     assert stuck["unbounded_acc"] == stuck["clean_acc"] == pytest.approx(share)
     assert stuck["unbounded_acc"] > stuck["chance_acc"]  # the check this feeds fails, as it must
+
+
+def test_the_unbounded_attack_climbs_to_the_box_past_a_model_flat_far_from_the_data(gunpoint, cpu):
+    """A linear classifier of GunPoint near its series, a constant output (class 0) beyond
+    them: the gradient is zero far away, as a saturated softmax's is (MoteStrain's Out-Sign-Grad
+    ResNets: 56 % left at the box's full width, 0 % at a 16th of it). APGD started at the full
+    width lands there and stays; climbing the budget breaks every point near the data."""
+    from conftest import first_test_series
+
+    from signal_robustness.evaluate.autoattack import unbounded_accuracy
+
+    x, y = first_test_series(gunpoint, 24)
+    x_train, y_train = torch.from_numpy(gunpoint.x_train).flatten(1), torch.from_numpy(gunpoint.y_train)
+    direction = x_train[y_train == 1].mean(0) - x_train[y_train == 0].mean(0)
+    direction = direction / direction.norm()
+    projected = x_train @ direction
+    reach = float(x.abs().max()) + 0.5
+
+    class FlatFarAway(torch.nn.Module):
+        def forward(self, inputs):
+            z = (inputs.flatten(1) @ direction - projected.mean()) / projected.std()
+            far = (inputs.flatten(1).abs().amax(dim=1) > reach)[:, None]
+            return torch.where(far, torch.tensor([5.0, -5.0]), torch.stack([-z, z], dim=1))
+
+    bounds = (float(x.min()) - 1.1, float(x.max()) + 1.1)
+    full_width_only = unbounded_accuracy(FlatFarAway(), x, y, bounds, SETTINGS, cpu, seed=0, rungs=1)
+    climbed = unbounded_accuracy(FlatFarAway(), x, y, bounds, SETTINGS, cpu, seed=0)
+    assert full_width_only["clean_acc"] == climbed["clean_acc"] > 70
+    assert full_width_only["unbounded_acc"] > full_width_only["chance_acc"]  # a false flag
+    assert climbed["unbounded_acc"] == 0.0
+    assert climbed["budgets"] == pytest.approx([climbed["budget"] / 2**k for k in range(6, -1, -1)])

@@ -27,6 +27,9 @@ AUGMENTATION_METHODS = (
 # randomized smoothing certifies.
 BASELINE_METHODS = ("baseline", "fawaz", "gaussian_noise")
 SMOOTHED_METHODS = frozenset({"gaussian_noise"})
+# Carlini et al.'s unbounded check climbs to the input box's width in this many doublings
+# (evaluate.autoattack.unbounded_accuracy says why; the cost model counts every rung).
+UNBOUNDED_RUNGS = 7
 # Methods whose perturbation follows the ODENet's dz/dt, and the one that needs the baseline classifier
 # (Out-Sign-Grad read with a fixed network; read "online", the network being trained serves).
 NEEDS_ODENET = frozenset({"in_clamp_grad", "in_sign_grad", "out_sign_grad", "out_sign_grad_online", "rand_grad"})

@@ -31,6 +31,7 @@ from typing import Any
 from signal_robustness.catalog import (
     BASELINE_METHODS,
     TARGET_CLASSES,
+    UNBOUNDED_RUNGS,
     fawaz_batch_size,
     image_features,
     points_per_input,
@@ -376,9 +377,10 @@ def job_seconds(rule: str, config: Mapping[str, Any], fields: Mapping[str, str])
             defense = {**defense, "attacks": {fields["attack"]: defense["attacks"][fields["attack"]]}}
         return _passes_seconds(post_averaging_passes(defense, settings, n_train)[rule], seconds)
     if rule == "unbounded_attack":
-        # One budget, APGD-CE and APGD-DLR: at most an evaluation's work at one budget.
+        # APGD-CE and APGD-DLR at each rung of the climb: at most an evaluation's work at one
+        # budget per rung (every point attacked at every rung, the bound).
         n_test = robustness["n_test"]
-        return _passes_seconds(autoattack_passes(robustness, n_test, n_test), seconds)
+        return UNBOUNDED_RUNGS * _passes_seconds(autoattack_passes(robustness, n_test, n_test), seconds)
     if rule == "evaluate_robustness":
         n_test = robustness["n_test"]
         positive = [f for f in robustness["eps_fractions"] if f > 0]
