@@ -176,6 +176,9 @@ def test_each_check_fails_on_a_planted_bad_row_and_the_row_is_kept():
     # a worst case above the whole test set's BIM (20 %) on its 16 points is sampling, not a flag
     sampled = _curve("A", "baseline", {0.0: 80.0, 0.1: 30.0, 0.2: 25.0})
     assert flagged(benchmark_runs(pd.DataFrame([good]), sampled))["checks_failed"].tolist() == [""]
+    # nor is one above the whole test set's clean accuracy (80 %) where its own points' is 90 %
+    above = _curve("A", "baseline", {0.0: 90.0, 0.1: 86.0, 0.2: 85.0}, clean=90.0)
+    assert flagged(benchmark_runs(pd.DataFrame([good]), above))["checks_failed"].tolist() == [""]
 
 
 def test_the_certified_column_counts_points_certified_beyond_the_radius_at_one_sigma():
